@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+import { Keyv } from 'keyv';
+import { LRUCache } from 'lru-cache';
+
+/** Options for {@link createKeyvCache}. */
+export interface KeyvCacheOptions {
+  /** Entries kept before the least recently used is dropped; default 20,000. */
+  maxEntries?: number;
+  /** Keyv namespace, e.g. `batches`. */
+  namespace: string;
+}
+
+/**
+ * A keyv cache over a bounded in-process LRU. Keyv's default Map never evicts; the LRU bounds
+ * memory whatever the TTLs. Values are stored as objects, not serialised: this store is
+ * in-process, and a shared store (Redis, …) can be put behind the same Keyv later.
+ */
+export function createKeyvCache<Value>(options: KeyvCacheOptions): Keyv<Value> {
+  const store = new LRUCache<string, object>({ max: options.maxEntries ?? 20_000 });
+  return new Keyv<Value>({ store, namespace: options.namespace, serialize: undefined, deserialize: undefined });
+}
+
+/**
+ * A cache key from parts. Hashed, so that no part (a vendor token, a filter value) is kept in
+ * clear as a key, and so that keys have a bounded length.
+ */
+export function cacheKey(...parts: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part).update('\u0000');
+  return hash.digest('base64url');
+}

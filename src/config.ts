@@ -1,0 +1,288 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_RETRY, DEFAULT_TIMEOUTS } from './http/upstream-client';
+import { VENDORS, type Vendor } from './models/audit-event';
+import { isJsonObject } from './models/json';
+import type { BaseSourceConfig } from './sources/vendor-module';
+import { vendorModules } from './vendors';
+
+/**
+ * Config of one source: the keys every source has plus its vendor's own (credentials), already
+ * validated by the vendor's schema.
+ */
+export type SourceConfig = BaseSourceConfig & Record<string, unknown>;
+
+/** Server-wide settings. */
+export interface ServerConfig {
+  /** TCP port; default 4000 (or `PORT`). */
+  port: number;
+  /** Interface to listen on; default 127.0.0.1 (or `HOST`). */
+  host: string;
+  /** HMAC key for cursors, at least 32 bytes. */
+  cursorSecret: string;
+  /** Keys accepted for verification only, during a key rotation's grace period. */
+  previousCursorSecrets: string[];
+  /** Age after which a cursor is refused as expired; default 86,400 s. */
+  cursorTtlSeconds: number;
+  /** Deadline of one GraphQL request; default 10,000 ms. Every upstream deadline must be shorter. */
+  requestTimeoutMs: number;
+  /** Largest request body; default 1 MiB. */
+  maxBodyBytes: number;
+  /** Introspection and GraphiQL; default true. */
+  introspection: boolean;
+  graphiql: boolean;
+  /** Upstream requests one source may make for one page before the page stops short; default 20. */
+  scanBudgetRequests: number;
+}
+
+/** The whole validated config. */
+export interface GatewayConfig {
+  server: ServerConfig;
+  sources: SourceConfig[];
+  /** True when the gateway made this config itself over its simulators. */
+  demo: boolean;
+}
+
+/** A config that cannot be used; the message names the key path and never a secret's value. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const SOURCE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+const timeoutsSchema = z.strictObject({
+  connectMs: z.number().int().positive().default(DEFAULT_TIMEOUTS.connectMs),
+  headersMs: z.number().int().positive().default(DEFAULT_TIMEOUTS.headersMs),
+  bodyMs: z.number().int().positive().default(DEFAULT_TIMEOUTS.bodyMs),
+  requestMs: z.number().int().positive().default(DEFAULT_TIMEOUTS.requestMs),
+});
+
+const retrySchema = z.strictObject({
+  maxRetries: z.number().int().min(0).max(5).default(DEFAULT_RETRY.maxRetries),
+  minDelayMs: z.number().int().positive().default(DEFAULT_RETRY.minDelayMs),
+  maxDelayMs: z.number().int().positive().default(DEFAULT_RETRY.maxDelayMs),
+});
+
+const baseSourceSchema = z.object({
+  id: z.string().regex(SOURCE_ID, 'lower-case letters, digits, - and _ only, at most 63 characters'),
+  vendor: z.enum(VENDORS),
+  name: z.string().min(1).max(100).optional(),
+  baseUrl: z.string().min(1),
+  allowPrivateNetwork: z.boolean().default(false),
+  timeouts: timeoutsSchema.default(DEFAULT_TIMEOUTS),
+  retry: retrySchema.default(DEFAULT_RETRY),
+  maxConnections: z.number().int().min(1).max(256).default(16),
+  maxResponseBytes: z.number().int().min(1024).default(10 * 1024 * 1024),
+});
+const BASE_SOURCE_KEYS = new Set(Object.keys(baseSourceSchema.shape));
+
+const serverSchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).optional(),
+  host: z.string().min(1).optional(),
+  cursorSecret: z.string().min(32, 'at least 32 characters').optional(),
+  previousCursorSecrets: z.array(z.string().min(32, 'at least 32 characters')).default([]),
+  cursorTtlSeconds: z.number().int().positive().default(86_400),
+  requestTimeoutMs: z.number().int().positive().default(10_000),
+  maxBodyBytes: z.number().int().min(1024).default(1024 * 1024),
+  introspection: z.boolean().default(true),
+  graphiql: z.boolean().default(true),
+  scanBudgetRequests: z.number().int().min(1).max(1000).default(20),
+});
+
+const fileSchema = z.strictObject({
+  server: z.unknown().optional(),
+  sources: z.array(z.unknown()).min(1, 'at least one source'),
+});
+
+/** Settings read from the process: the only place `process.env` and `argv` are read. */
+export interface RuntimeSettings {
+  configPath: string | undefined;
+  port: number | undefined;
+  host: string | undefined;
+  logLevel: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Reads `--config FILE`, `AUDIT_GATEWAY_CONFIG`, `PORT`, `HOST` and `LOG_LEVEL`. */
+export function readRuntimeSettings(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
+  let configPath = env['AUDIT_GATEWAY_CONFIG'] || undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--config') {
+      configPath = argv[i + 1];
+      if (!configPath) throw new ConfigError('--config needs a file path');
+      i++;
+    } else if (arg?.startsWith('--config=')) {
+      configPath = arg.slice('--config='.length);
+    } else {
+      throw new ConfigError(`unknown argument '${arg}'; usage: audit-gateway [--config FILE]`);
+    }
+  }
+  const portText = env['PORT'];
+  let port: number | undefined;
+  if (portText !== undefined && portText !== '') {
+    port = Number(portText);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('PORT: must be an integer from 0 to 65535');
+  }
+  return { configPath, port, host: env['HOST'] || undefined, logLevel: env['LOG_LEVEL'] || 'info', env };
+}
+
+/** Reads, interpolates and validates a YAML config file. */
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv): GatewayConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file '${path}': ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`config file '${path}' is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return parseConfig(document, env);
+}
+
+/**
+ * Validates a parsed config document. `${VAR}` in any string is replaced by the environment
+ * variable (a missing or empty one is an error naming it); `$${` stands for a literal `${`.
+ */
+export function parseConfig(document: unknown, env: NodeJS.ProcessEnv): GatewayConfig {
+  const interpolated = interpolate(document, env, '');
+  const file = check(fileSchema, interpolated, '');
+  const server = check(serverSchema, file.server ?? {}, 'server');
+  const sources = file.sources.map((raw, index) => parseSource(raw, `sources[${index}]`));
+
+  const seen = new Set<string>();
+  sources.forEach((source, index) => {
+    if (seen.has(source.id)) throw new ConfigError(`sources[${index}].id: duplicate source id '${source.id}'`);
+    seen.add(source.id);
+    if (source.timeouts.requestMs >= server.requestTimeoutMs) {
+      throw new ConfigError(
+        `sources[${index}].timeouts.requestMs: must be shorter than server.requestTimeoutMs (${server.requestTimeoutMs})`,
+      );
+    }
+  });
+  if (!server.cursorSecret) throw new ConfigError('server.cursorSecret: required (at least 32 characters, e.g. ${CURSOR_SECRET})');
+
+  return {
+    server: {
+      port: server.port ?? 4000,
+      host: server.host ?? '127.0.0.1',
+      cursorSecret: server.cursorSecret,
+      previousCursorSecrets: server.previousCursorSecrets,
+      cursorTtlSeconds: server.cursorTtlSeconds,
+      requestTimeoutMs: server.requestTimeoutMs,
+      maxBodyBytes: server.maxBodyBytes,
+      introspection: server.introspection,
+      graphiql: server.graphiql,
+      scanBudgetRequests: server.scanBudgetRequests,
+    },
+    sources,
+    demo: false,
+  };
+}
+
+/** Defaults of the `server` section, for configs the gateway builds itself (demo mode, tests). */
+export function defaultServerConfig(overrides: Partial<ServerConfig> & Pick<ServerConfig, 'cursorSecret'>): ServerConfig {
+  const parsed = serverSchema.parse({});
+  return {
+    port: 4000,
+    host: '127.0.0.1',
+    previousCursorSecrets: parsed.previousCursorSecrets,
+    cursorTtlSeconds: parsed.cursorTtlSeconds,
+    requestTimeoutMs: parsed.requestTimeoutMs,
+    maxBodyBytes: parsed.maxBodyBytes,
+    introspection: parsed.introspection,
+    graphiql: parsed.graphiql,
+    scanBudgetRequests: parsed.scanBudgetRequests,
+    ...overrides,
+  };
+}
+
+/** Builds a source config in code (demo mode, tests), validated like one from a file. */
+export function sourceConfig(raw: Record<string, unknown>): SourceConfig {
+  return parseSource(raw, `source '${String(raw['id'])}'`);
+}
+
+function parseSource(raw: unknown, path: string): SourceConfig {
+  if (!isJsonObject(raw)) throw new ConfigError(`${path}: must be a mapping`);
+  const base = check(baseSourceSchema, raw, path);
+  const module = vendorModules[base.vendor];
+  if (!module) throw new ConfigError(`${path}.vendor: vendor '${base.vendor}' is not available in this build`);
+  const vendorKeys = Object.fromEntries(Object.entries(raw).filter(([key]) => !BASE_SOURCE_KEYS.has(key)));
+  const credentials = check(module.credentialsSchema, vendorKeys, path) as Record<string, unknown>;
+  checkBaseUrl(base.baseUrl, base.allowPrivateNetwork, module.allowedHostSuffixes, `${path}.baseUrl`);
+  return { ...credentials, ...base, name: base.name };
+}
+
+function checkBaseUrl(text: string, allowPrivateNetwork: boolean, suffixes: readonly string[], path: string): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${path}: not a valid URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${path}: must be an http(s) URL`);
+  if (url.username || url.password) throw new ConfigError(`${path}: must not carry credentials; use the source's credential keys`);
+  if (url.search || url.hash) throw new ConfigError(`${path}: must not have a query or fragment`);
+  if (allowPrivateNetwork) return;
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const onAllowlist = suffixes.some((suffix) => host === suffix || host.endsWith(`.${suffix}`));
+  if (url.protocol !== 'https:' || net.isIP(host) !== 0 || host === 'localhost' || !onAllowlist) {
+    throw new ConfigError(
+      `${path}: https host on the vendor allowlist (${suffixes.join(', ')}) required (or allowPrivateNetwork: true)`,
+    );
+  }
+}
+
+function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$(\$)?\{([^}]*)\}/g, (whole, escaped: string | undefined, name: string) => {
+      if (escaped) return whole.slice(1);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ConfigError(`${path || 'config'}: '\${${name}}' is not a valid variable reference`);
+      const resolved = env[name];
+      if (resolved === undefined || resolved === '') {
+        throw new ConfigError(`${path || 'config'}: environment variable ${name} is not set or is empty`);
+      }
+      return resolved;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, index) => interpolate(item, env, `${path}[${index}]`));
+  if (isJsonObject(value)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, interpolate(item, env, path ? `${path}.${key}` : key)]),
+    );
+  }
+  return value;
+}
+
+function check<T>(schema: z.ZodType<T>, value: unknown, path: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const issuePath = [path, ...issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part)))]
+    .filter(Boolean)
+    .join('.')
+    .replace(/\.\[/g, '[');
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') message = `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+  // zod quotes the received value in some messages; a secret must never be echoed.
+  message = message.replace(/received .*/i, '').trim();
+  return failWith(`${issuePath || 'config'}: ${message}`);
+}
+
+function failWith(message: string): never {
+  throw new ConfigError(message);
+}
+
+/** The vendors of the configured sources, for log lines. */
+export function describeSources(config: GatewayConfig): string {
+  return config.sources.map((source) => `${source.id} (${source.vendor as Vendor})`).join(', ');
+}

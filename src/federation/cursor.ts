@@ -1,0 +1,138 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { badUserInput, ErrorCode, GatewayError } from '../errors';
+import type { JsonValue } from '../models/json';
+import type { Direction } from '../sources/data-source';
+import type { EventKey } from './order';
+
+/** Where one source stands in a traversal. */
+export interface SourceCursorState {
+  /** The datasource's resume state; null = the start of the window. */
+  r: JsonValue;
+  /** The last event of this source already listed: [occurredAtMs, sourceEventId]. */
+  k?: [number, string];
+  /** 1 when the source has nothing more in this traversal. */
+  x?: 1;
+}
+
+/**
+ * Everything needed to continue a traversal, on any replica: no server-side state.
+ * Field names are one letter because every edge carries one.
+ */
+export interface CursorPayload {
+  /** Fingerprint of the filter and order the cursor was issued for. */
+  q: string;
+  /** The traversal's snapshot instant (asOf), ms. */
+  a: number;
+  /** Issued at, seconds. */
+  i: number;
+  /** Direction the source states were built in. */
+  d: Direction;
+  /** Key of the edge; null for a resume point that is not an edge (scan budget spent before any match). */
+  p: EventKey | null;
+  /** Per-source state; a source that is absent has not been read yet. */
+  s: Record<string, SourceCursorState>;
+}
+
+const VERSION = 1;
+const KEY_ID_BYTES = 4;
+const MAC_BYTES = 16;
+
+const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+);
+
+const payloadSchema = z.strictObject({
+  q: z.string(),
+  a: z.number().int(),
+  i: z.number().int(),
+  d: z.enum(['ASC', 'DESC']),
+  p: z.tuple([z.number().int(), z.string(), z.string()]).nullable(),
+  s: z.record(
+    z.string(),
+    z.strictObject({
+      r: jsonValue,
+      k: z.tuple([z.number().int(), z.string()]).optional(),
+      x: z.literal(1).optional(),
+    }),
+  ),
+});
+
+/** Options for {@link CursorCodec}. */
+export interface CursorCodecOptions {
+  /** Signs new cursors; at least 32 bytes. */
+  secret: string;
+  /** Verify only, for the grace period of a key rotation. */
+  previousSecrets?: readonly string[];
+  /** Cursors older than this are refused with reason CURSOR_EXPIRED. */
+  ttlSeconds: number;
+}
+
+/**
+ * Opaque, versioned, HMAC-SHA256-signed cursors: base64url of
+ * `version (1) | key id (4) | JSON payload | MAC (16)`. The key id lets a rotated key keep
+ * verifying old cursors; it is a hash prefix, so it reveals nothing about the key.
+ */
+export class CursorCodec {
+  private readonly signingKey: { id: Buffer; secret: Buffer };
+  private readonly keys: Map<string, Buffer>;
+
+  constructor(private readonly options: CursorCodecOptions) {
+    const all = [options.secret, ...(options.previousSecrets ?? [])];
+    this.keys = new Map(all.map((secret) => [keyId(secret).toString('hex'), Buffer.from(secret, 'utf8')]));
+    this.signingKey = { id: keyId(options.secret), secret: Buffer.from(options.secret, 'utf8') };
+  }
+
+  encode(payload: CursorPayload): string {
+    const body = Buffer.from(JSON.stringify(payload), 'utf8');
+    const head = Buffer.from([VERSION]);
+    const signed = Buffer.concat([head, this.signingKey.id, body]);
+    const mac = mac16(this.signingKey.secret, signed);
+    return Buffer.concat([signed, mac]).toString('base64url');
+  }
+
+  /** Verifies and parses a cursor; throws BAD_USER_INPUT with reason CURSOR_INVALID or CURSOR_EXPIRED. */
+  decode(cursor: string, argument: 'after' | 'before', nowMs: number = Date.now()): CursorPayload {
+    const malformed = () => badUserInput(`${argument}: malformed cursor`, 'CURSOR_INVALID', argument);
+    if (cursor.length === 0 || cursor.length > 16_384 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw malformed();
+    const bytes = Buffer.from(cursor, 'base64url');
+    if (bytes.length <= 1 + KEY_ID_BYTES + MAC_BYTES || bytes[0] !== VERSION) throw malformed();
+
+    const signed = bytes.subarray(0, bytes.length - MAC_BYTES);
+    const mac = bytes.subarray(bytes.length - MAC_BYTES);
+    const secret = this.keys.get(bytes.subarray(1, 1 + KEY_ID_BYTES).toString('hex'));
+    if (!secret || !timingSafeEqual(mac, mac16(secret, signed))) {
+      throw badUserInput(`${argument}: cursor signature mismatch`, 'CURSOR_INVALID', argument);
+    }
+
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(signed.subarray(1 + KEY_ID_BYTES).toString('utf8'));
+    } catch {
+      throw malformed();
+    }
+    const result = payloadSchema.safeParse(parsed);
+    if (!result.success) throw malformed();
+    const payload = result.data as CursorPayload;
+    if (payload.i * 1000 + this.options.ttlSeconds * 1000 < nowMs) {
+      throw badUserInput(`${argument}: cursor expired; restart the traversal from the first page`, 'CURSOR_EXPIRED', argument);
+    }
+    return payload;
+  }
+}
+
+/** Raised when a cursor is used with another filter or order than it was issued for. */
+export function cursorForDifferentQuery(argument: 'after' | 'before'): GatewayError {
+  return new GatewayError(ErrorCode.BadUserInput, `${argument}: cursor was issued for a different query (filter or order)`, {
+    reason: 'CURSOR_INVALID',
+    field: argument,
+  });
+}
+
+function keyId(secret: string): Buffer {
+  return createHash('sha256').update('audit-gateway cursor key id').update(secret).digest().subarray(0, KEY_ID_BYTES);
+}
+
+function mac16(secret: Buffer, data: Buffer): Buffer {
+  return createHmac('sha256', secret).update(data).digest().subarray(0, MAC_BYTES);
+}

@@ -1,0 +1,180 @@
+import type { BatchCache } from '../cache/batch-cache';
+import { UpstreamError } from '../errors';
+import type { AuditEventModel } from '../models/audit-event';
+import type { Direction, SourceQuery } from '../sources/data-source';
+import type { SourceRegistry } from '../sources/registry';
+import { cursorForDifferentQuery, type CursorCodec, type CursorPayload, type SourceCursorState } from './cursor';
+import { selectEvents, type EventFilterInput } from './filter';
+import { mergePage } from './merge';
+import { keyOf, reverse, type EventKey } from './order';
+import { parsePaging, type PagingArgs } from './paging-args';
+import { SourceStream } from './source-stream';
+
+/** Arguments of `auditEvents`, `Actor.events` and `Target.events`. */
+export interface EventConnectionArgs extends PagingArgs {
+  filter?: EventFilterInput | null;
+  orderBy?: { direction?: Direction | null } | null;
+}
+
+/** What the connection engine needs from the gateway. */
+export interface EventConnectionDeps {
+  sources: SourceRegistry;
+  cursors: CursorCodec;
+  cache: BatchCache;
+  /** Upstream requests one source may make for one page. */
+  scanBudgetRequests: number;
+  signal: AbortSignal;
+  now?: () => number;
+}
+
+export type SourcePageState = 'OK' | 'EXHAUSTED' | 'FAILED' | 'SKIPPED';
+
+/** How one source took part in one page. */
+export interface SourcePageStatusModel {
+  sourceId: string;
+  status: SourcePageState;
+  errorCode: string | null;
+  upstreamRequests: number;
+}
+
+export interface EventEdgeModel {
+  node: AuditEventModel;
+  /** Encodes the edge's cursor; lazy, because most clients only read `pageInfo` cursors. */
+  cursor: () => string;
+}
+
+/** The connection resolvers turn into `AuditEventConnection`. */
+export interface EventConnectionModel {
+  edges: EventEdgeModel[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  asOf: Date;
+  sourceStatuses: SourcePageStatusModel[];
+  /** Exact total over the selected sources, or null when one of them cannot count for this filter. */
+  totalCount: () => Promise<number | null>;
+  /** Sources that failed for this page; reported in `errors` next to the partial data. */
+  errors: UpstreamError[];
+  /** True when every source read failed and nothing was listed: there is no partial answer. */
+  allSourcesFailed: boolean;
+}
+
+/**
+ * One page of audit events merged across sources: validates the arguments, decodes and checks the
+ * cursor, resumes each source where the cursor left it, merges, and builds Relay page info.
+ */
+export async function loadEventConnection(args: EventConnectionArgs, deps: EventConnectionDeps): Promise<EventConnectionModel> {
+  const paging = parsePaging(args);
+  const order: Direction = args.orderBy?.direction ?? 'DESC';
+  const selection = selectEvents(args.filter, deps.sources.ids, order);
+  const traversal: Direction = paging.mode === 'forward' ? order : reverse(order);
+  const now = deps.now?.() ?? Date.now();
+
+  let asOfMs = now;
+  let position: EventKey | null = null;
+  let baseStates: Record<string, SourceCursorState> = {};
+  let seek = false;
+  if (paging.cursor !== null) {
+    const cursor = deps.cursors.decode(paging.cursor, paging.cursorArgument, now);
+    if (cursor.q !== selection.fingerprint) throw cursorForDifferentQuery(paging.cursorArgument);
+    asOfMs = cursor.a;
+    position = cursor.p;
+    // Source states only continue a traversal in the direction they were built in; the other
+    // way, every source seeks to the cursor's position instead.
+    if (cursor.d === traversal) baseStates = cursor.s;
+    else seek = position !== null;
+  }
+
+  const streams = selection.sourceIds.map((sourceId) => {
+    const registered = deps.sources.get(sourceId)!;
+    return new SourceStream({
+      dataSource: registered.dataSource,
+      query: boundQuery(selection.queries.get(sourceId)!, asOfMs, seek ? position : null, traversal),
+      direction: traversal,
+      state: baseStates[sourceId],
+      asOfMs,
+      skipThrough: seek ? position : null,
+      matches: selection.matches,
+      requestBudget: deps.scanBudgetRequests,
+      cache: deps.cache,
+      signal: deps.signal,
+    });
+  });
+
+  const merged = await mergePage(streams, paging.count, baseStates);
+  const hasMore = merged.edges.length > paging.count;
+  const listed = merged.edges.slice(0, paging.count);
+  const failures = streams.flatMap((stream) => (stream.failure ? [stream.failure] : []));
+
+  const encode = (p: EventKey | null, states: Record<string, SourceCursorState>): string => {
+    const payload: CursorPayload = { q: selection.fingerprint, a: asOfMs, i: Math.floor(now / 1000), d: traversal, p, s: states };
+    return deps.cursors.encode(payload);
+  };
+  const edges: EventEdgeModel[] = listed.map((edge) => {
+    let cached: string | undefined;
+    return { node: edge.event, cursor: () => (cached ??= encode(keyOf(edge.event), edge.states)) };
+  });
+
+  // More may follow when the page is full, a source stopped short (budget) or failed.
+  const moreInTraversal = hasMore || merged.budgetSpent || failures.length > 0;
+  const lastListed = listed[listed.length - 1];
+  // When the page stopped short, its resume point is the scan position, which may lie past the last edge.
+  const resumeCursor = merged.budgetSpent || failures.length > 0
+    ? encode(lastListed ? keyOf(lastListed.event) : position, merged.finalStates)
+    : edges[edges.length - 1]?.cursor() ?? null;
+
+  if (paging.mode === 'backward') edges.reverse();
+  const firstEdge = edges[0];
+  const lastEdge = edges[edges.length - 1];
+  const pageInfo =
+    paging.mode === 'forward'
+      ? {
+          hasNextPage: moreInTraversal,
+          hasPreviousPage: paging.cursor !== null,
+          startCursor: firstEdge?.cursor() ?? null,
+          endCursor: moreInTraversal ? resumeCursor : lastEdge?.cursor() ?? null,
+        }
+      : {
+          hasNextPage: paging.cursor !== null,
+          hasPreviousPage: moreInTraversal,
+          startCursor: moreInTraversal ? resumeCursor : firstEdge?.cursor() ?? null,
+          endCursor: lastEdge?.cursor() ?? null,
+        };
+
+  const sourceStatuses: SourcePageStatusModel[] = [
+    ...streams.map((stream): SourcePageStatusModel => ({
+      sourceId: stream.sourceId,
+      status: stream.failure ? 'FAILED' : stream.isExhausted ? 'EXHAUSTED' : 'OK',
+      errorCode: stream.failure?.code ?? null,
+      upstreamRequests: stream.requests,
+    })),
+    ...selection.skippedSourceIds.map((sourceId): SourcePageStatusModel => ({ sourceId, status: 'SKIPPED', errorCode: null, upstreamRequests: 0 })),
+  ].sort((a, b) => (a.sourceId < b.sourceId ? -1 : 1));
+
+  const totalCount = async (): Promise<number | null> => {
+    let total = 0;
+    for (const sourceId of selection.sourceIds) {
+      const dataSource = deps.sources.get(sourceId)!.dataSource;
+      if (!dataSource.capabilities.countsTotal || !dataSource.countEvents) return null;
+      const count = await dataSource.countEvents(selection.queries.get(sourceId)!, deps.signal);
+      if (count === null) return null;
+      total += count;
+    }
+    return total;
+  };
+
+  const allSourcesFailed = failures.length > 0 && failures.length === streams.length && listed.length === 0;
+  return { edges, pageInfo, asOf: new Date(asOfMs), sourceStatuses, totalCount, errors: failures, allSourcesFailed };
+}
+
+/**
+ * The query a source is given for this page: the filter's window cut to the snapshot, and, when
+ * seeking, to the cursor's position (inclusive: events sharing its time are skipped by key).
+ */
+function boundQuery(query: SourceQuery, asOfMs: number, seekFrom: EventKey | null, traversal: Direction): SourceQuery {
+  let { fromMs, toMs } = query;
+  toMs = toMs === null ? asOfMs + 1 : Math.min(toMs, asOfMs + 1);
+  if (seekFrom) {
+    if (traversal === 'DESC') toMs = Math.min(toMs, seekFrom[0] + 1);
+    else fromMs = fromMs === null ? seekFrom[0] : Math.max(fromMs, seekFrom[0]);
+  }
+  return { ...query, fromMs, toMs };
+}

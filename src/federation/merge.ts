@@ -1,0 +1,74 @@
+import type { AuditEventModel } from '../models/audit-event';
+import type { SourceCursorState } from './cursor';
+import { compareKeys, keyOf } from './order';
+import type { SourceStream } from './source-stream';
+
+/** One listed event with the state of every source right after it. */
+export interface MergedEdge {
+  event: AuditEventModel;
+  states: Record<string, SourceCursorState>;
+}
+
+/** The outcome of merging one page. */
+export interface MergedPage {
+  /** Up to `count + 1` edges: the extra one only tells that more follow. */
+  edges: MergedEdge[];
+  /** True when a source spent its request budget before the page was full. */
+  budgetSpent: boolean;
+  /** The states after everything read, for a resume point when the page stopped short. */
+  finalStates: Record<string, SourceCursorState>;
+}
+
+/**
+ * K-way merge of source streams in one order. A stream's head is listed only when it is settled
+ * and no other stream can still produce something earlier; streams that might are fetched
+ * concurrently, asking each for what the page still needs. Streams that fail drop out of this
+ * page (their cursor state stays where it was, so a later page picks them up).
+ */
+export async function mergePage(streams: readonly SourceStream[], count: number, baseStates: Record<string, SourceCursorState>): Promise<MergedPage> {
+  const direction = streams[0]?.direction ?? 'DESC';
+  const edges: MergedEdge[] = [];
+  const states: Record<string, SourceCursorState> = { ...baseStates };
+  let budgetSpent = false;
+
+  while (edges.length < count + 1) {
+    let candidate: SourceStream | null = null;
+    let candidateEvent: AuditEventModel | null = null;
+    for (const stream of streams) {
+      const head = stream.settledHead();
+      if (head && (!candidateEvent || compareKeys(keyOf(head), keyOf(candidateEvent), direction) < 0)) {
+        candidate = stream;
+        candidateEvent = head;
+      }
+    }
+
+    const candidateKey = candidateEvent ? keyOf(candidateEvent) : null;
+    const blockers = streams.filter(
+      (stream) => stream !== candidate && !stream.finished && !stream.settledHead() && !(candidateKey && stream.isBehind(candidateKey)),
+    );
+    const candidateUnsettledToo = candidate === null && streams.some((stream) => !stream.finished);
+    if (blockers.length > 0 || candidateUnsettledToo) {
+      const wanted = count + 1 - edges.length;
+      const toFetch = blockers.length > 0 ? blockers : streams.filter((stream) => !stream.finished);
+      await Promise.all(toFetch.map((stream) => stream.fetchMore(wanted)));
+      if (toFetch.some((stream) => stream.budgetSpent)) {
+        const stillBlocking = toFetch.filter((stream) => stream.budgetSpent && !(candidateKey && stream.isBehind(candidateKey)));
+        if (stillBlocking.length > 0) {
+          budgetSpent = true;
+          break;
+        }
+      }
+      continue;
+    }
+    if (!candidate) break;
+
+    const event = candidate.take();
+    states[candidate.sourceId] = candidate.state();
+    edges.push({ event, states: { ...states } });
+  }
+
+  // A failed stream keeps the state of its last listed event; the others may have read further.
+  const finalStates: Record<string, SourceCursorState> = { ...states };
+  for (const stream of streams) if (!stream.failure) finalStates[stream.sourceId] = stream.state();
+  return { edges, budgetSpent, finalStates };
+}

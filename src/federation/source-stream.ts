@@ -1,0 +1,198 @@
+import { cacheKey } from '../cache/cache';
+import type { BatchCache } from '../cache/batch-cache';
+import { ErrorCode, UpstreamError } from '../errors';
+import type { AuditEventModel } from '../models/audit-event';
+import type { JsonValue } from '../models/json';
+import type { AuditDataSource, Direction, SourceQuery } from '../sources/data-source';
+import type { SourceCursorState } from './cursor';
+import { compareKeys, compareWithinSource, keyOf, type EventKey } from './order';
+
+/** Options for one {@link SourceStream}. */
+export interface SourceStreamOptions {
+  dataSource: AuditDataSource;
+  query: SourceQuery;
+  direction: Direction;
+  /** Where the source stood; undefined = not read yet in this traversal. */
+  state: SourceCursorState | undefined;
+  /** Events after this instant (ms) are outside the traversal's snapshot. */
+  asOfMs: number;
+  /** Skip everything at or before this key (a traversal resumed in the other direction). */
+  skipThrough: EventKey | null;
+  /** The gateway-side filter. */
+  matches: (event: AuditEventModel) => boolean;
+  /** Upstream requests this source may make for one page. */
+  requestBudget: number;
+  cache: BatchCache;
+  signal: AbortSignal;
+}
+
+interface PendingEvent {
+  event: AuditEventModel;
+  batch: number;
+}
+
+interface BatchRecord {
+  seq: number;
+  /** The resume state that fetched this batch: re-reading from it yields the batch again. */
+  resume: JsonValue;
+  /** Events of the batch still waiting to be listed. */
+  waiting: number;
+}
+
+/**
+ * One source's events in the traversal order, pulled batch by batch.
+ *
+ * Datasources only promise batches that are monotone in time; ties may straddle batches and come
+ * in any order. So an event is *settled* (safe to list) only when its time is strictly beyond the
+ * newest-seen edge of the upstream stream (the frontier), or the stream is exhausted: then no
+ * later batch can hold an event that sorts before it.
+ *
+ * The cursor state of the stream is the resume state of the oldest batch that still holds an
+ * unlisted event, plus the key of the last listed event. Resuming re-reads that batch (normally
+ * from the batch cache) and skips what was listed, so a page never re-reads from the start and
+ * never loses an event of a tie group split across upstream pages.
+ */
+export class SourceStream {
+  readonly sourceId: string;
+  private readonly pending: PendingEvent[] = [];
+  /** `time\0id` of every pending event, so that an upstream repeating an event lists it once. */
+  private readonly pendingKeys = new Set<string>();
+  private readonly batches: BatchRecord[] = [];
+  private batchSeq = 0;
+  private nextResume: JsonValue;
+  private exhausted: boolean;
+  private frontierMs: number | null = null;
+  private lastListed: [number, string] | null;
+  private fetched = false;
+  /** Batches read this page, cached or not: bounds a page even when every read is a cache hit. */
+  private batchesRead = 0;
+  /** The error that stopped this stream for this page, if any. */
+  failure: UpstreamError | null = null;
+  /** Upstream requests made for this page. */
+  requests = 0;
+  /** True when the request budget ran out before the stream could settle its next event. */
+  budgetSpent = false;
+
+  constructor(private readonly options: SourceStreamOptions) {
+    this.sourceId = options.dataSource.sourceId;
+    this.nextResume = options.state?.r ?? null;
+    this.exhausted = options.state?.x === 1;
+    this.lastListed = options.state?.k ?? null;
+  }
+
+  get direction(): Direction {
+    return this.options.direction;
+  }
+
+  /** True when nothing more can come from this stream in this page. */
+  get finished(): boolean {
+    return this.failure !== null || this.budgetSpent || (this.exhausted && this.pending.length === 0);
+  }
+
+  get isExhausted(): boolean {
+    return this.exhausted && this.pending.length === 0;
+  }
+
+  /** The next event if it is settled, else null. */
+  settledHead(): AuditEventModel | null {
+    const head = this.pending[0];
+    if (!head || this.failure) return null;
+    if (this.exhausted || this.frontierMs === null) return this.exhausted ? head.event : null;
+    const t = head.event.occurredAtMs;
+    return (this.options.direction === 'DESC' ? t > this.frontierMs : t < this.frontierMs) ? head.event : null;
+  }
+
+  /**
+   * True when `key` (of another source) certainly sorts before every event this stream has yet to
+   * list. Lets the merge list events without fetching from a source whose next batch cannot win.
+   */
+  isBehind(key: EventKey): boolean {
+    if (this.exhausted && this.pending.length === 0) return true;
+    const head = this.settledHead();
+    if (head) return compareKeys(key, keyOf(head), this.options.direction) < 0;
+    if (!this.fetched || this.frontierMs === null) return false;
+    // Unlisted events of this stream are at the frontier or beyond it; compare on (time, source).
+    return compareKeys(key, [this.frontierMs, this.sourceId, ''], this.options.direction) < 0;
+  }
+
+  /** Takes the head, which must be settled. */
+  take(): AuditEventModel {
+    const head = this.pending.shift();
+    if (!head) throw new Error('SourceStream.take called on an empty stream');
+    this.pendingKeys.delete(`${head.event.occurredAtMs}\u0000${head.event.sourceEventId}`);
+    const record = this.batches.find((batch) => batch.seq === head.batch);
+    if (record) record.waiting -= 1;
+    while (this.batches.length > 0 && this.batches[0]!.waiting === 0) this.batches.shift();
+    this.lastListed = [head.event.occurredAtMs, head.event.sourceEventId];
+    return head.event;
+  }
+
+  /** The cursor state after the events taken so far. */
+  state(): SourceCursorState {
+    const state: SourceCursorState = { r: this.batches[0]?.resume ?? this.nextResume };
+    if (this.lastListed) state.k = this.lastListed;
+    if (this.exhausted && this.pending.length === 0) state.x = 1;
+    return state;
+  }
+
+  /** Fetches one more batch of about `wanted` events. Failures are kept in `failure`, never thrown. */
+  async fetchMore(wanted: number): Promise<void> {
+    if (this.finished || this.exhausted) return;
+    if (this.requests >= this.options.requestBudget || this.batchesRead >= this.options.requestBudget * 10) {
+      this.budgetSpent = true;
+      return;
+    }
+    const { dataSource, direction, query, cache, signal } = this.options;
+    const resume = this.nextResume;
+    const { min, max } = { min: dataSource.capabilities.minPageSize, max: dataSource.capabilities.maxPageSize };
+    const limit = Math.max(min, Math.min(max, wanted));
+    this.batchesRead += 1;
+    const key = cacheKey(dataSource.sourceId, JSON.stringify(query), direction, JSON.stringify(resume));
+    try {
+      const { result, cached } = await cache.getOrFetch(key, () => dataSource.listEvents({ direction, query, resume, limit, signal }));
+      if (!cached) this.requests += result.upstreamRequests;
+      if (result.next !== null && JSON.stringify(result.next) === JSON.stringify(resume)) {
+        throw new UpstreamError(ErrorCode.UpstreamProtocolError, dataSource.sourceId, { logDetail: { reason: 'resume state did not advance' } });
+      }
+      this.fetched = true;
+      this.accept(result.events, resume);
+      this.nextResume = result.next;
+      this.exhausted = result.next === null || this.beyondWindow();
+    } catch (error) {
+      this.failure =
+        error instanceof UpstreamError
+          ? error
+          : new UpstreamError(ErrorCode.UpstreamUnavailable, dataSource.sourceId, { logDetail: { reason: String(error) } });
+    }
+  }
+
+  private accept(events: readonly AuditEventModel[], resume: JsonValue): void {
+    const { direction, asOfMs, skipThrough, matches } = this.options;
+    const seq = ++this.batchSeq;
+    let waiting = 0;
+    for (const event of events) {
+      const t = event.occurredAtMs;
+      if (this.frontierMs === null || (direction === 'DESC' ? t < this.frontierMs : t > this.frontierMs)) this.frontierMs = t;
+      if (t > asOfMs) continue;
+      if (this.lastListed && compareWithinSource([t, event.sourceEventId], this.lastListed, direction) <= 0) continue;
+      if (skipThrough && compareKeys(keyOf(event), skipThrough, direction) <= 0) continue;
+      const identity = `${t}\u0000${event.sourceEventId}`;
+      if (this.pendingKeys.has(identity) || !matches(event)) continue;
+      this.pendingKeys.add(identity);
+      this.pending.push({ event, batch: seq });
+      waiting += 1;
+    }
+    if (waiting > 0) {
+      this.batches.push({ seq, resume, waiting });
+      this.pending.sort((a, b) => compareKeys(keyOf(a.event), keyOf(b.event), direction));
+    }
+  }
+
+  /** True once the frontier has passed the end of the window or the snapshot: nothing later can match. */
+  private beyondWindow(): boolean {
+    if (this.frontierMs === null) return false;
+    const { direction, query, asOfMs } = this.options;
+    if (direction === 'DESC') return query.fromMs !== null && this.frontierMs < query.fromMs;
+    return this.frontierMs > asOfMs || (query.toMs !== null && this.frontierMs >= query.toMs);
+  }
+}

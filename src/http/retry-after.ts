@@ -1,0 +1,43 @@
+/** Header values as undici gives them. */
+export type HeaderValue = string | string[] | undefined;
+export type ResponseHeaders = Record<string, HeaderValue>;
+
+/** The first value of a header. */
+export function headerValue(headers: ResponseHeaders, name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * How long an upstream asks us to wait, in ms, from `Retry-After-Ms`, `Retry-After` (seconds or an
+ * HTTP date) or, failing both, `x-ratelimit-reset` (epoch seconds, as Port and ComplianceAgent
+ * send). Undefined when the response says nothing usable.
+ */
+export function retryAfterMs(headers: ResponseHeaders, nowMs: number): number | undefined {
+  const ms = headerValue(headers, 'retry-after-ms');
+  if (ms !== undefined && /^\d+(\.\d+)?$/.test(ms.trim())) return Math.ceil(Number(ms));
+
+  const retryAfter = headerValue(headers, 'retry-after')?.trim();
+  if (retryAfter) {
+    if (/^\d+(\.\d+)?$/.test(retryAfter)) return Math.ceil(Number(retryAfter) * 1000);
+    const date = Date.parse(retryAfter);
+    if (!Number.isNaN(date)) return Math.max(0, date - nowMs);
+  }
+
+  const reset = headerValue(headers, 'x-ratelimit-reset')?.trim();
+  if (reset && /^\d+$/.test(reset)) {
+    const resetMs = Number(reset) * 1000;
+    // Some vendors send a delta in seconds rather than an epoch; an epoch is always far larger.
+    return resetMs > nowMs / 2 ? Math.max(0, resetMs - nowMs) : resetMs;
+  }
+  return undefined;
+}
+
+/**
+ * Full-jitter exponential backoff (AWS architecture blog): a random delay in
+ * [minMs, min(maxMs, minMs * 2^attempt)], so that many clients retrying at once spread out.
+ */
+export function backoffMs(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, minMs * 2 ** attempt);
+  return Math.round(minMs + random() * Math.max(0, ceiling - minMs));
+}

@@ -1,0 +1,109 @@
+import type { ActorType, AuditEventModel, Vendor } from '../models/audit-event';
+import type { JsonValue } from '../models/json';
+
+/** `DESC` = newest first, `ASC` = oldest first. */
+export type Direction = 'ASC' | 'DESC';
+
+/** How an upstream pages; mirrors the GraphQL enum `PagingKind`. */
+export type PagingKind = 'CURSOR' | 'PAGE_NUMBER' | 'OFFSET_TOKEN' | 'TIME_WINDOW';
+
+/** The fields of {@link SourceQuery} a datasource may apply upstream. */
+export type FilterField = 'window' | 'actions' | 'actorIds' | 'actorEmails' | 'actorTypes' | 'targetIds' | 'targetTypes' | 'text';
+
+/**
+ * What one source is asked for, in vendor-neutral terms. The gateway always re-applies every
+ * field to what a datasource returns, so a datasource may push down any subset of it (and must
+ * push down nothing it cannot apply exactly, or it would lose events).
+ */
+export interface SourceQuery {
+  /** Inclusive lower bound, ms since the epoch; null = unbounded. */
+  fromMs: number | null;
+  /** Exclusive upper bound, ms since the epoch; null = unbounded. */
+  toMs: number | null;
+  actions: readonly string[] | null;
+  /** Vendor actor ids (the gateway has already decoded global ids). */
+  actorIds: readonly string[] | null;
+  actorEmails: readonly string[] | null;
+  actorTypes: readonly ActorType[] | null;
+  /** Vendor target ids. */
+  targetIds: readonly string[] | null;
+  targetTypes: readonly string[] | null;
+  /** Lower-cased free text. */
+  text: string | null;
+}
+
+/**
+ * A datasource's own position in its upstream, as JSON so that it fits in a signed cursor.
+ * Only the datasource that produced it reads it.
+ */
+export type SourceResume = JsonValue;
+
+/** One request for a batch of events. */
+export interface ListEventsRequest {
+  direction: Direction;
+  query: SourceQuery;
+  /** From a previous result's `next`; null = the start of the window in `direction`. */
+  resume: SourceResume | null;
+  /** Events wanted; the datasource clamps it to the vendor's page-size bounds. */
+  limit: number;
+  signal: AbortSignal;
+}
+
+/**
+ * One batch of events.
+ *
+ * The contract the merge relies on: batches are monotone in time. In `DESC`, no event of a later
+ * batch (reached through `next`) is newer than the oldest event of this batch; in `ASC`, no event
+ * of a later batch is older than the newest of this one. Within a batch, events may come in any
+ * order, and events sharing a timestamp may span batches. A batch may be empty while `next` is
+ * not null (a time-window step that found nothing).
+ */
+export interface ListEventsResult {
+  events: AuditEventModel[];
+  /** Where the next batch starts; null when the window is exhausted. */
+  next: SourceResume | null;
+  /** Upstream HTTP requests this batch cost (auth exchanges included). */
+  upstreamRequests: number;
+}
+
+/** What a datasource can do itself. */
+export interface SourceCapabilities {
+  nativeOrder: Direction;
+  /** True when the upstream serves both orders efficiently. */
+  bothOrders: boolean;
+  pagingKind: PagingKind;
+  /** Smallest and largest page the upstream accepts. */
+  minPageSize: number;
+  maxPageSize: number;
+  /** Query fields the datasource pushes down to the upstream. */
+  nativeFilters: readonly FilterField[];
+  /** True when `getEvent` is one upstream call by id rather than a narrow search. */
+  getById: boolean;
+  /** True when `countEvents` is available. */
+  countsTotal: boolean;
+}
+
+/** Enough to find one event again: its id and, where the id alone cannot find it, its time. */
+export interface EventRef {
+  sourceEventId: string;
+  occurredAtMs: number;
+}
+
+/**
+ * The interface every vendor implements. It hides the vendor's protocol, auth and paging; it
+ * never sees GraphQL. Every method honours `signal` and throws `UpstreamError` on failure.
+ */
+export interface AuditDataSource {
+  readonly sourceId: string;
+  readonly vendor: Vendor;
+  readonly displayName: string;
+  readonly capabilities: SourceCapabilities;
+  /** One batch of events; see {@link ListEventsResult} for the ordering contract. */
+  listEvents(request: ListEventsRequest): Promise<ListEventsResult>;
+  /** One event, or null when the upstream has no such event. */
+  getEvent(ref: EventRef, signal: AbortSignal): Promise<AuditEventModel | null>;
+  /** The exact number of events matching `query`, when `capabilities.countsTotal`; null when the vendor cannot say for this query. */
+  countEvents?(query: SourceQuery, signal: AbortSignal): Promise<number | null>;
+  /** Releases connection pools. */
+  close(): Promise<void>;
+}

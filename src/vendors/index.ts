@@ -1,0 +1,14 @@
+import type { Vendor } from '../models/audit-event';
+import type { VendorModule } from '../sources/vendor-module';
+import { nirvanaModule } from './nirvana';
+
+/** A vendor module with its credentials type erased, for the registry. */
+export type AnyVendorModule = VendorModule<Record<string, unknown>>;
+
+/**
+ * Every vendor the gateway speaks, by config name. Adding a vendor = a folder under
+ * `src/vendors/` exporting a VendorModule, plus one line here.
+ */
+export const vendorModules: Partial<Record<Vendor, AnyVendorModule>> = {
+  nirvana: nirvanaModule,
+};

@@ -1,0 +1,24 @@
+/** Nirvana Labs audit log JSON as sent (nirvana-go `AuditLog`, SDK v1.74; see shared/vendors/nirvana.md). */
+export interface RawNirvanaAuditLog {
+  id: string;
+  action?: string;
+  actor: { id: string; name?: string; type: 'user' | 'api_key' | string };
+  client_ip: string;
+  created_at: string;
+  method: string;
+  path: string;
+  status_code: number;
+  user_agent: string;
+  /** Absent or null when the audited request had no target. */
+  target?: { id: string; type: string } | null;
+}
+
+/** `GET /v1/audit_logs` body. Cursors may be null, empty or missing at the ends. */
+export interface RawNirvanaAuditLogList {
+  items: RawNirvanaAuditLog[];
+  pagination?: {
+    next_cursor?: string | null;
+    previous_cursor?: string | null;
+    total_count?: number;
+  } | null;
+}
