@@ -1,0 +1,9 @@
+import { encodeGlobalId } from '../src/federation/global-id';
+import type { AuditEventResolvers } from '../src/generated/graphql';
+import { sourceOf } from './source-of';
+
+export const AuditEvent: AuditEventResolvers = {
+  id: (event) => encodeGlobalId({ type: 'AuditEvent', sourceId: event.sourceId, occurredAtMs: event.occurredAtMs, sourceEventId: event.sourceEventId }),
+  source: (event, _args, context) => sourceOf(event.sourceId, context),
+  occurredAt: (event) => new Date(event.occurredAtMs),
+};

@@ -1,0 +1,38 @@
+import { responsePathAsArray } from 'graphql';
+import { notImplemented } from '../src/errors';
+import { decodeGlobalId } from '../src/federation/global-id';
+import { resolveNode } from '../src/federation/node';
+import { resolveEventConnection } from '../src/federation/resolve-connection';
+import type { QueryResolvers } from '../src/generated/graphql';
+
+export const Query: QueryResolvers = {
+  node: (_parent, { id }, context) => resolveNode(id, context),
+  sources: (_parent, _args, context) => context.sources.all,
+  source: (_parent, { sourceId }, context) => context.sources.get(sourceId) ?? null,
+  auditEvents: (_parent, args, context, info) => resolveEventConnection(args, context, responsePathAsArray(info.path)),
+  auditEvent: async (_parent, { id }, context) => {
+    const decoded = decodeGlobalId(id);
+    return decoded.type === 'AuditEvent' ? context.loaders.event.load(id) : null;
+  },
+  auditStatistics: () => {
+    throw notImplemented('Query.auditStatistics');
+  },
+  evidenceExport: () => {
+    throw notImplemented('Query.evidenceExport');
+  },
+  verifyIntegrity: () => {
+    throw notImplemented('Query.verifyIntegrity');
+  },
+  complianceHistory: () => {
+    throw notImplemented('Query.complianceHistory');
+  },
+  retentionPolicy: () => {
+    throw notImplemented('Query.retentionPolicy');
+  },
+  soc2Evidence: () => {
+    throw notImplemented('Query.soc2Evidence');
+  },
+  searchAuditEvents: () => {
+    throw notImplemented('Query.searchAuditEvents');
+  },
+};

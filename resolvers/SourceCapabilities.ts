@@ -1,0 +1,5 @@
+import type { SourceCapabilitiesResolvers } from '../src/generated/graphql';
+
+export const SourceCapabilities: SourceCapabilitiesResolvers = {
+  nativeFilters: (capabilities) => [...capabilities.nativeFilters],
+};

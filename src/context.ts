@@ -1,0 +1,56 @@
+import DataLoader from 'dataloader';
+import type { BatchCache } from './cache/batch-cache';
+import type { ServerConfig } from './config';
+import type { GatewayError } from './errors';
+import type { CursorCodec } from './federation/cursor';
+import { createEventLoader } from './federation/event-loader';
+import type { Logger } from './logger';
+import type { AuditEventModel } from './models/audit-event';
+import type { SourceRegistry } from './sources/registry';
+
+/** An error of one source that failed while the rest of the answer stands. */
+export interface PartialError {
+  error: GatewayError;
+  path: readonly (string | number)[];
+}
+
+/**
+ * Everything a resolver may use, made fresh for each GraphQL request: DataLoaders never share
+ * results (or errors) between requests.
+ */
+export interface GatewayContext {
+  requestId: string;
+  sources: SourceRegistry;
+  cursors: CursorCodec;
+  cache: BatchCache;
+  config: ServerConfig;
+  logger: Logger;
+  /** Aborts when the request's deadline passes or the client goes away. */
+  signal: AbortSignal;
+  loaders: {
+    /** Events by global id; one upstream call per event id, batched per request. */
+    event: DataLoader<string, AuditEventModel | null>;
+  };
+  /** Reported next to the data by the partial-errors plugin. */
+  partialErrors: PartialError[];
+}
+
+/** What {@link createContext} needs that lives longer than a request. */
+export interface ContextDeps {
+  sources: SourceRegistry;
+  cursors: CursorCodec;
+  cache: BatchCache;
+  config: ServerConfig;
+  logger: Logger;
+}
+
+export function createContext(deps: ContextDeps, requestId: string, signal: AbortSignal): GatewayContext {
+  return {
+    ...deps,
+    requestId,
+    logger: deps.logger.child({ requestId }),
+    signal,
+    loaders: { event: createEventLoader(deps.sources, signal) },
+    partialErrors: [],
+  };
+}

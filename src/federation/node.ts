@@ -1,0 +1,56 @@
+import type { GatewayContext } from '../context';
+import type { ActorModel, AuditEventModel, TargetModel } from '../models/audit-event';
+import type { RegisteredSource } from '../sources/registry';
+import { loadEventConnection } from './events-connection';
+import { decodeGlobalId } from './global-id';
+
+/** What `Query.node` can return. */
+export type NodeModel = AuditEventModel | ActorModel | TargetModel | RegisteredSource;
+
+/**
+ * Refetches any object by its global id. Actors and targets exist only through their events, so
+ * they are found through their newest event (a narrow, budgeted query), never invented.
+ */
+export async function resolveNode(id: string, context: GatewayContext): Promise<NodeModel | null> {
+  const decoded = decodeGlobalId(id);
+  if (!context.sources.get(decoded.sourceId)) return null;
+  switch (decoded.type) {
+    case 'Source':
+      return context.sources.get(decoded.sourceId) ?? null;
+    case 'AuditEvent':
+      return context.loaders.event.load(id);
+    case 'Actor': {
+      const event = await newestEvent(context, { sources: [decoded.sourceId], actorIds: [id] });
+      return event?.actor ?? null;
+    }
+    case 'Target': {
+      const event = await newestEvent(context, { sources: [decoded.sourceId], targetIds: [id] });
+      return event?.target ?? null;
+    }
+    case 'EvidenceExport':
+      return null;
+    default: {
+      const unreachable: never = decoded;
+      return unreachable;
+    }
+  }
+}
+
+async function newestEvent(
+  context: GatewayContext,
+  filter: { sources: string[]; actorIds?: string[]; targetIds?: string[] },
+): Promise<AuditEventModel | null> {
+  const connection = await loadEventConnection(
+    { first: 1, filter },
+    {
+      sources: context.sources,
+      cursors: context.cursors,
+      cache: context.cache,
+      scanBudgetRequests: context.config.scanBudgetRequests,
+      signal: context.signal,
+    },
+  );
+  const [error] = connection.errors;
+  if (error && connection.edges.length === 0) throw error;
+  return connection.edges[0]?.node ?? null;
+}

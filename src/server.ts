@@ -1,0 +1,243 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { resolvers } from '../resolvers';
+import { BatchCache } from './cache/batch-cache';
+import type { GatewayConfig } from './config';
+import { createContext, type GatewayContext } from './context';
+import { formatGatewayError } from './errors';
+import { CursorCodec } from './federation/cursor';
+import { GRAPHIQL_CSP, graphiqlAsset, graphiqlPage } from './graphiql';
+import { maxAliasesRule, maxDepthRule } from './graphql/limits';
+import { partialErrorsPlugin } from './graphql/plugins';
+import { loadTypeDefs } from './graphql/schema';
+import type { Logger } from './logger';
+import { SourceRegistry } from './sources/registry';
+
+/** A running gateway. */
+export interface Gateway {
+  /** `http://host:port/graphql`. */
+  url: string;
+  port: number;
+  sources: SourceRegistry;
+  /** Stops taking requests, lets in-flight ones finish (at most `drainMs`), closes upstream pools. */
+  stop(drainMs?: number): Promise<void>;
+}
+
+/** Options for {@link createGateway}. */
+export interface GatewayOptions {
+  logger: Logger;
+  /** Overrides `config.server.port` (tests pass 0 for a free port). */
+  port?: number;
+}
+
+const MAX_DEPTH = 8;
+const MAX_ALIASES = 15;
+
+/**
+ * Starts the gateway: Apollo Server 5 on a plain node:http server, so that the gateway owns
+ * body limits, JSON errors, health routes, GraphiQL and graceful shutdown.
+ */
+export async function createGateway(config: GatewayConfig, options: GatewayOptions): Promise<Gateway> {
+  const { logger } = options;
+  const sources = SourceRegistry.fromConfig(config.sources, logger);
+  const cursors = new CursorCodec({
+    secret: config.server.cursorSecret,
+    previousSecrets: config.server.previousCursorSecrets,
+    ttlSeconds: config.server.cursorTtlSeconds,
+  });
+  const cache = new BatchCache();
+  const contextDeps = { sources, cursors, cache, config: config.server, logger };
+
+  const apollo = new ApolloServer<GatewayContext>({
+    typeDefs: loadTypeDefs(),
+    resolvers,
+    introspection: config.server.introspection,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: !config.server.introspection,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    validationRules: [maxDepthRule(MAX_DEPTH), maxAliasesRule(MAX_ALIASES)],
+    formatError: (formatted, error) =>
+      formatGatewayError(formatted, error, (masked) => logger.error({ err: masked }, 'unexpected error masked as INTERNAL_SERVER_ERROR')),
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      partialErrorsPlugin(),
+    ],
+  });
+  await apollo.start();
+
+  let draining = false;
+  let inFlight = 0;
+  let idle: (() => void) | null = null;
+
+  const server = http.createServer((req, res) => {
+    if (draining) {
+      sendJson(res, 503, { errors: [{ message: 'The gateway is shutting down', extensions: { code: 'SERVICE_UNAVAILABLE' } }] }, { 'retry-after': '5' });
+      return;
+    }
+    inFlight += 1;
+    res.on('close', () => {
+      inFlight -= 1;
+      if (inFlight === 0 && idle) idle();
+    });
+    handle(req, res).catch((error: unknown) => {
+      logger.error({ err: error }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.destroy();
+    });
+  });
+  server.headersTimeout = 15_000;
+  server.requestTimeout = config.server.requestTimeoutMs + 5_000;
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const method = req.method ?? 'GET';
+
+    if (url.pathname === '/healthz' && method === 'GET') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz' && method === 'GET') {
+      return sendJson(res, 200, { status: 'ready', sources: sources.all.map((s) => ({ id: s.config.id, vendor: s.config.vendor, health: s.health.snapshot().status })) });
+    }
+    if (url.pathname.startsWith('/graphiql/') && method === 'GET' && config.server.graphiql) {
+      const asset = graphiqlAsset(url.pathname.slice('/graphiql/'.length));
+      if (!asset) return sendJson(res, 404, { error: 'not found' });
+      res.writeHead(200, { 'content-type': `${asset.type}; charset=utf-8`, 'cache-control': 'public, max-age=86400', 'content-length': asset.body.length });
+      res.end(asset.body);
+      return;
+    }
+    if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found; the GraphQL endpoint is /graphql' });
+
+    if (method === 'GET' && !url.searchParams.has('query') && prefersHtml(req) && config.server.graphiql) {
+      const page = graphiqlPage();
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': GRAPHIQL_CSP, 'x-content-type-options': 'nosniff' });
+      res.end(page);
+      return;
+    }
+
+    const body = await readBody(req, config.server.maxBodyBytes);
+    if (body.kind === 'too-large') {
+      res.setHeader('connection', 'close');
+      return sendJson(res, 413, graphqlError(`Request body exceeds ${config.server.maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE'));
+    }
+    let parsedBody: unknown = body.text;
+    if (method === 'POST' && /\bjson\b/i.test(req.headers['content-type'] ?? '')) {
+      if (body.text.trim() === '') return sendJson(res, 400, graphqlError('The request body is empty; send a JSON object with a `query`', 'BAD_REQUEST'));
+      try {
+        parsedBody = JSON.parse(body.text) as unknown;
+      } catch {
+        return sendJson(res, 400, graphqlError('The request body is not valid JSON', 'BAD_REQUEST'));
+      }
+    }
+
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const requestId = sanitizeRequestId(req.headers['x-request-id']) ?? randomUUID();
+    const deadline = AbortSignal.timeout(config.server.requestTimeoutMs);
+    const disconnect = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) disconnect.abort();
+    });
+    const signal = AbortSignal.any([deadline, disconnect.signal]);
+
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body: parsedBody },
+      context: async () => createContext(contextDeps, requestId, signal),
+    });
+    await writeResponse(res, response, requestId);
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? config.server.port, config.server.host, resolve));
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}/graphql`,
+    port: address.port,
+    sources,
+    async stop(drainMs = 10_000) {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        await Promise.race([new Promise<void>((resolve) => (idle = resolve)), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
+      }
+      server.closeAllConnections();
+      await closed;
+      await apollo.stop();
+      await sources.close();
+    },
+  };
+}
+
+function prefersHtml(req: http.IncomingMessage): boolean {
+  const accept = req.headers.accept ?? '';
+  return accept.includes('text/html');
+}
+
+function sanitizeRequestId(value: string | string[] | undefined): string | null {
+  const text = Array.isArray(value) ? value[0] : value;
+  return text && /^[A-Za-z0-9._-]{1,64}$/.test(text) ? text : null;
+}
+
+function graphqlError(message: string, code: string): unknown {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/**
+ * Reads the body up to `maxBytes`. Past the limit it stops buffering but does not destroy the
+ * stream, so that the 413 can still be written (with `connection: close`).
+ */
+function readBody(req: http.IncomingMessage, maxBytes: number): Promise<{ kind: 'ok'; text: string } | { kind: 'too-large' }> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > maxBytes) {
+      req.resume();
+      resolve({ kind: 'too-large' });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
+      size += chunk.length;
+      if (size > maxBytes) {
+        tooLarge = true;
+        chunks.length = 0;
+        resolve({ kind: 'too-large' });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!tooLarge) resolve({ kind: 'ok', text: Buffer.concat(chunks, size).toString('utf8') });
+    });
+    req.on('error', reject);
+  });
+}
+
+async function writeResponse(res: http.ServerResponse, response: HTTPGraphQLResponse, requestId: string): Promise<void> {
+  const headers: Record<string, string> = { 'x-request-id': requestId };
+  for (const [key, value] of response.headers) headers[key] = value;
+  res.writeHead(response.status ?? 200, headers);
+  if (response.body.kind === 'complete') {
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
