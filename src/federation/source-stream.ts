@@ -66,6 +66,8 @@ export class SourceStream {
   private fetched = false;
   /** Batches read this page, cached or not: bounds a page even when every read is a cache hit. */
   private batchesRead = 0;
+  /** True after a batch that gave nothing to list: the stream is scanning, so read in the largest pages. */
+  private scanning = false;
   /** The error that stopped this stream for this page, if any. */
   failure: UpstreamError | null = null;
   /** Upstream requests made for this page. */
@@ -129,7 +131,9 @@ export class SourceStream {
 
   /** The cursor state after the events taken so far. */
   state(): SourceCursorState {
-    const state: SourceCursorState = { r: this.batches[0]?.resume ?? this.nextResume };
+    // `null` is a real resume state (the start of the window), so no `??` here.
+    const oldest = this.batches[0];
+    const state: SourceCursorState = { r: oldest ? oldest.resume : this.nextResume };
     if (this.lastListed) state.k = this.lastListed;
     if (this.exhausted && this.pending.length === 0) state.x = 1;
     return state;
@@ -145,7 +149,7 @@ export class SourceStream {
     const { dataSource, direction, query, cache, signal } = this.options;
     const resume = this.nextResume;
     const { min, max } = { min: dataSource.capabilities.minPageSize, max: dataSource.capabilities.maxPageSize };
-    const limit = Math.max(min, Math.min(max, wanted));
+    const limit = this.scanning ? max : Math.max(min, Math.min(max, wanted));
     this.batchesRead += 1;
     const key = cacheKey(dataSource.sourceId, JSON.stringify(query), direction, JSON.stringify(resume));
     try {
@@ -155,7 +159,9 @@ export class SourceStream {
         throw new UpstreamError(ErrorCode.UpstreamProtocolError, dataSource.sourceId, { logDetail: { reason: 'resume state did not advance' } });
       }
       this.fetched = true;
+      const before = this.pending.length;
       this.accept(result.events, resume);
+      this.scanning = this.pending.length === before;
       this.nextResume = result.next;
       this.exhausted = result.next === null || this.beyondWindow();
     } catch (error) {

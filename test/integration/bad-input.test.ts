@@ -1,0 +1,187 @@
+import net from 'node:net';
+import { request } from 'undici';
+import { nirvanaModule } from '../../src/vendors/nirvana';
+import { startTestGateway, type TestGateway } from '../helpers/gateway';
+
+const EVENTS = `query ($first: Int, $after: String, $last: Int, $before: String, $filter: AuditEventFilter) {
+  auditEvents(first: $first, after: $after, last: $last, before: $before, filter: $filter) { edges { cursor node { id } } pageInfo { endCursor } }
+}`;
+
+/** A loopback port with nothing listening. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('the gateway refuses bad input with clear GraphQL errors', () => {
+  let setup: TestGateway;
+  let requestsBefore: number;
+
+  beforeAll(async () => {
+    setup = await startTestGateway([{ id: 'nirvana-main', module: nirvanaModule, size: 120 }]);
+  });
+  afterAll(async () => {
+    await setup?.close();
+  });
+  beforeEach(() => {
+    requestsBefore = setup.simulators.get('nirvana-main')!.control.stats.requests;
+  });
+  const upstreamCalls = () => setup.simulators.get('nirvana-main')!.control.stats.requests - requestsBefore;
+
+  const cases: Array<[string, Record<string, unknown>, string]> = [
+    ['first: -1', { first: -1 }, 'first must be between 1 and 100'],
+    ['first: 0', { first: 0 }, 'first must be between 1 and 100'],
+    ['first: 100000', { first: 100000 }, 'first must be between 1 and 100'],
+    ['last: 101', { last: 101 }, 'last must be between 1 and 100'],
+    ['both first and last', { first: 5, last: 5 }, 'first and last cannot be used together'],
+    ['both after and before', { after: 'x', before: 'y' }, 'after and before cannot be used together'],
+    ['a malformed cursor', { first: 5, after: '%%%not-base64' }, 'after: malformed cursor'],
+    ['a truncated cursor', { first: 5, after: 'AQID' }, 'after: malformed cursor'],
+    ['an unknown source', { filter: { sources: ['nirvana-main', 'nope'] } }, "unknown source 'nope'"],
+    ['an empty source list', { filter: { sources: [] } }, 'at least one source'],
+    ['from after to', { filter: { from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' } }, 'from must be before to'],
+    ['filter text with a newline', { filter: { text: 'a\nb' } }, 'printable'],
+    ['filter text of 10,000 characters', { filter: { text: 'x'.repeat(10_000) } }, '256'],
+  ];
+  for (const [name, variables, message] of cases) {
+    it(`refuses ${name} as BAD_USER_INPUT without calling the upstream`, async () => {
+      const response = await setup.query(EVENTS, variables);
+      expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+      expect(response.errors?.[0]?.message).toContain(message);
+      expect(upstreamCalls()).toBe(0);
+    });
+  }
+
+  it('refuses a literal first: 2147483648 as BAD_USER_INPUT', async () => {
+    const response = await setup.query('{ auditEvents(first: 2147483648) { edges { cursor } } }');
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+  });
+
+  it('refuses a DateTime without a time zone, quoting the expected form', async () => {
+    const response = await setup.query(EVENTS, { filter: { from: '2026-01-01T00:00:00' } });
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(response.errors?.[0]?.message).toMatch(/DateTime/);
+  });
+
+  it('refuses a cursor with one byte changed as a signature mismatch', async () => {
+    const page = await setup.query<{ auditEvents: { pageInfo: { endCursor: string } } }>(EVENTS, { first: 3 });
+    const cursor = page.data!.auditEvents.pageInfo.endCursor;
+    const bytes = Buffer.from(cursor, 'base64url');
+    bytes[10] = bytes[10]! ^ 0x01;
+    const response = await setup.query(EVENTS, { first: 3, after: bytes.toString('base64url') });
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'CURSOR_INVALID' });
+    expect(response.errors?.[0]?.message).toBe('after: cursor signature mismatch');
+  });
+
+  it('refuses a cursor used with another filter', async () => {
+    const page = await setup.query<{ auditEvents: { pageInfo: { endCursor: string } } }>(EVENTS, { first: 3 });
+    const response = await setup.query(EVENTS, { first: 3, after: page.data!.auditEvents.pageInfo.endCursor, filter: { actions: ['vm.created'] } });
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'CURSOR_INVALID' });
+    expect(response.errors?.[0]?.message).toContain('different query');
+  });
+
+  it('refuses an id that is not one', async () => {
+    const response = await setup.query('{ auditEvent(id: "not-an-id!") { id } }');
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_ID' });
+  });
+
+  it('answers NOT_IMPLEMENTED for the fields later issues build, with no data made up', async () => {
+    const queries = [
+      '{ auditStatistics { totalEvents } }',
+      '{ evidenceExport(source: "nirvana-main", jobId: "x") { status } }',
+      '{ verifyIntegrity(source: "nirvana-main") { verified } }',
+      '{ complianceHistory(source: "nirvana-main", metric: SCORE, interval: WEEK) { metric } }',
+      '{ retentionPolicy(source: "nirvana-main") { storageUsedGb } }',
+      '{ soc2Evidence(source: "nirvana-main") { criteria } }',
+      '{ searchAuditEvents(query: "x") { total } }',
+      'mutation { startEvidenceExport(input: { source: "nirvana-main", framework: "soc2", auditPeriod: { from: "2026-01-01", to: "2026-03-31" } }) { status } }',
+    ];
+    for (const query of queries) {
+      const response = await setup.query(query);
+      expect(response.errors?.[0]?.extensions?.['code']).toBe('NOT_IMPLEMENTED');
+      // Null data (or a null nullable field): never an invented value.
+      expect(Object.values(response.data ?? {}).every((value) => value === null)).toBe(true);
+    }
+  });
+
+  it('answers a malformed JSON body with a GraphQL-shaped 400', async () => {
+    const response = await request(setup.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": "{ sources { sourceId } }"' });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toContain('application/json');
+    expect(await response.body.json()).toEqual({ errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+  });
+
+  it('refuses a body over the limit with 413 JSON', async () => {
+    const response = await request(setup.gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ sources { sourceId } } # ${'x'.repeat(1_100_000)}` }),
+    });
+    expect(response.statusCode).toBe(413);
+    expect(((await response.body.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('refuses batched operations', async () => {
+    const response = await request(setup.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ query: '{ sources { sourceId } }' }]) });
+    expect(response.statusCode).toBe(400);
+    expect(await response.body.text()).toContain('Operation batching disabled');
+  });
+
+  it('refuses a simple (CSRF-able) request', async () => {
+    const response = await request(setup.gateway.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ sources { sourceId } }"}' });
+    expect(response.statusCode).toBe(400);
+    expect(await response.body.text()).toMatch(/CSRF/i);
+  });
+
+  it('refuses a document nested deeper than 8 levels before running it', async () => {
+    const deep = '{ auditEvents { edges { node { actor { events { edges { node { target { events { edges { node { id } } } } } } } } } } } }';
+    const response = await setup.query(deep);
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0]?.message).toMatch(/depth \d+ exceeds 8/);
+    expect(upstreamCalls()).toBe(0);
+  });
+
+  it('refuses more than 15 aliases', async () => {
+    const aliases = Array.from({ length: 16 }, (_, i) => `a${i}: sources { sourceId }`).join(' ');
+    const response = await setup.query(`{ ${aliases} }`);
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0]?.message).toContain('aliases exceed 15');
+  });
+});
+
+describe('upstream failures reach the client as typed errors naming the source', () => {
+  it('gives UPSTREAM_AUTH_FAILED for a wrong API key, without the key', async () => {
+    const setup = await startTestGateway([{ id: 'nirvana-main', module: nirvanaModule, size: 30, credentials: { apiKey: 'CANARY-7f3c-wrong-key' } }]);
+    try {
+      const response = await setup.query(EVENTS, { first: 5 });
+      expect(response.status).toBe(200);
+      expect(response.data).toBeNull();
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_AUTH_FAILED', source: 'nirvana-main', httpStatus: 401 });
+      expect(response.errors?.[0]?.message).toContain("source 'nirvana-main'");
+      expect(JSON.stringify(response)).not.toContain('CANARY');
+    } finally {
+      await setup.close();
+    }
+  });
+
+  it('masks a refused connection as UPSTREAM_UNREACHABLE without host, port or errno', async () => {
+    const port = await closedPort();
+    const setup = await startTestGateway([{ id: 'nirvana-main', module: nirvanaModule, size: 30, baseUrl: `http://127.0.0.1:${port}` }]);
+    try {
+      const response = await setup.query(EVENTS, { first: 5 });
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNREACHABLE', source: 'nirvana-main' });
+      const text = JSON.stringify(response);
+      expect(text).not.toContain('ECONNREFUSED');
+      expect(text).not.toContain('127.0.0.1');
+      expect(text).not.toContain(String(port));
+      expect(text).not.toMatch(/\bat .*\.ts:\d+/);
+    } finally {
+      await setup.close();
+    }
+  });
+});
