@@ -116,10 +116,12 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
   // More may follow when the page is full, a source stopped short (budget) or failed.
   const moreInTraversal = hasMore || merged.budgetSpent || failures.length > 0;
   const lastListed = listed[listed.length - 1];
-  // When the page stopped short, its resume point is the scan position, which may lie past the last edge.
-  const resumeCursor = merged.budgetSpent || failures.length > 0
-    ? encode(lastListed ? keyOf(lastListed.event) : position, merged.finalStates)
-    : edges[edges.length - 1]?.cursor() ?? null;
+  // A full page resumes after its last edge (the look-ahead event was read, not listed). A page
+  // that stopped short resumes from the scan position, which may lie past its last edge.
+  const resumeCursor =
+    !hasMore && (merged.budgetSpent || failures.length > 0)
+      ? encode(lastListed ? keyOf(lastListed.event) : position, merged.finalStates)
+      : edges[edges.length - 1]?.cursor() ?? null;
 
   if (paging.mode === 'backward') edges.reverse();
   const firstEdge = edges[0];

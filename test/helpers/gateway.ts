@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { request } from 'undici';
+import { defaultServerConfig, sourceConfig, type GatewayConfig, type ServerConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { createGateway, type Gateway } from '../../src/server';
+import type { RunningSimulator, VendorModule } from '../../src/sources/vendor-module';
+
+/** A GraphQL response as JSON. */
+export interface GraphQLResponse<Data = Record<string, unknown>> {
+  data?: Data | null;
+  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
+}
+
+/** One simulated source of a test gateway. */
+export interface TestSourceSpec {
+  id: string;
+  module: VendorModule<Record<string, unknown>>;
+  size: number;
+  seed?: number;
+  endMs?: number;
+  /** Credentials to configure instead of the simulator's (e.g. a wrong key). */
+  credentials?: Record<string, string>;
+  /** Point the source at this URL instead of its simulator (e.g. a closed port). */
+  baseUrl?: string;
+}
+
+export interface TestGateway {
+  gateway: Gateway;
+  simulators: Map<string, RunningSimulator>;
+  config: GatewayConfig;
+  /** POSTs a GraphQL request to the gateway over loopback HTTP. */
+  query<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<Data> & { status: number }>;
+  close(): Promise<void>;
+}
+
+/** Starts simulators and a gateway over them on free loopback ports. */
+export async function startTestGateway(specs: readonly TestSourceSpec[], server: Partial<ServerConfig> = {}): Promise<TestGateway> {
+  const simulators = new Map<string, RunningSimulator>();
+  const sources = [];
+  for (const spec of specs) {
+    const simulator = await spec.module.startSimulator({
+      size: spec.size,
+      seed: spec.seed ?? 7,
+      ...(spec.endMs !== undefined ? { endMs: spec.endMs } : { endMs: Date.UTC(2026, 10, 1) }),
+    } as Parameters<typeof spec.module.startSimulator>[0]);
+    simulators.set(spec.id, simulator);
+    sources.push(
+      sourceConfig({
+        id: spec.id,
+        vendor: spec.module.vendor,
+        baseUrl: spec.baseUrl ?? simulator.baseUrl,
+        allowPrivateNetwork: true,
+        retry: { maxRetries: 2, minDelayMs: 10, maxDelayMs: 50 },
+        ...simulator.credentials,
+        ...spec.credentials,
+      }),
+    );
+  }
+  const config: GatewayConfig = {
+    server: defaultServerConfig({ cursorSecret: randomBytes(32).toString('hex'), ...server }),
+    sources,
+    demo: false,
+  };
+  const gateway = await createGateway(config, { logger: createLogger({ level: 'silent' }), port: 0 });
+  return {
+    gateway,
+    simulators,
+    config,
+    async query<Data>(query: string, variables?: Record<string, unknown>) {
+      const response = await request(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.body.json()) as GraphQLResponse<Data>;
+      return { ...body, status: response.statusCode };
+    },
+    async close() {
+      await gateway.stop(1000);
+      await Promise.all([...simulators.values()].map((simulator) => simulator.stop()));
+    },
+  };
+}
