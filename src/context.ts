@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { BatchCache } from './cache/batch-cache';
+import type { GatewayCaches } from './cache/fetch-cache';
 import type { ServerConfig } from './config';
 import type { GatewayError } from './errors';
 import type { CursorCodec } from './federation/cursor';
@@ -22,7 +22,7 @@ export interface GatewayContext {
   requestId: string;
   sources: SourceRegistry;
   cursors: CursorCodec;
-  cache: BatchCache;
+  caches: GatewayCaches;
   config: ServerConfig;
   logger: Logger;
   /** Aborts when the request's deadline passes or the client goes away. */
@@ -39,7 +39,7 @@ export interface GatewayContext {
 export interface ContextDeps {
   sources: SourceRegistry;
   cursors: CursorCodec;
-  cache: BatchCache;
+  caches: GatewayCaches;
   config: ServerConfig;
   logger: Logger;
 }

@@ -5,7 +5,7 @@ import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/serve
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { resolvers } from '../resolvers';
-import { BatchCache } from './cache/batch-cache';
+import { createGatewayCaches } from './cache/fetch-cache';
 import type { GatewayConfig } from './config';
 import { createContext, type GatewayContext } from './context';
 import { formatGatewayError } from './errors';
@@ -49,8 +49,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     previousSecrets: config.server.previousCursorSecrets,
     ttlSeconds: config.server.cursorTtlSeconds,
   });
-  const cache = new BatchCache();
-  const contextDeps = { sources, cursors, cache, config: config.server, logger };
+  const caches = createGatewayCaches();
+  const contextDeps = { sources, cursors, caches, config: config.server, logger };
 
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs: loadTypeDefs(),

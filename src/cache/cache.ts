@@ -16,8 +16,43 @@ export interface KeyvCacheOptions {
  * in-process, and a shared store (Redis, …) can be put behind the same Keyv later.
  */
 export function createKeyvCache<Value>(options: KeyvCacheOptions): Keyv<Value> {
-  const store = new LRUCache<string, object>({ max: options.maxEntries ?? 20_000 });
-  return new Keyv<Value>({ store, namespace: options.namespace, serialize: undefined, deserialize: undefined });
+  const store = new LruStore(options.maxEntries ?? 20_000);
+  const cache = new Keyv<Value>({ store, namespace: options.namespace, serialize: undefined, deserialize: undefined, throwOnErrors: true });
+  return cache;
+}
+
+/**
+ * The Map-like face keyv expects, over lru-cache. Keyv passes its TTL as a third argument to
+ * `set`, which lru-cache would take for an options object and throw on; keyv keeps the expiry
+ * inside the value and checks it on read, so the store only has to bound the entry count.
+ */
+class LruStore {
+  private readonly lru: LRUCache<string, object>;
+
+  constructor(max: number) {
+    this.lru = new LRUCache<string, object>({ max });
+  }
+
+  get(key: string): object | undefined {
+    return this.lru.get(key);
+  }
+
+  set(key: string, value: object): boolean {
+    this.lru.set(key, value);
+    return true;
+  }
+
+  delete(key: string): boolean {
+    return this.lru.delete(key);
+  }
+
+  has(key: string): boolean {
+    return this.lru.has(key);
+  }
+
+  clear(): void {
+    this.lru.clear();
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { BatchCache } from '../cache/batch-cache';
+import { cacheKey } from '../cache/cache';
+import type { GatewayCaches } from '../cache/fetch-cache';
 import { UpstreamError } from '../errors';
 import type { AuditEventModel } from '../models/audit-event';
 import type { Direction, SourceQuery } from '../sources/data-source';
@@ -20,7 +21,7 @@ export interface EventConnectionArgs extends PagingArgs {
 export interface EventConnectionDeps {
   sources: SourceRegistry;
   cursors: CursorCodec;
-  cache: BatchCache;
+  caches: GatewayCaches;
   /** Upstream requests one source may make for one page. */
   scanBudgetRequests: number;
   signal: AbortSignal;
@@ -94,7 +95,7 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
       skipThrough: seek ? position : null,
       matches: selection.matches,
       requestBudget: deps.scanBudgetRequests,
-      cache: deps.cache,
+      cache: deps.caches.batches,
       signal: deps.signal,
     });
   });
@@ -156,9 +157,14 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
     for (const sourceId of selection.sourceIds) {
       const dataSource = deps.sources.get(sourceId)!.dataSource;
       if (!dataSource.capabilities.countsTotal || !dataSource.countEvents) return null;
-      const count = await dataSource.countEvents(selection.queries.get(sourceId)!, deps.signal);
-      if (count === null) return null;
-      total += count;
+      const query = selection.queries.get(sourceId)!;
+      const countEvents = dataSource.countEvents.bind(dataSource);
+      // Counted once per traversal (keyed by its snapshot), not once per page.
+      const { result } = await deps.caches.counts.getOrFetch(cacheKey(sourceId, JSON.stringify(query), String(asOfMs)), async () => ({
+        count: await countEvents(query, deps.signal),
+      }));
+      if (result.count === null) return null;
+      total += result.count;
     }
     return total;
   };

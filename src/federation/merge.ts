@@ -48,9 +48,8 @@ export async function mergePage(streams: readonly SourceStream[], count: number,
     );
     const candidateUnsettledToo = candidate === null && streams.some((stream) => !stream.finished);
     if (blockers.length > 0 || candidateUnsettledToo) {
-      const wanted = count + 1 - edges.length;
       const toFetch = blockers.length > 0 ? blockers : streams.filter((stream) => !stream.finished);
-      await Promise.all(toFetch.map((stream) => stream.fetchMore(wanted)));
+      await Promise.all(toFetch.map((stream) => stream.fetchMore(count + 1)));
       if (toFetch.some((stream) => stream.budgetSpent)) {
         const stillBlocking = toFetch.filter((stream) => stream.budgetSpent && !(candidateKey && stream.isBehind(candidateKey)));
         if (stillBlocking.length > 0) {

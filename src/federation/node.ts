@@ -45,7 +45,7 @@ async function newestEvent(
     {
       sources: context.sources,
       cursors: context.cursors,
-      cache: context.cache,
+      caches: context.caches,
       scanBudgetRequests: context.config.scanBudgetRequests,
       signal: context.signal,
     },

@@ -14,7 +14,7 @@ export async function resolveEventConnection(
   const connection = await loadEventConnection(args, {
     sources: context.sources,
     cursors: context.cursors,
-    cache: context.cache,
+    caches: context.caches,
     scanBudgetRequests: context.config.scanBudgetRequests,
     signal: context.signal,
   });

@@ -1,5 +1,5 @@
 import { cacheKey } from '../cache/cache';
-import type { BatchCache } from '../cache/batch-cache';
+import type { BatchCache } from '../cache/fetch-cache';
 import { ErrorCode, UpstreamError } from '../errors';
 import type { AuditEventModel } from '../models/audit-event';
 import type { JsonValue } from '../models/json';
@@ -139,8 +139,16 @@ export class SourceStream {
     return state;
   }
 
-  /** Fetches one more batch of about `wanted` events. Failures are kept in `failure`, never thrown. */
-  async fetchMore(wanted: number): Promise<void> {
+  /**
+   * Fetches one more batch for a page of `pageSize` events. Failures are kept in `failure`,
+   * never thrown.
+   *
+   * Every batch is sized for a whole page plus a quarter, whatever part of the page is still
+   * missing: a tie group at the tail of a batch is unsettled until the next batch, so the margin
+   * usually settles a page in one request, and whatever the page does not list stays in the batch
+   * cache for the next page. Small top-up batches would cost a request each on every later page.
+   */
+  async fetchMore(pageSize: number): Promise<void> {
     if (this.finished || this.exhausted) return;
     if (this.requests >= this.options.requestBudget || this.batchesRead >= this.options.requestBudget * 10) {
       this.budgetSpent = true;
@@ -149,7 +157,7 @@ export class SourceStream {
     const { dataSource, direction, query, cache, signal } = this.options;
     const resume = this.nextResume;
     const { min, max } = { min: dataSource.capabilities.minPageSize, max: dataSource.capabilities.maxPageSize };
-    const limit = this.scanning ? max : Math.max(min, Math.min(max, wanted));
+    const limit = this.scanning ? max : Math.max(min, Math.min(max, Math.ceil(pageSize * 1.25)));
     this.batchesRead += 1;
     const key = cacheKey(dataSource.sourceId, JSON.stringify(query), direction, JSON.stringify(resume));
     try {

@@ -58,6 +58,22 @@ describe('Nirvana through the gateway over loopback HTTP', () => {
     });
   }
 
+  it('pages through N events in about N / 100 upstream requests, never re-reading from the start', async () => {
+    const control = setup.simulators.get('nirvana-main')!.control;
+    control.resetStats();
+    let after: string | null = null;
+    let listed = 0;
+    for (let guard = 0; guard < SIZE; guard++) {
+      const connection: PageData['auditEvents'] = await page({ first: 100, after });
+      listed += connection.edges.length;
+      if (!connection.pageInfo.hasNextPage) break;
+      after = connection.pageInfo.endCursor;
+    }
+    expect(listed).toBe(SIZE);
+    // One request per 100 events, plus one look-ahead request at the end.
+    expect(control.stats.requests).toBeLessThanOrEqual(Math.ceil(SIZE / 100) + 1);
+  });
+
   it('pages backwards from the end and gets the same order', async () => {
     const seen: string[] = [];
     let before: string | null = null;

@@ -1,0 +1,114 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { request } from 'undici';
+
+/**
+ * `npm run bench`: speed and memory figures of the gateway against the vendor simulators on
+ * loopback. Bounded in time (BENCH_SECONDS per load run, default 5). Prints a table and a JSON
+ * line; targets are ratios measured in the same run, so the machine's speed cancels out.
+ */
+interface Ready {
+  type: 'ready';
+  gatewayUrl: string;
+  size: number;
+  simulators: Array<{ vendor: string; baseUrl: string; credentials: Record<string, string> }>;
+}
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+
+function ask<T>(child: ChildProcess, message: object, reply: string): Promise<T> {
+  return new Promise((resolve) => {
+    const onMessage = (answer: { type: string }) => {
+      if (answer.type === reply) {
+        child.off('message', onMessage);
+        resolve(answer as T);
+      }
+    };
+    child.on('message', onMessage);
+    child.send(message);
+  });
+}
+
+async function load(options: autocannon.Options): Promise<{ rps: number; p50: number; p99: number; errors: number; non2xx: number }> {
+  const result = await autocannon({ duration: SECONDS, ...options });
+  return { rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+}
+
+const graphqlBody = (query: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query, variables });
+const PAGE = 'query ($first: Int, $after: String, $filter: AuditEventFilter) { auditEvents(first: $first, after: $after, filter: $filter) { edges { node { id action occurredAt actor { id name } } } pageInfo { hasNextPage endCursor } } }';
+
+/** Upstream list request of a vendor for a 50-event page, for the direct baseline. */
+function directRequest(simulator: Ready['simulators'][number]): { url: string; headers: Record<string, string> } | null {
+  if (simulator.vendor === 'nirvana') return { url: `${simulator.baseUrl}/v1/audit_logs?limit=50`, headers: { authorization: `Bearer ${simulator.credentials['apiKey']}` } };
+  return null;
+}
+
+async function traverse(gatewayUrl: string, first: number): Promise<{ events: number; pages: number; ms: number }> {
+  const started = performance.now();
+  let after: string | null = null;
+  let events = 0;
+  let pages = 0;
+  for (;;) {
+    const response = await request(gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: graphqlBody(PAGE, { first, after }) });
+    const body = (await response.body.json()) as { data: { auditEvents: { edges: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }; errors?: unknown[] };
+    if (body.errors) throw new Error(`traversal failed: ${JSON.stringify(body.errors)}`);
+    events += body.data.auditEvents.edges.length;
+    pages += 1;
+    if (!body.data.auditEvents.pageInfo.hasNextPage) break;
+    after = body.data.auditEvents.pageInfo.endCursor;
+  }
+  return { events, pages, ms: performance.now() - started };
+}
+
+async function main(): Promise<void> {
+  const child = fork(path.join(__dirname, 'serve.ts'), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = await new Promise<Ready>((resolve) => child.once('message', (message: Ready) => resolve(message)));
+  const results: Record<string, unknown> = { eventsPerSource: ready.size, secondsPerRun: SECONDS };
+  const rows: string[][] = [['measure', 'req/s', 'p50 ms', 'p99 ms', 'errors']];
+  const row = (name: string, r: { rps: number; p50: number; p99: number; errors: number; non2xx: number }) => {
+    rows.push([name, String(r.rps), String(r.p50), String(r.p99), String(r.errors + r.non2xx)]);
+    results[name] = r;
+  };
+
+  try {
+    const single = ready.simulators.find((simulator) => directRequest(simulator));
+    if (!single) throw new Error('no simulator with a direct baseline');
+    const direct = directRequest(single)!;
+    const singleBody = graphqlBody(PAGE, { first: 50, filter: { sources: [`${single.vendor}-bench`] } });
+    const mergedBody = graphqlBody(PAGE, { first: 50 });
+    const gatewayPost = { url: ready.gatewayUrl, method: 'POST' as const, headers: { 'content-type': 'application/json' } };
+
+    for (const latencyMs of [0, 20]) {
+      await ask(child, { type: 'latency', latencyMs }, 'latency-set');
+      const connections = latencyMs === 0 ? 10 : 1;
+      row(`direct ${single.vendor} 50 events, ${latencyMs} ms upstream, ${connections} conn`, await load({ url: direct.url, headers: direct.headers, connections }));
+      row(`gateway ${single.vendor} 50 events, ${latencyMs} ms upstream, ${connections} conn`, await load({ ...gatewayPost, body: singleBody, connections }));
+      row(`gateway merged ${ready.simulators.length} sources 50 events, ${latencyMs} ms upstream, ${connections} conn`, await load({ ...gatewayPost, body: mergedBody, connections }));
+    }
+    await ask(child, { type: 'latency', latencyMs: 0 }, 'latency-set');
+
+    const before = await ask<{ requests: Record<string, number> }>(child, { type: 'stats' }, 'stats');
+    const traversal = await traverse(ready.gatewayUrl, 100);
+    const after = await ask<{ requests: Record<string, number> }>(child, { type: 'stats' }, 'stats');
+    const upstream = Object.fromEntries(Object.entries(after.requests).map(([vendor, count]) => [vendor, count - (before.requests[vendor] ?? 0)]));
+    results['traversal'] = { ...traversal, eventsPerSecond: Math.round(traversal.events / (traversal.ms / 1000)), upstreamRequests: upstream };
+    const memory = await ask<{ peakRss: number }>(child, { type: 'rss' }, 'rss');
+    results['gatewayPeakRssMb'] = Math.round(memory.peakRss / 1024 / 1024);
+
+    const ratio = (results[rows[2]![0]!] as { rps: number }).rps / (results[rows[1]![0]!] as { rps: number }).rps;
+    const p50Ratio = (results[rows[5]![0]!] as { p50: number }).p50 / Math.max(1, (results[rows[4]![0]!] as { p50: number }).p50);
+    results['ratios'] = { singleSourceThroughputVsDirect: Number(ratio.toFixed(3)), p50At20msVsDirect: Number(p50Ratio.toFixed(2)) };
+
+    const width = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    for (const r of rows) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(width[i]!) : cell.padStart(width[i]!))).join('  '));
+    console.log(`traversal of every merged event, 100 a page: ${traversal.events} events, ${traversal.pages} pages, ${Math.round(traversal.ms)} ms, ${(results['traversal'] as { eventsPerSecond: number }).eventsPerSecond} events/s, upstream requests ${JSON.stringify(upstream)}`);
+    console.log(`gateway process peak RSS: ${results['gatewayPeakRssMb']} MB`);
+    console.log(`ratios: ${JSON.stringify(results['ratios'])}`);
+    console.log(`BENCH_JSON ${JSON.stringify(results)}`);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+void main();

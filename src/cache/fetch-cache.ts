@@ -1,0 +1,74 @@
+import type { Keyv } from 'keyv';
+import type { ListEventsResult } from '../sources/data-source';
+import { createKeyvCache } from './cache';
+
+/** Options for {@link FetchCache}. */
+export interface FetchCacheOptions {
+  /** keyv namespace. */
+  namespace: string;
+  /** How long a result is reused; default 120,000 ms. */
+  ttlMs?: number;
+  /** Entries kept at most; default 5,000. */
+  maxEntries?: number;
+}
+
+/**
+ * Results of upstream fetches by key, so that later pages of a traversal reuse what earlier
+ * pages fetched. Keys are built with `cacheKey` from the source, the exact query and the resume
+ * state. Cursors stay self-contained: on a miss (another replica, eviction) the result is simply
+ * fetched again.
+ *
+ * Two layers that never mix: concurrent identical fetches share one promise (in-flight
+ * deduplication), and finished results live in keyv with a TTL.
+ */
+export class FetchCache<Value extends object> {
+  private readonly store: Keyv<Value>;
+  private readonly inFlight = new Map<string, Promise<Value>>();
+  private readonly ttlMs: number;
+
+  constructor(options: FetchCacheOptions) {
+    this.ttlMs = options.ttlMs ?? 120_000;
+    this.store = createKeyvCache<Value>({ namespace: options.namespace, maxEntries: options.maxEntries ?? 5_000 });
+  }
+
+  /** The cached result for `key`, or the result of `fetch` (cached on success only: errors are never cached). */
+  async getOrFetch(key: string, fetch: () => Promise<Value>): Promise<{ result: Value; cached: boolean }> {
+    const hit = await this.store.get(key);
+    if (hit) return { result: hit, cached: true };
+    const pending = this.inFlight.get(key);
+    if (pending) return { result: await pending, cached: true };
+
+    const promise = fetch();
+    this.inFlight.set(key, promise);
+    try {
+      const result = await promise;
+      await this.store.set(key, result, this.ttlMs);
+      return { result, cached: false };
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+}
+
+/**
+ * Batches of upstream events by (source, query, direction, resume state). A page of a merged
+ * connection fetches more from a source than it lists; the next page resumes from the batch that
+ * holds its first unlisted event and finds it here instead of asking the upstream again.
+ */
+export type BatchCache = FetchCache<ListEventsResult>;
+
+/** Counts by (source, query, snapshot), so that `totalCount` costs one request per traversal. */
+export type CountCache = FetchCache<{ count: number | null }>;
+
+/** The caches one gateway process shares between requests. */
+export interface GatewayCaches {
+  batches: BatchCache;
+  counts: CountCache;
+}
+
+export function createGatewayCaches(): GatewayCaches {
+  return {
+    batches: new FetchCache<ListEventsResult>({ namespace: 'batches' }),
+    counts: new FetchCache<{ count: number | null }>({ namespace: 'counts', ttlMs: 300_000 }),
+  };
+}
