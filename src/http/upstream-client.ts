@@ -232,13 +232,13 @@ export class UpstreamClient {
     const contentType = headerValue(response.headers as ResponseHeaders, 'content-type') ?? '';
     if (!/\bjson\b/i.test(contentType)) {
       // A login page or proxy error: never parse it, never pass it on.
-      response.body.destroy();
+      discard(response.body);
       throw this.fail(ErrorCode.UpstreamMalformedResponse, { logDetail: { contentType: sanitizeForLog(contentType, 80) } });
     }
     const declared = Number(headerValue(response.headers as ResponseHeaders, 'content-length') ?? NaN);
     const max = this.options.maxResponseBytes;
     if (declared > max) {
-      response.body.destroy();
+      discard(response.body);
       throw this.fail(ErrorCode.UpstreamResponseTooLarge, { logDetail: { declared } });
     }
     const chunks: Buffer[] = [];
@@ -248,7 +248,7 @@ export class UpstreamClient {
       const buffer = chunk as Buffer;
       size += buffer.length;
       if (size > max) {
-        response.body.destroy();
+        discard(response.body);
         throw this.fail(ErrorCode.UpstreamResponseTooLarge, { logDetail: { readBytes: size } });
       }
       chunks.push(buffer);
@@ -305,6 +305,15 @@ function networkErrorCode(cause: unknown, callerSignal: AbortSignal): ErrorCode 
   return ErrorCode.UpstreamUnavailable;
 }
 
+/**
+ * Drops a body we will not read. undici's BodyReadable emits 'error' when destroyed, and an
+ * 'error' event without a listener would take the whole process down.
+ */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 /** Reads at most 4 KiB of an error body, for the log only. */
 async function readErrorText(body: Dispatcher.ResponseData['body']): Promise<string> {
   let text = '';
@@ -312,7 +321,7 @@ async function readErrorText(body: Dispatcher.ResponseData['body']): Promise<str
     for await (const chunk of body) {
       text += (chunk as Buffer).toString('utf8');
       if (text.length > 4096) {
-        body.destroy();
+        discard(body);
         break;
       }
     }
