@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { request } from 'undici';
+
+const ENTRY = path.resolve(__dirname, '../../src/index.ts');
+const TSX = path.resolve(__dirname, '../../node_modules/.bin/tsx');
+
+function run(args: string[], env: Record<string, string>) {
+  const child = spawn(TSX, [ENTRY, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+describe('the audit-gateway process', () => {
+  it('starts in demo mode without a config, says so first, serves, and stops on SIGTERM', async () => {
+    const proc = run([], { PORT: '0', LOG_LEVEL: 'info', AUDIT_GATEWAY_CONFIG: '' });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setInterval(() => {
+          const match = /"url":"(http:[^"]+)"/.exec(proc.output().stdout);
+          if (match) {
+            clearInterval(timer);
+            resolve(match[1]!);
+          }
+        }, 100);
+        void proc.exited.then(() => reject(new Error(`exited early: ${proc.output().stderr}`)));
+      });
+      const firstLine = JSON.parse(proc.output().stdout.split('\n')[0]!) as { msg: string };
+      expect(firstLine.msg).toMatch(/^demo mode/);
+      const response = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ auditEvents(first: 2) { nodes { action source { vendor } } } }"}' });
+      const body = (await response.body.json()) as { data: { auditEvents: { nodes: unknown[] } } };
+      expect(body.data.auditEvents.nodes).toHaveLength(2);
+    } finally {
+      proc.child.kill('SIGTERM');
+    }
+    expect(await proc.exited).toBe(0);
+  }, 60_000);
+
+  it('refuses an invalid config at start-up, naming the key and not the secret', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-'));
+    const file = path.join(dir, 'config.yaml');
+    fs.writeFileSync(file, 'server:\n  cursorSecret: ${SECRET}\nsources:\n  - id: n1\n    vendor: nirvana\n    baseUrl: http://10.0.0.1\n    apiKey: ${KEY}\n');
+    const proc = run(['--config', file], { SECRET: 'CANARY-'.repeat(6), KEY: 'CANARY-key' });
+    expect(await proc.exited).toBe(2);
+    const { stderr, stdout } = proc.output();
+    expect(stderr).toContain('sources[0].baseUrl: https host on the vendor allowlist');
+    expect(stderr + stdout).not.toContain('CANARY');
+  }, 60_000);
+
+  it('names a missing environment variable', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-'));
+    const file = path.join(dir, 'config.yaml');
+    fs.writeFileSync(file, 'server:\n  cursorSecret: ${SECRET}\nsources:\n  - id: n1\n    vendor: nirvana\n    baseUrl: https://api.nirvanalabs.io\n    apiKey: ${NIRVANA_KEY_THAT_IS_NOT_SET}\n');
+    const proc = run(['--config', file], { SECRET: 'x'.repeat(40) });
+    expect(await proc.exited).toBe(2);
+    expect(proc.output().stderr).toContain('sources[0].apiKey: environment variable NIRVANA_KEY_THAT_IS_NOT_SET is not set or is empty');
+  }, 60_000);
+});
