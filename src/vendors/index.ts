@@ -1,5 +1,6 @@
 import type { Vendor } from '../models/audit-event';
 import type { VendorModule } from '../sources/vendor-module';
+import { complianceAgentModule } from './complianceagent';
 import { nirvanaModule } from './nirvana';
 
 /** A vendor module with its credentials type erased, for the registry. */
@@ -11,4 +12,5 @@ export type AnyVendorModule = VendorModule<Record<string, unknown>>;
  */
 export const vendorModules: Partial<Record<Vendor, AnyVendorModule>> = {
   nirvana: nirvanaModule,
+  complianceagent: complianceAgentModule,
 };

@@ -1,0 +1,326 @@
+import { ErrorCode, UpstreamError } from '../../errors';
+import { UpstreamClient, type QueryValue, type RequestCounter, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream-client';
+import type { AuditEventModel } from '../../models/audit-event';
+import { isJsonObject } from '../../models/json';
+import type {
+  AuditDataSource,
+  EventRef,
+  ListEventsRequest,
+  ListEventsResult,
+  SourceCapabilities,
+  SourceQuery,
+} from '../../sources/data-source';
+import { normalizePage } from '../../sources/normalize-page';
+import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
+import * as api from './evidence';
+import { verifyChain, type ChainVerification, type VerifyChainOptions } from './hash-chain';
+import type {
+  ComplianceHistoryModel,
+  ComplianceStatisticsModel,
+  EvidenceExportModel,
+  IntegrityVerificationModel,
+  RetentionPolicyModel,
+  SearchField,
+  SearchResultModel,
+  Soc2EvidenceModel,
+  StartEvidenceExportInput,
+} from './models';
+import { normalizeComplianceAgentLog, parseComplianceAgentLog, wireActorType } from './normalize';
+
+/** ComplianceAgent's config keys besides the common ones. */
+export interface ComplianceAgentCredentials extends Record<string, unknown> {
+  /** Sent as `Authorization: Bearer <apiKey>` (`ca_live_sk_…` / `ca_test_sk_…`). */
+  apiKey: string;
+}
+
+/** Page-size bounds of `GET /audit/logs` (docs pattern: default 20, max 100). */
+const MIN_LIMIT = 1;
+const MAX_LIMIT = 100;
+/** The seed writes every path as `/api/v1/audit/...` from the host. */
+const API_PREFIX = '/api/v1/audit';
+
+/**
+ * The host (plus any path prefix of a self-hosted install) of a configured `baseUrl`. The seed's
+ * paths already carry `/api/v1`, while its overview also shows bases ending in `/api/v1`; a
+ * trailing `/api/v1` is therefore dropped so the version is never doubled.
+ */
+export function complianceAgentBaseUrl(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  url.pathname = url.pathname.replace(/\/+$/, '').replace(/\/api\/v1$/, '') || '/';
+  url.search = '';
+  url.hash = '';
+  return url.toString().replace(/\/+$/, '');
+}
+
+/**
+ * Resume states, as JSON in gateway cursors. Both pin the window's exclusive upper bound `t`
+ * (ms) at the first batch: page numbers count from the newest entry, so events arriving at the
+ * head would otherwise shift every later page and repeat entries; inside `[from, t)` offsets
+ * stay put (late arrivals older than `t` excepted, which the gateway's settle window covers).
+ * - `DESC`: `{t, o}`, `o` = entries of the pinned window already handed out, newest first;
+ * - `ASC`: `{t, r}`, `r` = entries not yet handed out, i.e. offsets `[0, r)` counted from the
+ *   newest: the API only sorts newest first, so oldest first reads pages from the last one back.
+ * Offsets, not page numbers, are kept so that a caller may change `limit` between batches.
+ */
+type ComplianceAgentResume = { t: number; o: number } | { t: number; r: number };
+
+/** What of a {@link SourceQuery} goes upstream, and whether that is all of it. */
+interface QueryPlan {
+  params: Record<string, QueryValue>;
+  /** True when the upstream applies the whole query (then `pagination.total` is an exact count). */
+  exact: boolean;
+}
+
+/**
+ * Pushes down the window, one action (`event_type`) and one actor value (`actor`, which the
+ * simulator and, by its docs, the vendor match against the actor's id, email, or `user`/`system`
+ * type). Lists of several values cannot be expressed and are left to the gateway. Free text is
+ * never pushed: `/logs` has no text parameter (the `search` endpoint ranks, it does not filter).
+ */
+export function planComplianceAgentQuery(query: SourceQuery): QueryPlan {
+  const params: Record<string, QueryValue> = {};
+  let exact = query.targetIds === null && query.targetTypes === null && query.text === null;
+  if (query.fromMs !== null) params['from'] = new Date(query.fromMs).toISOString();
+  if (query.actions !== null) {
+    if (query.actions.length === 1) params['event_type'] = query.actions[0];
+    else exact = false;
+  }
+  const actorValues: (string | null)[] = [
+    query.actorIds?.length === 1 ? query.actorIds[0]! : null,
+    query.actorEmails?.length === 1 ? query.actorEmails[0]! : null,
+    query.actorTypes?.length === 1 ? wireActorType(query.actorTypes[0]!) : null,
+  ];
+  const actorFields = [query.actorIds, query.actorEmails, query.actorTypes].filter((field) => field !== null).length;
+  const actor = actorValues.find((value) => value !== null) ?? null;
+  if (actor !== null) params['actor'] = actor;
+  if (actorFields > (actor === null ? 0 : 1)) exact = false;
+  return { params, exact };
+}
+
+/**
+ * ComplianceAgent audit logs (`GET /api/v1/audit/logs`, `GET /api/v1/audit/logs/{id}`) plus the
+ * vendor's compliance endpoints (evidence export, verify, statistics, search, retention, SOC 2,
+ * history) as typed extra methods. API key as Bearer; `baseUrl` is the host.
+ */
+export class ComplianceAgentDataSource implements AuditDataSource {
+  readonly vendor = 'complianceagent' as const;
+  readonly sourceId: string;
+  readonly displayName: string;
+  readonly capabilities: SourceCapabilities = {
+    nativeOrder: 'DESC',
+    bothOrders: false,
+    pagingKind: 'PAGE_NUMBER',
+    minPageSize: MIN_LIMIT,
+    maxPageSize: MAX_LIMIT,
+    nativeFilters: ['window', 'actions', 'actorIds', 'actorEmails', 'actorTypes'],
+    getById: true,
+    countsTotal: true,
+  };
+  private readonly client: UpstreamClient;
+  private readonly headers: Record<string, string>;
+  private readonly api: api.ComplianceAgentApi;
+
+  constructor(config: BaseSourceConfig & ComplianceAgentCredentials, deps: DataSourceDeps) {
+    this.sourceId = config.id;
+    this.displayName = config.name ?? `ComplianceAgent (${config.id})`;
+    this.headers = { authorization: `Bearer ${config.apiKey}` };
+    this.client = new UpstreamClient({
+      sourceId: config.id,
+      baseUrl: complianceAgentBaseUrl(config.baseUrl),
+      timeouts: config.timeouts,
+      retry: config.retry,
+      maxConnections: config.maxConnections,
+      maxResponseBytes: config.maxResponseBytes,
+      allowPrivateNetwork: config.allowPrivateNetwork,
+      logger: deps.logger,
+      health: deps.health,
+      secrets: [config.apiKey],
+    });
+    this.api = { sourceId: this.sourceId, call: (request) => this.call(request) };
+  }
+
+  async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
+    const counter: RequestCounter = { requests: 0 };
+    const resume = parseResume(request.resume, this.sourceId);
+    const limit = clamp(request.limit);
+    const plan = planComplianceAgentQuery(request.query);
+    const fetch = (page: number, pageLimit: number, toMs: number | null) => this.fetchPage(plan, page, pageLimit, toMs, request.signal, counter);
+    const done = (events: AuditEventModel[], next: ComplianceAgentResume | null): ListEventsResult => ({ events, next, upstreamRequests: counter.requests });
+
+    if (resume === null) {
+      const first = await fetch(1, limit, request.query.toMs);
+      if (first.events.length === 0) return done([], null);
+      const newest = Math.max(...first.events.map((event) => event.occurredAtMs));
+      const t = Math.min(request.query.toMs ?? Infinity, newest + 1);
+      if (request.direction === 'DESC') return done(first.events, first.events.length < first.total ? { t, o: first.events.length } : null);
+      if (first.events.length >= first.total) return done(first.events, null);
+      // Oldest first and more than one page: the last page of the pinned window comes next.
+      return this.ascBatch(t, first.total, limit, fetch, done);
+    }
+    if ('o' in resume) {
+      // Any `limit` works from any offset: read the page holding offset `o` and skip what precedes it.
+      const page = Math.floor(resume.o / limit) + 1;
+      const result = await fetch(page, limit, resume.t);
+      const events = result.events.slice(resume.o % limit);
+      const o = resume.o + events.length;
+      return done(events, events.length > 0 && o < result.total ? { t: resume.t, o } : null);
+    }
+    return this.ascBatch(resume.t, resume.r, limit, fetch, done);
+  }
+
+  async getEvent(ref: EventRef, signal: AbortSignal): Promise<AuditEventModel | null> {
+    const response = await this.call({ method: 'GET', path: `/logs/${encodeURIComponent(ref.sourceEventId)}`, signal, acceptStatuses: [404] });
+    if (response.status === 404) return null;
+    const data = isJsonObject(response.body) && response.body['success'] === true ? response.body['data'] : undefined;
+    return normalizePage(this.sourceId, [data], parseComplianceAgentLog, normalizeComplianceAgentLog)[0] ?? null;
+  }
+
+  /** `pagination.total` of a one-entry page; exact when the whole query goes upstream, else null. */
+  async countEvents(query: SourceQuery, signal: AbortSignal): Promise<number | null> {
+    const plan = planComplianceAgentQuery(query);
+    if (!plan.exact) return null;
+    const page = await this.fetchPage(plan, 1, 1, query.toMs, signal, { requests: 0 });
+    return page.total;
+  }
+
+  /** Starts an evidence package (needs the `write:audit` scope); poll {@link getEvidenceExport}. */
+  startEvidenceExport(input: StartEvidenceExportInput, signal: AbortSignal): Promise<EvidenceExportModel> {
+    return api.startEvidenceExport(this.api, input, signal);
+  }
+
+  /** An export job's status; null for a job the vendor does not know. */
+  getEvidenceExport(jobId: string, signal: AbortSignal): Promise<EvidenceExportModel | null> {
+    return api.getEvidenceExport(this.api, jobId, signal);
+  }
+
+  /** The vendor's own verification of its chain over `[fromMs, toMs)` (`POST /verify`). */
+  verifyIntegrity(input: api.VerifyIntegrityInput, signal: AbortSignal): Promise<IntegrityVerificationModel> {
+    return api.verifyIntegrity(this.api, input, signal);
+  }
+
+  /**
+   * Checks a list of entries locally, without trusting the vendor's verdict: `entries` oldest
+   * first, as events of this source (their `raw` is the hashed list form) or raw entries.
+   * `firstBadIndex` names the first entry where the list stops being the original.
+   */
+  verifyEntries(entries: readonly (AuditEventModel | Readonly<Record<string, unknown>>)[], options: VerifyChainOptions = {}): ChainVerification {
+    return verifyChain(entries.map((entry) => (isEventModel(entry) ? entry.raw : entry)), options);
+  }
+
+  /**
+   * Reads `[fromMs, toMs)` oldest first and verifies it locally; with no `fromMs` the first
+   * entry must be the chain's genesis (`previous_hash` null). Refuses windows of more than
+   * `maxEntries` (default 1,000,000) rather than hold them all.
+   */
+  async verifyWindow(
+    input: { fromMs?: number | null; toMs?: number | null; maxEntries?: number },
+    signal: AbortSignal,
+  ): Promise<{ verification: ChainVerification; upstreamRequests: number }> {
+    const query: SourceQuery = { fromMs: input.fromMs ?? null, toMs: input.toMs ?? null, actions: null, actorIds: null, actorEmails: null, actorTypes: null, targetIds: null, targetTypes: null, text: null };
+    const max = input.maxEntries ?? 1_000_000;
+    const raws: Record<string, unknown>[] = [];
+    let requests = 0;
+    let resume: ListEventsResult['next'] = null;
+    do {
+      const batch = await this.listEvents({ direction: 'ASC', query, resume, limit: MAX_LIMIT, signal });
+      requests += batch.upstreamRequests;
+      // Within a batch the API's order is newest first; the chain is checked oldest first.
+      for (const event of [...batch.events].reverse()) raws.push(event.raw);
+      if (raws.length > max) throw new RangeError(`verifyWindow: more than ${max} entries; narrow the window`);
+      resume = batch.next;
+    } while (resume !== null);
+    const verification = verifyChain(raws, query.fromMs === null ? { previousHash: null } : {});
+    return { verification, upstreamRequests: requests };
+  }
+
+  getStatistics(input: { fromMs?: number | null; toMs?: number | null }, signal: AbortSignal): Promise<ComplianceStatisticsModel> {
+    return api.getStatistics(this.api, input, signal);
+  }
+
+  search(input: { query: string; fields?: SearchField; limit?: number }, signal: AbortSignal): Promise<SearchResultModel> {
+    return api.search(this.api, input, signal);
+  }
+
+  getRetentionPolicy(signal: AbortSignal): Promise<RetentionPolicyModel> {
+    return api.getRetentionPolicy(this.api, signal);
+  }
+
+  getSoc2Evidence(input: { criteria?: string | null; auditPeriodStart?: string | null; auditPeriodEnd?: string | null }, signal: AbortSignal): Promise<Soc2EvidenceModel> {
+    return api.getSoc2Evidence(this.api, input, signal);
+  }
+
+  getComplianceHistory(input: api.ComplianceHistoryInput, signal: AbortSignal): Promise<ComplianceHistoryModel> {
+    return api.getComplianceHistory(this.api, input, signal);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  /** Oldest-first batch: the page holding offset `r - 1` (from the newest), up to offset `r`. */
+  private async ascBatch(
+    t: number,
+    r: number,
+    limit: number,
+    fetch: (page: number, pageLimit: number, toMs: number | null) => Promise<{ events: AuditEventModel[]; total: number }>,
+    done: (events: AuditEventModel[], next: ComplianceAgentResume | null) => ListEventsResult,
+  ): Promise<ListEventsResult> {
+    const page = Math.floor((r - 1) / limit) + 1;
+    const start = (page - 1) * limit;
+    const result = await fetch(page, limit, t);
+    const events = result.events.slice(0, r - start);
+    return done(events, events.length > 0 && start > 0 ? { t, r: start } : null);
+  }
+
+  private async fetchPage(
+    plan: QueryPlan,
+    page: number,
+    limit: number,
+    toMs: number | null,
+    signal: AbortSignal,
+    counter: RequestCounter,
+  ): Promise<{ events: AuditEventModel[]; total: number }> {
+    const response = await this.call({
+      method: 'GET',
+      path: '/logs',
+      query: { ...plan.params, ...(toMs !== null ? { to: new Date(toMs).toISOString() } : {}), page, limit },
+      signal,
+      counter,
+    });
+    const body = response.body;
+    if (!isJsonObject(body) || body['success'] !== true) {
+      throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'body is not a success envelope' } });
+    }
+    const events = normalizePage(this.sourceId, body['data'], parseComplianceAgentLog, normalizeComplianceAgentLog);
+    const pagination = body['pagination'];
+    const total = isJsonObject(pagination) ? pagination['total'] : undefined;
+    if (typeof total !== 'number' || !Number.isInteger(total) || total < 0) {
+      throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'pagination.total missing' } });
+    }
+    return { events, total };
+  }
+
+  private call(request: Omit<UpstreamRequest, 'headers'>): Promise<UpstreamResponse> {
+    return this.client.request({ ...request, path: API_PREFIX + request.path, headers: this.headers });
+  }
+}
+
+function isEventModel(value: AuditEventModel | Readonly<Record<string, unknown>>): value is AuditEventModel {
+  return typeof value['sourceEventId'] === 'string' && isJsonObject(value['raw']);
+}
+
+function clamp(limit: number): number {
+  return Math.max(MIN_LIMIT, Math.min(MAX_LIMIT, Math.floor(limit)));
+}
+
+function parseResume(value: unknown, sourceId: string): ComplianceAgentResume | null {
+  if (value === null) return null;
+  if (isJsonObject(value) && Object.keys(value).length === 2 && Number.isFinite(value['t'])) {
+    const t = value['t'] as number;
+    const o = value['o'];
+    const r = value['r'];
+    if (typeof o === 'number' && Number.isInteger(o) && o > 0) return { t, o };
+    if (typeof r === 'number' && Number.isInteger(r) && r > 0) return { t, r };
+  }
+  throw new UpstreamError(ErrorCode.UpstreamCursorExpired, sourceId, { logDetail: { reason: 'unreadable resume state' } });
+}

@@ -1,0 +1,4 @@
+import { complianceAgentModule } from '../../src/vendors/complianceagent';
+import { describeDataSourceContract } from './datasource-contract';
+
+describeDataSourceContract(complianceAgentModule);
