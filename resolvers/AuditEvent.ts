@@ -1,9 +1,9 @@
-import { encodeGlobalId } from '../src/federation/global-id';
+import { eventGlobalId } from '../src/federation/events-connection';
 import type { AuditEventResolvers } from '../src/generated/graphql';
 import { sourceOf } from './source-of';
 
 export const AuditEvent: AuditEventResolvers = {
-  id: (event) => encodeGlobalId({ type: 'AuditEvent', sourceId: event.sourceId, occurredAtMs: event.occurredAtMs, sourceEventId: event.sourceEventId }),
+  id: (event) => eventGlobalId(event),
   source: (event, _args, context) => sourceOf(event.sourceId, context),
   occurredAt: (event) => new Date(event.occurredAtMs),
 };

@@ -50,7 +50,7 @@ export function createContext(deps: ContextDeps, requestId: string, signal: Abor
     requestId,
     logger: deps.logger.child({ requestId }),
     signal,
-    loaders: { event: createEventLoader(deps.sources, signal) },
+    loaders: { event: createEventLoader(deps.sources, deps.caches.events, signal) },
     partialErrors: [],
   };
 }

@@ -1,4 +1,5 @@
 import type { Keyv } from 'keyv';
+import type { AuditEventModel } from '../models/audit-event';
 import type { ListEventsResult } from '../sources/data-source';
 import { createKeyvCache } from './cache';
 
@@ -31,6 +32,16 @@ export class FetchCache<Value extends object> {
     this.store = createKeyvCache<Value>({ namespace: options.namespace, maxEntries: options.maxEntries ?? 5_000 });
   }
 
+  /** The cached value for `key`, if any. */
+  async peek(key: string): Promise<Value | undefined> {
+    return this.store.get(key);
+  }
+
+  /** Stores `value` under `key`. */
+  async put(key: string, value: Value): Promise<void> {
+    await this.store.set(key, value, this.ttlMs);
+  }
+
   /** The cached result for `key`, or the result of `fetch` (cached on success only: errors are never cached). */
   async getOrFetch(key: string, fetch: () => Promise<Value>): Promise<{ result: Value; cached: boolean }> {
     const hit = await this.store.get(key);
@@ -60,15 +71,23 @@ export type BatchCache = FetchCache<ListEventsResult>;
 /** Counts by (source, query, snapshot), so that `totalCount` costs one request per traversal. */
 export type CountCache = FetchCache<{ count: number | null }>;
 
+/**
+ * Events recently listed, by global id: `node(id)` right after a list is then free, and vendors
+ * without a get-by-id are not asked again for what the gateway just showed.
+ */
+export type RecentEventCache = FetchCache<AuditEventModel>;
+
 /** The caches one gateway process shares between requests. */
 export interface GatewayCaches {
   batches: BatchCache;
   counts: CountCache;
+  events: RecentEventCache;
 }
 
 export function createGatewayCaches(): GatewayCaches {
   return {
     batches: new FetchCache<ListEventsResult>({ namespace: 'batches' }),
     counts: new FetchCache<{ count: number | null }>({ namespace: 'counts', ttlMs: 300_000 }),
+    events: new FetchCache<AuditEventModel>({ namespace: 'events', ttlMs: 600_000, maxEntries: 20_000 }),
   };
 }

@@ -6,6 +6,7 @@ import type { Direction, SourceQuery } from '../sources/data-source';
 import type { SourceRegistry } from '../sources/registry';
 import { cursorForDifferentQuery, type CursorCodec, type CursorPayload, type SourceCursorState } from './cursor';
 import { selectEvents, type EventFilterInput } from './filter';
+import { encodeGlobalId } from './global-id';
 import { mergePage } from './merge';
 import { keyOf, reverse, type EventKey } from './order';
 import { parsePaging, type PagingArgs } from './paging-args';
@@ -109,6 +110,8 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
     const payload: CursorPayload = { q: selection.fingerprint, a: asOfMs, i: Math.floor(now / 1000), d: traversal, p, s: states };
     return deps.cursors.encode(payload);
   };
+  // Remembered for refetching by id; fire and forget, the page does not wait for the cache.
+  for (const edge of listed) void deps.caches.events.put(eventGlobalId(edge.event), edge.event);
   const edges: EventEdgeModel[] = listed.map((edge) => {
     let cached: string | undefined;
     return { node: edge.event, cursor: () => (cached ??= encode(keyOf(edge.event), edge.states)) };
@@ -185,4 +188,9 @@ function boundQuery(query: SourceQuery, asOfMs: number, seekFrom: EventKey | nul
     else fromMs = fromMs === null ? seekFrom[0] : Math.max(fromMs, seekFrom[0]);
   }
   return { ...query, fromMs, toMs };
+}
+
+/** The global id of an event. */
+export function eventGlobalId(event: AuditEventModel): string {
+  return encodeGlobalId({ type: 'AuditEvent', sourceId: event.sourceId, occurredAtMs: event.occurredAtMs, sourceEventId: event.sourceEventId });
 }

@@ -10,10 +10,11 @@ export function headerValue(headers: ResponseHeaders, name: string): string | un
 
 /**
  * How long an upstream asks us to wait, in ms, from `Retry-After-Ms`, `Retry-After` (seconds or an
- * HTTP date) or, failing both, `x-ratelimit-reset` (epoch seconds, as Port and ComplianceAgent
- * send). Undefined when the response says nothing usable.
+ * HTTP date) or, for a 429 only, `x-ratelimit-reset` (epoch seconds, as Port and ComplianceAgent
+ * send). Port sends the reset on every response, so on a 503 it says when the quota renews, not
+ * when to retry. Undefined when the response says nothing usable.
  */
-export function retryAfterMs(headers: ResponseHeaders, nowMs: number): number | undefined {
+export function retryAfterMs(headers: ResponseHeaders, nowMs: number, status: number): number | undefined {
   const ms = headerValue(headers, 'retry-after-ms');
   if (ms !== undefined && /^\d+(\.\d+)?$/.test(ms.trim())) return Math.ceil(Number(ms));
 
@@ -24,7 +25,7 @@ export function retryAfterMs(headers: ResponseHeaders, nowMs: number): number | 
     if (!Number.isNaN(date)) return Math.max(0, date - nowMs);
   }
 
-  const reset = headerValue(headers, 'x-ratelimit-reset')?.trim();
+  const reset = status === 429 ? headerValue(headers, 'x-ratelimit-reset')?.trim() : undefined;
   if (reset && /^\d+$/.test(reset)) {
     const resetMs = Number(reset) * 1000;
     // Some vendors send a delta in seconds rather than an epoch; an epoch is always far larger.

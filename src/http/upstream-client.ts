@@ -215,7 +215,7 @@ export class UpstreamClient {
 
     const upstreamMessage = this.scrub(await readErrorText(response.body));
     const code = errorCodeForUpstreamStatus(statusCode);
-    const waitMs = retryAfterMs(responseHeaders, Date.now());
+    const waitMs = retryAfterMs(responseHeaders, Date.now(), statusCode);
     const error = this.fail(code, {
       httpStatus: statusCode,
       ...(code === ErrorCode.UpstreamRateLimited && waitMs !== undefined

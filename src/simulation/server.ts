@@ -79,6 +79,8 @@ export interface SimulatorServerOptions {
   errorBody(status: number, message: string): unknown;
   /** Called for `appendPerRequest`. */
   append?(count: number): void;
+  /** Adjusts every answer the server sends, its own 429s and 5xx included (e.g. rate-limit headers). */
+  decorate?(response: SimResponse): SimResponse;
   /** Seed for the error-rate draws. */
   seed?: number;
   host?: string;
@@ -110,6 +112,8 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
     });
   });
 
+  const reply = (res: http.ServerResponse, response: SimResponse) => send(res, options.decorate ? options.decorate(response) : response);
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://simulator');
     const body = await readBody(req);
@@ -136,16 +140,16 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
     }
     if (burstLeft > 0 && knobs.rateLimitBurst) {
       burstLeft -= 1;
-      return send(res, { status: 429, headers: { 'retry-after': String(knobs.rateLimitBurst.retryAfterSeconds) }, json: options.errorBody(429, 'rate limited') });
+      return reply(res, { status: 429, headers: { 'retry-after': String(knobs.rateLimitBurst.retryAfterSeconds) }, json: options.errorBody(429, 'rate limited') });
     }
     if (knobs.errorRate > 0 && unit(options.seed ?? 7, index, 99) < knobs.errorRate) {
-      return send(res, { status: 503, json: options.errorBody(503, 'service unavailable') });
+      return reply(res, { status: 503, json: options.errorBody(503, 'service unavailable') });
     }
-    if (!found) return send(res, { status: 404, json: options.errorBody(404, 'not found') });
+    if (!found) return reply(res, { status: 404, json: options.errorBody(404, 'not found') });
     const refusal = options.authorize?.(request, found.route);
-    if (refusal) return send(res, refusal);
+    if (refusal) return reply(res, refusal);
     if (found.route.list && knobs.appendPerRequest > 0) options.append?.(knobs.appendPerRequest);
-    send(res, await found.route.handle(request, found.params));
+    reply(res, await found.route.handle(request, found.params));
   }
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));

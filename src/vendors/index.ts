@@ -1,7 +1,9 @@
 import type { Vendor } from '../models/audit-event';
 import type { VendorModule } from '../sources/vendor-module';
+import { asanaModule } from './asana';
 import { complianceAgentModule } from './complianceagent';
 import { nirvanaModule } from './nirvana';
+import { portModule } from './port';
 
 /** A vendor module with its credentials type erased, for the registry. */
 export type AnyVendorModule = VendorModule<Record<string, unknown>>;
@@ -13,4 +15,6 @@ export type AnyVendorModule = VendorModule<Record<string, unknown>>;
 export const vendorModules: Partial<Record<Vendor, AnyVendorModule>> = {
   nirvana: nirvanaModule,
   complianceagent: complianceAgentModule,
+  port: portModule,
+  asana: asanaModule,
 };

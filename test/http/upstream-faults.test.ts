@@ -168,3 +168,20 @@ describe('UpstreamClient against a faulty upstream', () => {
     expect(error.extensions['retryAfterSeconds']).toBeGreaterThan(250);
   });
 });
+
+describe('retryAfterMs', () => {
+  const { retryAfterMs } = jest.requireActual<typeof import('../../src/http/retry-after')>('../../src/http/retry-after');
+  const now = Date.UTC(2026, 0, 1);
+
+  it('reads seconds, HTTP dates and milliseconds', () => {
+    expect(retryAfterMs({ 'retry-after': '2' }, now, 429)).toBe(2000);
+    expect(retryAfterMs({ 'retry-after': new Date(now + 5000).toUTCString() }, now, 503)).toBe(5000);
+    expect(retryAfterMs({ 'retry-after-ms': '150' }, now, 429)).toBe(150);
+  });
+
+  it('uses x-ratelimit-reset for a 429 only, since Port sends it on every response', () => {
+    const headers = { 'x-ratelimit-reset': String(now / 1000 + 30) };
+    expect(retryAfterMs(headers, now, 429)).toBe(30_000);
+    expect(retryAfterMs(headers, now, 503)).toBeUndefined();
+  });
+});

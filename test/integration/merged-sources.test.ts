@@ -1,7 +1,7 @@
 import { compareKeys, keyOf } from '../../src/federation/order';
 import type { AuditEventModel } from '../../src/models/audit-event';
 import { vendorModules } from '../../src/vendors';
-import { startTestGateway, type TestGateway } from '../helpers/gateway';
+import { startTestGateway, type GraphQLResponse, type TestGateway } from '../helpers/gateway';
 
 const PAGE = `query ($first: Int, $after: String, $last: Int, $before: String, $filter: AuditEventFilter, $orderBy: AuditEventOrder) {
   auditEvents(first: $first, after: $after, last: $last, before: $before, filter: $filter, orderBy: $orderBy) {
@@ -39,9 +39,9 @@ describe(`one connection over every vendor (${modules.map((m) => m.vendor).join(
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let guard = 0; guard < 10_000; guard++) {
-      const response = await setup.query<Page>(PAGE, backward ? { ...variables, last: pageSize, before: cursor } : { ...variables, first: pageSize, after: cursor });
+      const response: GraphQLResponse<Page> = await setup.query<Page>(PAGE, backward ? { ...variables, last: pageSize, before: cursor } : { ...variables, first: pageSize, after: cursor });
       expect(response.errors).toBeUndefined();
-      const connection = response.data!.auditEvents;
+      const connection: Page['auditEvents'] = response.data!.auditEvents;
       const ids = connection.edges.map((edge) => identity(edge.node.source.sourceId, edge.node.sourceEventId));
       if (backward) seen.unshift(...ids);
       else seen.push(...ids);

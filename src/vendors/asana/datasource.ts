@@ -1,0 +1,290 @@
+import { ErrorCode, UpstreamError } from '../../errors';
+import { UpstreamClient, type RequestCounter } from '../../http/upstream-client';
+import type { AuditEventModel } from '../../models/audit-event';
+import { isJsonObject, type JsonValue } from '../../models/json';
+import type {
+  AuditDataSource,
+  EventRef,
+  ListEventsRequest,
+  ListEventsResult,
+  SourceCapabilities,
+  SourceQuery,
+} from '../../sources/data-source';
+import { normalizePage } from '../../sources/normalize-page';
+import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
+import { normalizeAsanaAuditLogEvent, parseAsanaAuditLogEvent } from './normalize';
+import {
+  MAX_LIMIT,
+  MIN_LIMIT,
+  WINDOW_CAP,
+  clampLimit,
+  initialWidth,
+  isoOf,
+  afterOverflow,
+  afterWindow,
+  overflows,
+  parseAscResume,
+  parseDescResume,
+  pushDown,
+  windowStart,
+  windowTarget,
+  descResumeJson,
+  type AsanaFilterParams,
+  type DescResume,
+} from './paging';
+
+/** Asana's config keys besides the common ones. `baseUrl` includes `/api/1.0`. */
+export interface AsanaCredentials extends Record<string, unknown> {
+  /** A service account token, sent as a Bearer token (user tokens cannot read the audit log). */
+  token: string;
+  /** The gid of the organization (domain) whose audit log is read. */
+  workspaceGid: string;
+}
+
+/** Parameters of one `GET /workspaces/{gid}/audit_log_events`. */
+interface PageParams extends AsanaFilterParams {
+  start_at?: string;
+  end_at?: string;
+  limit: number;
+  offset?: string;
+}
+
+interface Page {
+  events: AuditEventModel[];
+  /** `next_page.offset`; null when the API sent `next_page: null`. */
+  offset: string | null;
+}
+
+/** Steps of the search for the newest event when a query has no upper bound; each step is 4 times the last. */
+const TOP_SEARCH_STEPS = 40;
+/** Requests one newest-first call may spend stepping through windows that hand out nothing. */
+const CALL_REQUEST_BUDGET = 40;
+/** Pages of one millisecond read to find an event again; more events than this in 1 ms is not plausible. */
+const GET_EVENT_PAGES = 50;
+
+/**
+ * Asana's Audit Log API (`GET /workspaces/{workspace_gid}/audit_log_events`), service account
+ * token as Bearer.
+ *
+ * Oldest first is native: one batch per page, following `next_page.offset` until `data` comes back
+ * empty (Asana keeps sending `next_page` after the last event, for polling). Newest first steps
+ * backwards through time windows (see `paging.ts`); its first call costs one probe for the
+ * oldest matching event (the floor) and, only for a query without an upper bound, a short search
+ * for the newest one.
+ *
+ * `nativeFilters` lists what is pushed down when single-valued: `actions` -> `event_type`,
+ * `actorIds` -> `actor_gid`, `actorTypes` -> `actor_type` (not for USER, which two Asana types
+ * produce), `targetIds` -> `resource_gid`. Several values fall back to the gateway's filter.
+ */
+export class AsanaDataSource implements AuditDataSource {
+  readonly vendor = 'asana' as const;
+  readonly sourceId: string;
+  readonly displayName: string;
+  readonly capabilities: SourceCapabilities = {
+    nativeOrder: 'ASC',
+    bothOrders: false,
+    pagingKind: 'OFFSET_TOKEN',
+    minPageSize: MIN_LIMIT,
+    maxPageSize: MAX_LIMIT,
+    nativeFilters: ['window', 'actions', 'actorIds', 'actorTypes', 'targetIds'],
+    getById: false,
+    countsTotal: false,
+  };
+  private readonly client: UpstreamClient;
+  private readonly headers: Record<string, string>;
+  private readonly path: string;
+
+  constructor(config: BaseSourceConfig & AsanaCredentials, deps: DataSourceDeps) {
+    this.sourceId = config.id;
+    this.displayName = config.name ?? `Asana (${config.id})`;
+    this.headers = { authorization: `Bearer ${config.token}` };
+    this.path = `/workspaces/${encodeURIComponent(config.workspaceGid)}/audit_log_events`;
+    this.client = new UpstreamClient({
+      sourceId: config.id,
+      baseUrl: config.baseUrl,
+      timeouts: config.timeouts,
+      retry: config.retry,
+      maxConnections: config.maxConnections,
+      maxResponseBytes: config.maxResponseBytes,
+      allowPrivateNetwork: config.allowPrivateNetwork,
+      logger: deps.logger,
+      health: deps.health,
+      secrets: [config.token],
+    });
+  }
+
+  async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
+    const counter: RequestCounter = { requests: 0 };
+    const batch = request.direction === 'ASC' ? await this.listOldestFirst(request, counter) : await this.listNewestFirst(request, counter);
+    return { ...batch, upstreamRequests: counter.requests };
+  }
+
+  /** No lookup by id exists: read the event's millisecond and pick it out by gid. */
+  async getEvent(ref: EventRef, signal: AbortSignal): Promise<AuditEventModel | null> {
+    let offset: string | undefined;
+    for (let page = 0; page < GET_EVENT_PAGES; page++) {
+      const params: PageParams = { start_at: isoOf(ref.occurredAtMs), end_at: isoOf(ref.occurredAtMs + 1), limit: MAX_LIMIT };
+      if (offset !== undefined) params.offset = offset;
+      const result = await this.fetchPage(params, signal);
+      const found = result.events.find((event) => event.sourceEventId === ref.sourceEventId);
+      if (found) return found;
+      if (result.events.length === 0 || result.offset === null) return null;
+      offset = result.offset;
+    }
+    return null;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async listOldestFirst(request: ListEventsRequest, counter: RequestCounter): Promise<Omit<ListEventsResult, 'upstreamRequests'>> {
+    const resume = parseAscResume(request.resume, this.sourceId);
+    const params: PageParams = { ...bounds(request.query.fromMs, request.query.toMs), ...pushDown(request.query), limit: clampLimit(request.limit) };
+    if (resume) params.offset = resume.o;
+    const page = await this.fetchPage(params, request.signal, counter);
+    // Empty `data` is Asana's "nothing more for now"; `next_page` would keep coming forever.
+    if (page.events.length === 0 || page.offset === null) return { events: page.events, next: null };
+    return { events: page.events, next: { o: page.offset } };
+  }
+
+  private async listNewestFirst(request: ListEventsRequest, counter: RequestCounter): Promise<Omit<ListEventsResult, 'upstreamRequests'>> {
+    const target = windowTarget(request.limit);
+    const state = parseDescResume(request.resume, this.sourceId) ?? (await this.startNewestFirst(request.query, target, request.signal, counter));
+    if (state === null) return { events: [], next: null };
+    // Empty and abandoned windows are valid batches, but handing them out one by one would cost
+    // the gateway a call each; step on through them while this call's request budget lasts.
+    for (let window = state; ; ) {
+      const batch = await this.readWindow(window, pushDown(request.query), target, request.signal, counter);
+      if (batch.events.length > 0 || batch.next === null || counter.requests >= CALL_REQUEST_BUDGET) {
+        return { events: batch.events, next: batch.next && descResumeJson(batch.next) };
+      }
+      window = batch.next;
+    }
+  }
+
+  /** The first window: from the top (the query's end, else just above the newest event) down towards the floor. */
+  private async startNewestFirst(query: SourceQuery, target: number, signal: AbortSignal, counter: RequestCounter): Promise<DescResume | null> {
+    const filters = pushDown(query);
+    const top = query.toMs ?? (await this.findTop(filters, query.fromMs, signal, counter));
+    if (query.fromMs !== null && query.fromMs >= top) return null;
+    // The oldest events bound the walk (no growing windows down to 2021) and give a first density.
+    const probe = await this.fetchPage({ ...filters, ...bounds(query.fromMs, top), limit: MAX_LIMIT }, signal, counter);
+    if (probe.events.length === 0) return null;
+    const times = probe.events.map((event) => event.occurredAtMs);
+    const floor = Math.min(...times);
+    return { e: top, w: initialWidth(times, top, floor, probe.events.length === MAX_LIMIT, target), f: floor };
+  }
+
+  /**
+   * An exclusive upper bound above every matching event. Usually one probe (nothing at or after
+   * now); clocks can disagree, so events stamped in the future are found by galloping upwards.
+   */
+  private async findTop(filters: AsanaFilterParams, fromMs: number | null, signal: AbortSignal, counter: RequestCounter): Promise<number> {
+    let probeAt = Math.max(Date.now(), fromMs ?? 0);
+    let step = 1000;
+    for (let attempt = 0; attempt < TOP_SEARCH_STEPS; attempt++) {
+      const page = await this.fetchPage({ ...filters, start_at: isoOf(probeAt), limit: 1 }, signal, counter);
+      const first = page.events[0];
+      if (!first) return probeAt;
+      probeAt = Math.max(probeAt, first.occurredAtMs) + step;
+      step *= 4;
+    }
+    throw new UpstreamError(ErrorCode.UpstreamProtocolError, this.sourceId, { logDetail: { reason: 'no end to events in the future' } });
+  }
+
+  /**
+   * Reads one window oldest first and hands it out whole. A window that proves too full is
+   * abandoned (an empty batch) and narrowed; a 1 ms window is handed out in parts instead.
+   */
+  private async readWindow(
+    state: DescResume,
+    filters: AsanaFilterParams,
+    target: number,
+    signal: AbortSignal,
+    counter: RequestCounter,
+  ): Promise<{ events: AuditEventModel[]; next: DescResume | null }> {
+    const start = windowStart(state);
+    const width = state.e - start;
+    const events: AuditEventModel[] = [];
+    let offset = state.o;
+    for (;;) {
+      const params: PageParams = { ...filters, start_at: isoOf(start), end_at: isoOf(state.e), limit: MAX_LIMIT };
+      if (offset !== undefined) params.offset = offset;
+      const page = await this.fetchPage(params, signal, counter);
+      events.push(...page.events);
+      if (page.events.length === 0 || page.offset === null) {
+        // Earlier parts of a 1 ms window were handed out already: count them as a full window.
+        const seen = events.length + (state.o === undefined ? 0 : WINDOW_CAP);
+        return { events, next: afterWindow(state, start, seen, target) };
+      }
+      offset = page.offset;
+      if (width === 1) {
+        // One timestamp: any split is still monotone, so hand out what is buffered.
+        if (events.length >= WINDOW_CAP) return { events, next: { ...state, o: offset } };
+        continue;
+      }
+      const covered = Math.max(...page.events.map((event) => event.occurredAtMs)) - start + 1;
+      const full = page.events.length >= MAX_LIMIT;
+      if (events.length >= WINDOW_CAP || (full && overflows(events.length, covered, width))) {
+        return { events: [], next: afterOverflow(state, start, events.length, covered, target) };
+      }
+    }
+  }
+
+  private async fetchPage(params: PageParams, signal: AbortSignal, counter?: RequestCounter): Promise<Page> {
+    let body: unknown;
+    try {
+      const response = await this.client.request({ method: 'GET', path: this.path, query: { ...params }, headers: this.headers, signal, ...(counter ? { counter } : {}) });
+      body = response.body;
+    } catch (error) {
+      if (params.offset !== undefined && error instanceof UpstreamError && error.httpStatus === 400) {
+        // The same parameters were accepted without the offset, so the offset is what was refused:
+        // Asana expires them. The traversal must restart knowingly, never silently from the top.
+        throw new UpstreamError(ErrorCode.UpstreamCursorExpired, this.sourceId, { httpStatus: 400, logDetail: { ...error.logDetail } });
+      }
+      throw error;
+    }
+    if (!isJsonObject(body)) throw this.malformed('body is not an object');
+    const events = normalizePage(this.sourceId, body['data'], parseAsanaAuditLogEvent, normalizeAsanaAuditLogEvent);
+    return { events, offset: this.nextOffset(body['next_page']) };
+  }
+
+  /**
+   * The offset to follow. `uri` and `path` are never requested, only checked: a link that leaves
+   * the configured origin means the response cannot be trusted (SSRF through a hostile upstream).
+   */
+  private nextOffset(nextPage: JsonValue | undefined): string | null {
+    if (nextPage === undefined || nextPage === null) return null;
+    const offset = isJsonObject(nextPage) ? nextPage['offset'] : undefined;
+    if (!isJsonObject(nextPage) || typeof offset !== 'string' || offset === '') throw this.malformed('next_page without an offset');
+    const { uri, path } = nextPage;
+    if (uri !== undefined && uri !== null && !(typeof uri === 'string' && this.isOwn(() => new URL(uri)))) {
+      throw new UpstreamError(ErrorCode.UpstreamProtocolError, this.sourceId, { logDetail: { reason: 'next_page.uri leaves the configured origin' } });
+    }
+    if (path !== undefined && path !== null && !(typeof path === 'string' && /^\/(?!\/)/.test(path) && this.isOwn(() => this.client.resolve(path)))) {
+      throw new UpstreamError(ErrorCode.UpstreamProtocolError, this.sourceId, { logDetail: { reason: 'next_page.path leaves the base path' } });
+    }
+    return offset;
+  }
+
+  private isOwn(url: () => URL): boolean {
+    try {
+      return this.client.isOwnUrl(url());
+    } catch {
+      return false;
+    }
+  }
+
+  private malformed(reason: string): UpstreamError {
+    return new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason } });
+  }
+}
+
+/** `start_at` (inclusive) and `end_at` (exclusive), the same bounds as {@link SourceQuery}. */
+function bounds(fromMs: number | null, toMs: number | null): Pick<PageParams, 'start_at' | 'end_at'> {
+  const params: Pick<PageParams, 'start_at' | 'end_at'> = {};
+  if (fromMs !== null) params.start_at = isoOf(fromMs);
+  if (toMs !== null) params.end_at = isoOf(toMs);
+  return params;
+}

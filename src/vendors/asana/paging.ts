@@ -1,0 +1,202 @@
+import { ErrorCode, UpstreamError } from '../../errors';
+import type { ActorType } from '../../models/audit-event';
+import { isJsonObject, type JsonObject } from '../../models/json';
+import type { SourceQuery, SourceResume } from '../../sources/data-source';
+import type { RawAsanaActorType } from './wire-types';
+
+/**
+ * Paging math for Asana, as pure functions over plain data.
+ *
+ * The API lists oldest first only. Newest first is built from time windows `[e - w, e)` stepped
+ * backwards from the top: each window is read oldest first with `start_at`/`end_at` and offsets,
+ * and handed out whole as one batch, which keeps batches monotone in time (every later window is
+ * strictly older). The width adapts so that a window holds about {@link windowTarget} events.
+ */
+
+/** Page-size bounds: the parameter schema says 1–100; the endpoint text's default of 1000 is never relied on. */
+export const MIN_LIMIT = 1;
+export const MAX_LIMIT = 100;
+
+/**
+ * Most events one newest-first batch buffers. A window that would hold more is abandoned and
+ * narrowed; only a 1 ms window (one timestamp, so any split of it is still monotone) is handed
+ * out in parts of this size.
+ */
+export const WINDOW_CAP = 500;
+
+/** Longest step a window may grow or shrink by at once, so that one odd window cannot swing the width wildly. */
+const MAX_GROWTH = 8;
+
+/** Oldest-first position: the upstream's `next_page.offset`. */
+export interface AscResume {
+  o: string;
+}
+
+/**
+ * Newest-first position: the window ends at `e` (exclusive, ms) and is `w` ms wide; `f` is the
+ * floor (the oldest matching event when the traversal started); `o` is an offset inside a 1 ms
+ * window that was too full to hand out at once.
+ */
+export interface DescResume {
+  e: number;
+  w: number;
+  f: number;
+  o?: string;
+  /**
+   * Start of the last window found too full, while only empty windows have been read since:
+   * they bisect the region down to it instead of growing back into it (a window whose top is
+   * empty and bottom dense would otherwise be abandoned and regrown over and over).
+   */
+  x?: number;
+}
+
+/** Clamps the gateway's wish to what the API accepts. */
+export function clampLimit(limit: number): number {
+  return Math.max(MIN_LIMIT, Math.min(MAX_LIMIT, Math.floor(Number.isFinite(limit) ? limit : MAX_LIMIT)));
+}
+
+/**
+ * Events a newest-first window aims at. Each window costs one extra request (the empty page that
+ * proves it is complete), so windows hold several pages' worth when the gateway wants many, and
+ * never fewer than most of one full page.
+ */
+export function windowTarget(limit: number): number {
+  return Math.min(300, Math.max(80, 3 * clampLimit(limit)));
+}
+
+/** The window's start: never below the floor, and at least 1 ms wide. */
+export function windowStart(state: DescResume): number {
+  return Math.max(state.f, state.e - Math.max(1, state.w));
+}
+
+/** The width of the next (older) window after one of `width` ms held `count` events. */
+export function nextWidth(width: number, count: number, target: number): number {
+  const factor = count === 0 ? MAX_GROWTH : Math.min(MAX_GROWTH, Math.max(1 / MAX_GROWTH, target / count));
+  return Math.max(1, Math.round(width * factor));
+}
+
+/**
+ * Whether a window being read should be abandoned: `count` events read oldest first cover its
+ * first `coveredMs`; at that density the whole `width` would exceed {@link WINDOW_CAP}.
+ */
+export function overflows(count: number, coveredMs: number, width: number): boolean {
+  if (width <= 1) return false;
+  return count >= WINDOW_CAP || (count * width) / Math.max(1, coveredMs) >= WINDOW_CAP;
+}
+
+/**
+ * The state after the window `[start, state.e)` was handed out with `seen` events: the next,
+ * older window, or null at the floor.
+ */
+export function afterWindow(state: DescResume, start: number, seen: number, target: number): DescResume | null {
+  if (start <= state.f) return null;
+  const w = nextWidth(state.e - start, seen, target);
+  // Only an empty window grows blindly; one with events has measured the density, and trusts it.
+  if (seen === 0 && state.x !== undefined && state.x < start - 1) {
+    return { e: start, w: Math.min(w, Math.ceil((start - state.x) / 2)), f: state.f, x: state.x };
+  }
+  return { e: start, w, f: state.f };
+}
+
+/**
+ * The state after the window `[start, state.e)` was abandoned: `count` events read oldest first
+ * covered its first `coveredMs`. The next try is narrower by the density seen, but by at most a
+ * factor of 64 at once (the density at a window's bottom says little about its top), and never
+ * as wide as the window that failed.
+ */
+export function afterOverflow(state: DescResume, start: number, count: number, coveredMs: number, target: number): DescResume {
+  const width = state.e - start;
+  const byDensity = Math.floor((Math.max(1, coveredMs) * target) / Math.max(1, count));
+  const w = Math.max(1, Math.min(width - 1, Math.max(byDensity, Math.floor(width / (MAX_GROWTH * MAX_GROWTH)))));
+  return { e: state.e, w, f: state.f, x: start };
+}
+
+/** The first window's width, from the oldest events seen by the floor probe. */
+export function initialWidth(times: readonly number[], topMs: number, floorMs: number, full: boolean, target: number): number {
+  const span = topMs - floorMs;
+  if (!full || times.length < 2) return Math.max(1, span);
+  const covered = Math.max(...times) - Math.min(...times) + 1;
+  return Math.max(1, Math.min(span, Math.floor((covered * target) / times.length)));
+}
+
+function expired(sourceId: string, reason: string): UpstreamError {
+  return new UpstreamError(ErrorCode.UpstreamCursorExpired, sourceId, { logDetail: { reason } });
+}
+
+/** A newest-first state as the JSON a gateway cursor carries. */
+export function descResumeJson(state: DescResume): JsonObject {
+  const json: JsonObject = { e: state.e, w: state.w, f: state.f };
+  if (state.o !== undefined) json['o'] = state.o;
+  if (state.x !== undefined) json['x'] = state.x;
+  return json;
+}
+
+/** Reads an oldest-first resume state; anything else is refused, never restarted from the top. */
+export function parseAscResume(value: SourceResume | null, sourceId: string): AscResume | null {
+  if (value === null) return null;
+  if (isJsonObject(value) && Object.keys(value).length === 1 && typeof value['o'] === 'string' && value['o'] !== '') {
+    return { o: value['o'] };
+  }
+  throw expired(sourceId, 'unreadable oldest-first resume state');
+}
+
+/** Reads a newest-first resume state. */
+export function parseDescResume(value: SourceResume | null, sourceId: string): DescResume | null {
+  if (value === null) return null;
+  if (isJsonObject(value)) {
+    const { e, w, f, o, x } = value;
+    const known = Object.keys(value).every((key) => ['e', 'w', 'f', 'o', 'x'].includes(key));
+    const integer = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n);
+    if (known && integer(e) && integer(w) && integer(f) && w >= 1 && f < e) {
+      const state: DescResume = { e, w, f };
+      const offsetOk = o === undefined || (typeof o === 'string' && o !== '');
+      const bisectOk = x === undefined || (integer(x) && x >= f && x < e);
+      if (offsetOk && bisectOk) {
+        if (typeof o === 'string') state.o = o;
+        if (integer(x)) state.x = x;
+        return state;
+      }
+    }
+  }
+  throw expired(sourceId, 'unreadable newest-first resume state');
+}
+
+/** ISO 8601 as the API takes it (millisecond precision, UTC). */
+export function isoOf(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The `actor_type` whose events are a superset of one normalised actor type, where one exists. */
+const ACTOR_TYPE_PARAM: Partial<Record<ActorType, RawAsanaActorType>> = {
+  SYSTEM: 'asana',
+  VENDOR_SUPPORT: 'asana_support',
+  ANONYMOUS: 'anonymous',
+  // Service accounts are `user` actors: asking for `user` returns a superset, which the gateway narrows.
+  SERVICE_ACCOUNT: 'user',
+  // USER is not here: it comes from both `user` and `external_administrator`.
+};
+
+/** The filter parameters of one request: each parameter takes one value, so only single-valued filters go upstream. */
+export interface AsanaFilterParams {
+  event_type?: string;
+  actor_gid?: string;
+  actor_type?: string;
+  resource_gid?: string;
+}
+
+/**
+ * What of `query` the API can apply itself. Every parameter is exact or a superset, so nothing
+ * is lost; multi-valued filters stay with the gateway, which re-applies every filter anyway.
+ */
+export function pushDown(query: SourceQuery): AsanaFilterParams {
+  const params: AsanaFilterParams = {};
+  if (query.actions?.length === 1) params.event_type = query.actions[0]!;
+  if (query.actorIds?.length === 1) params.actor_gid = query.actorIds[0]!;
+  else if (query.actorTypes?.length === 1) {
+    // The API refuses `actor_type` together with `actor_gid`.
+    const actorType = ACTOR_TYPE_PARAM[query.actorTypes[0]!];
+    if (actorType) params.actor_type = actorType;
+  }
+  if (query.targetIds?.length === 1) params.resource_gid = query.targetIds[0]!;
+  return params;
+}

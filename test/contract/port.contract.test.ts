@@ -1,0 +1,4 @@
+import { portModule } from '../../src/vendors/port';
+import { describeDataSourceContract } from './datasource-contract';
+
+describeDataSourceContract(portModule);

@@ -1,0 +1,137 @@
+import { ErrorCode, UpstreamError } from '../../../src/errors';
+import type { SourceQuery } from '../../../src/sources/data-source';
+import {
+  WINDOW_CAP,
+  afterOverflow,
+  afterWindow,
+  clampLimit,
+  descResumeJson,
+  isoOf,
+  nextWidth,
+  overflows,
+  parseAscResume,
+  parseDescResume,
+  pushDown,
+  windowStart,
+  windowTarget,
+} from '../../../src/vendors/asana/paging';
+
+const NO_FILTER: SourceQuery = { fromMs: null, toMs: null, actions: null, actorIds: null, actorEmails: null, actorTypes: null, targetIds: null, targetTypes: null, text: null };
+
+describe('pushDown', () => {
+  it('sends nothing for an unfiltered query', () => {
+    expect(pushDown(NO_FILTER)).toEqual({});
+  });
+
+  it('pushes down single-valued filters as the matching parameters', () => {
+    expect(pushDown({ ...NO_FILTER, actions: ['task_deleted'], actorIds: ['12'], targetIds: ['34'] })).toEqual({ event_type: 'task_deleted', actor_gid: '12', resource_gid: '34' });
+  });
+
+  it('leaves multi-valued filters to the gateway', () => {
+    expect(pushDown({ ...NO_FILTER, actions: ['a', 'b'], actorIds: ['1', '2'], actorTypes: ['SYSTEM', 'ANONYMOUS'], targetIds: ['3', '4'] })).toEqual({});
+  });
+
+  it.each([
+    ['SYSTEM', 'asana'],
+    ['VENDOR_SUPPORT', 'asana_support'],
+    ['ANONYMOUS', 'anonymous'],
+    ['SERVICE_ACCOUNT', 'user'],
+  ] as const)('asks for actor_type %s as %s', (type, param) => {
+    expect(pushDown({ ...NO_FILTER, actorTypes: [type] })).toEqual({ actor_type: param });
+  });
+
+  it('never pushes USER down: two Asana actor types produce it', () => {
+    expect(pushDown({ ...NO_FILTER, actorTypes: ['USER'] })).toEqual({});
+  });
+
+  it('never sends actor_type together with actor_gid', () => {
+    expect(pushDown({ ...NO_FILTER, actorIds: ['12'], actorTypes: ['SYSTEM'] })).toEqual({ actor_gid: '12' });
+  });
+});
+
+describe('limits and targets', () => {
+  it('clamps page sizes to 1-100', () => {
+    expect([0, 1, 37, 100, 1000, Number.NaN].map(clampLimit)).toEqual([1, 1, 37, 100, 100, 100]);
+  });
+
+  it('aims windows at several pages but keeps them under the cap', () => {
+    expect([1, 10, 37, 100].map(windowTarget)).toEqual([80, 80, 111, 300]);
+    expect(windowTarget(100)).toBeLessThan(WINDOW_CAP);
+  });
+
+  it('writes times as ISO 8601 with milliseconds', () => {
+    expect(isoOf(Date.UTC(2026, 10, 1, 0, 0, 0, 5))).toBe('2026-11-01T00:00:00.005Z');
+  });
+});
+
+describe('window steps', () => {
+  it('never starts a window below the floor', () => {
+    expect(windowStart({ e: 1000, w: 500, f: 800 })).toBe(800);
+    expect(windowStart({ e: 1000, w: 100, f: 0 })).toBe(900);
+  });
+
+  it('grows after an empty window and shrinks after a full one, within bounds', () => {
+    expect(nextWidth(100, 0, 80)).toBe(800);
+    expect(nextWidth(100, 160, 80)).toBe(50);
+    expect(nextWidth(100, 10_000, 80)).toBe(13);
+    expect(nextWidth(1, 10_000, 80)).toBe(1);
+  });
+
+  it('steps down to the next window and stops at the floor', () => {
+    expect(afterWindow({ e: 1000, w: 100, f: 0 }, 900, 80, 80)).toEqual({ e: 900, w: 100, f: 0 });
+    expect(afterWindow({ e: 1000, w: 100, f: 900 }, 900, 80, 80)).toBeNull();
+  });
+
+  it('bisects towards a window found too full instead of growing back into it', () => {
+    const abandoned = afterOverflow({ e: 10_000, w: 10_000, f: 0 }, 0, 100, 10, 80);
+    expect(abandoned).toEqual({ e: 10_000, w: 156, f: 0, x: 0 });
+    // The top of that window was empty: the next one may grow, but only to half the region left.
+    expect(afterWindow(abandoned, 9_844, 0, 80)).toEqual({ e: 9_844, w: 1248, f: 0, x: 0 });
+    expect(afterWindow({ e: 100, w: 50, f: 0, x: 49 }, 50, 0, 80)).toEqual({ e: 50, w: 400, f: 0 });
+    // A window with events has measured the density: the bisection is over.
+    expect(afterWindow({ e: 10_000, w: 100, f: 0, x: 0 }, 9_900, 40, 80)).toEqual({ e: 9_900, w: 200, f: 0 });
+  });
+
+  it('abandons a window that would hold more than the cap, never a 1 ms one', () => {
+    expect(overflows(100, 10, 1000)).toBe(true);
+    expect(overflows(100, 900, 1000)).toBe(false);
+    expect(overflows(WINDOW_CAP, 1000, 1000)).toBe(true);
+    expect(overflows(10_000, 1, 1)).toBe(false);
+  });
+});
+
+describe('resume states', () => {
+  it('round-trips newest-first states through JSON', () => {
+    for (const state of [{ e: 10, w: 2, f: 1 }, { e: 10, w: 1, f: 1, o: 'tok' }, { e: 10, w: 2, f: 1, x: 3 }]) {
+      expect(parseDescResume(JSON.parse(JSON.stringify(descResumeJson(state))), 's')).toEqual(state);
+    }
+  });
+
+  it('reads an oldest-first offset', () => {
+    expect(parseAscResume({ o: 'tok' }, 's')).toEqual({ o: 'tok' });
+    expect(parseAscResume(null, 's')).toBeNull();
+  });
+
+  const ascending = parseAscResume;
+  const descending = parseDescResume;
+  it.each([
+    ['oldest first', { c: 'x' }, ascending],
+    ['oldest first', { o: '' }, ascending],
+    ['oldest first', 'tok', ascending],
+    ['newest first', { e: 1, w: 1, f: 1 }, descending],
+    ['newest first', { e: 10, w: 0, f: 1 }, descending],
+    ['newest first', { e: 10, w: 1, f: 1, z: 1 }, descending],
+    ['newest first', { e: 10, w: 1, f: 1, x: 11 }, descending],
+    ['newest first', { o: 'offset-of-the-other-direction' }, descending],
+  ] as const)('refuses an unreadable %s state (%j) as UPSTREAM_CURSOR_EXPIRED, never restarting', (_name, state, parse) => {
+    let error: unknown;
+    try {
+      parse(state, 'asana-main');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect((error as UpstreamError).code).toBe(ErrorCode.UpstreamCursorExpired);
+    expect((error as UpstreamError).sourceId).toBe('asana-main');
+  });
+});

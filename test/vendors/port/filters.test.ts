@@ -1,0 +1,112 @@
+import { selectEvents } from '../../../src/federation/filter';
+import type { AuditEventModel } from '../../../src/models/audit-event';
+import type { AuditDataSource, SourceQuery } from '../../../src/sources/data-source';
+import type { RunningSimulator } from '../../../src/sources/vendor-module';
+import { portModule } from '../../../src/vendors/port';
+import { portPushDown } from '../../../src/vendors/port/datasource';
+import { NO_FILTER, readAll } from '../../contract/datasource-contract';
+import { dataSourceFor } from '../../helpers/datasource';
+
+describe('portPushDown', () => {
+  const q = (query: Partial<SourceQuery>): SourceQuery => ({ ...NO_FILTER, ...query });
+
+  it('maps one action exactly to action + resources', () => {
+    expect(portPushDown(q({ actions: ['entity.created'] }))).toEqual({ params: { resources: ['entity'], action: 'CREATE' }, matchesNothing: false });
+    expect(portPushDown(q({ actions: ['entity.deleted', 'blueprint.deleted'] })).params).toEqual({ resources: ['blueprint', 'entity'], action: 'DELETE' });
+  });
+
+  it('sends only resources when the actions mix verbs (Port takes one action)', () => {
+    expect(portPushDown(q({ actions: ['entity.created', 'entity.updated'] })).params).toEqual({ resources: ['entity'] });
+  });
+
+  it('pushes no action filter when any name is not <resource>.<created|updated|deleted>', () => {
+    expect(portPushDown(q({ actions: ['entity.created', 'user.login'] })).params).toEqual({});
+    expect(portPushDown(q({ actions: ['entity.timer_expired'] })).params).toEqual({});
+  });
+
+  it('maps target types to resources, intersected with the actions’ resources', () => {
+    expect(portPushDown(q({ targetTypes: ['run', 'entity'] })).params).toEqual({ resources: ['entity', 'run'] });
+    expect(portPushDown(q({ targetTypes: ['user'] })).params).toEqual({});
+    expect(portPushDown(q({ actions: ['entity.updated', 'run.updated'], targetTypes: ['run'] })).params).toEqual({ resources: ['run'], action: 'UPDATE' });
+    expect(portPushDown(q({ actions: ['entity.updated'], targetTypes: ['blueprint'] })).matchesNothing).toBe(true);
+  });
+
+  it('sends a target id only with exactly one resource type that has an id parameter', () => {
+    expect(portPushDown(q({ targetTypes: ['entity'], targetIds: ['payment-api'] })).params).toEqual({ resources: ['entity'], entity: 'payment-api' });
+    expect(portPushDown(q({ actions: ['run.created'], targetIds: ['r_1'] })).params).toEqual({ resources: ['run'], action: 'CREATE', run_id: 'r_1' });
+    expect(portPushDown(q({ targetIds: ['payment-api'] })).params).toEqual({});
+    expect(portPushDown(q({ targetTypes: ['entity'], targetIds: ['a', 'b'] })).params).toEqual({ resources: ['entity'] });
+  });
+
+  it('leaves actors and text to the gateway (Port has no user filter)', () => {
+    expect(portPushDown(q({ actorIds: ['auth0|1'], actorTypes: ['USER'], text: 'deploy' })).params).toEqual({});
+  });
+});
+
+describe('Port filters against the simulator', () => {
+  let simulator: RunningSimulator;
+  let dataSource: AuditDataSource;
+  let all: AuditEventModel[];
+
+  beforeAll(async () => {
+    simulator = await portModule.startSimulator({ size: 1_500, seed: 23, endMs: Date.UTC(2026, 6, 1) } as Parameters<typeof portModule.startSimulator>[0]);
+    dataSource = dataSourceFor(portModule, simulator);
+    all = simulator.expectedEvents(dataSource.sourceId);
+  });
+  afterAll(async () => {
+    await dataSource.close();
+    await simulator.stop();
+  });
+
+  const matching = (filter: Parameters<typeof selectEvents>[0], events: AuditEventModel[]) => {
+    const selection = selectEvents(filter, [dataSource.sourceId], 'DESC');
+    return { query: selection.queries.get(dataSource.sourceId)!, kept: events.filter(selection.matches).map((e) => e.sourceEventId).sort() };
+  };
+
+  it('returns only events of a pushed-down action, and every one of them, in fewer requests', async () => {
+    const { query, kept } = matching({ actions: ['entity.created'] }, all);
+    const filtered = await readAll(dataSource, 'DESC', query, 50);
+    expect(filtered.events.every((event) => event.action === 'entity.created')).toBe(true);
+    expect(filtered.events.map((e) => e.sourceEventId).sort()).toEqual(kept);
+    const unfiltered = await readAll(dataSource, 'DESC', NO_FILTER, 50);
+    expect(filtered.requests).toBeLessThan(unfiltered.requests / 3);
+  });
+
+  it('returns a superset the gateway narrows when actions mix verbs, in both orders', async () => {
+    for (const direction of ['DESC', 'ASC'] as const) {
+      const { query, kept } = matching({ actions: ['run.created', 'run.updated', 'webhook.deleted'] }, all);
+      const { events } = await readAll(dataSource, direction, query, 20);
+      const selection = selectEvents({ actions: ['run.created', 'run.updated', 'webhook.deleted'] }, [dataSource.sourceId], direction);
+      expect(events.filter(selection.matches).map((e) => e.sourceEventId).sort()).toEqual(kept);
+    }
+  });
+
+  it('narrows to one entity with targetTypes + targetIds', async () => {
+    const id = all.find((event) => event.target?.type === 'entity')!.target!.sourceTargetId;
+    const query: SourceQuery = { ...NO_FILTER, targetTypes: ['entity'], targetIds: [id] };
+    const expected = all.filter((e) => e.target?.type === 'entity' && e.target.sourceTargetId === id).map((e) => e.sourceEventId).sort();
+    const { events, requests } = await readAll(dataSource, 'DESC', query, 100);
+    expect(expected.length).toBeGreaterThan(0);
+    // Nothing for the gateway to drop: Port applied the filter itself, in one read.
+    expect(events.map((e) => e.sourceEventId).sort()).toEqual(expected);
+    expect(requests).toBe(1);
+  });
+
+  it('makes no request for a query no Port record can match', async () => {
+    const result = await dataSource.listEvents({ direction: 'DESC', query: { ...NO_FILTER, actions: ['entity.created'], targetTypes: ['blueprint'] }, resume: null, limit: 10, signal: AbortSignal.timeout(5_000) });
+    expect(result).toEqual({ events: [], next: null, upstreamRequests: 0 });
+  });
+
+  it('keeps to a window whose bounds fall inside a millisecond with several events', async () => {
+    const counts = new Map<number, number>();
+    for (const event of all) counts.set(event.occurredAtMs, (counts.get(event.occurredAtMs) ?? 0) + 1);
+    const tied = [...counts].filter(([, n]) => n >= 3).map(([t]) => t).sort((x, y) => x - y);
+    const fromMs = tied[1]!;
+    const toMs = tied.at(-2)!;
+    const expected = all.filter((e) => e.occurredAtMs >= fromMs && e.occurredAtMs < toMs).map((e) => e.sourceEventId).sort();
+    for (const direction of ['DESC', 'ASC'] as const) {
+      const { events } = await readAll(dataSource, direction, { ...NO_FILTER, fromMs, toMs }, 13);
+      expect(events.map((e) => e.sourceEventId).sort()).toEqual(expected);
+    }
+  });
+});
