@@ -48,6 +48,8 @@ export interface SimulatorStartOptions {
   size: number;
   /** Seed of the deterministic data set. */
   seed: number;
+  /** Time of the newest event, ms; default now. Tests pin it so that data sets are reproducible. */
+  endMs?: number;
   /** Host to listen on; default 127.0.0.1. */
   host?: string;
   /** Port; default 0 (a free one). */

@@ -126,7 +126,7 @@ export function describeDataSourceContract(module: VendorModule<Record<string, u
     let all: AuditEventModel[];
 
     beforeAll(async () => {
-      simulator = await module.startSimulator({ size, seed: 42, endMs: Date.UTC(2026, 10, 1) } as Parameters<typeof module.startSimulator>[0]);
+      simulator = await module.startSimulator({ size, seed: 42, endMs: Date.UTC(2026, 10, 1) });
       dataSource = dataSourceFor(module, simulator);
       all = simulator.expectedEvents(dataSource.sourceId);
     });

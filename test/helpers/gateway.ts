@@ -42,7 +42,7 @@ export async function startTestGateway(specs: readonly TestSourceSpec[], server:
       size: spec.size,
       seed: spec.seed ?? 7,
       ...(spec.endMs !== undefined ? { endMs: spec.endMs } : { endMs: Date.UTC(2026, 10, 1) }),
-    } as Parameters<typeof spec.module.startSimulator>[0]);
+    });
     simulators.set(spec.id, simulator);
     sources.push(
       sourceConfig({
