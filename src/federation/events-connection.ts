@@ -70,7 +70,9 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
   const traversal: Direction = paging.mode === 'forward' ? order : reverse(order);
   const now = deps.now?.() ?? Date.now();
 
-  let asOfMs = now;
+  // One millisecond back: an event written later within the current millisecond must not join
+  // a snapshot that has already been handed out.
+  let asOfMs = now - 1;
   let position: EventKey | null = null;
   let baseStates: Record<string, SourceCursorState> = {};
   let seek = false;

@@ -77,6 +77,20 @@ describe(`one connection over every vendor (${modules.map((m) => m.vendor).join(
     });
   }
 
+  it('ignores events that arrive while a traversal pages (snapshot), and a new traversal sees them', async () => {
+    for (const simulator of setup.simulators.values()) simulator.control.knobs.appendPerRequest = 2;
+    try {
+      expect(await traverse({}, 25)).toEqual(ordered('DESC'));
+    } finally {
+      for (const simulator of setup.simulators.values()) simulator.control.knobs.appendPerRequest = 0;
+    }
+    const fresh = await setup.query<Page>(PAGE, { first: 100 });
+    const now = [...setup.simulators.entries()].flatMap(([sourceId, simulator]) => simulator.expectedEvents(sourceId));
+    expect(now.length).toBeGreaterThan(truth.length);
+    expect(fresh.data!.auditEvents.edges.map((edge) => identity(edge.node.source.sourceId, edge.node.sourceEventId))).toEqual(ordered('DESC', now).slice(0, 100));
+    truth = now;
+  });
+
   it('keeps answering with the other sources when one fails, and names it', async () => {
     if (modules.length < 2) return;
     const failing = `${modules[0]!.vendor}-main`;
