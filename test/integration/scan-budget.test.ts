@@ -1,0 +1,47 @@
+import { nirvanaModule } from '../../src/vendors/nirvana';
+import { startTestGateway, type GraphQLResponse } from '../helpers/gateway';
+
+interface Page {
+  auditEvents: {
+    edges: Array<{ node: { sourceEventId: string } }>;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    sourceStatuses: Array<{ upstreamRequests: number }>;
+  };
+}
+
+describe('a filter the upstream cannot apply, under a scan budget', () => {
+  it('returns what it found with hasNextPage and a cursor that resumes the scan, never a silent truncation', async () => {
+    const setup = await startTestGateway([{ id: 'nirvana-main', module: nirvanaModule, size: 2000 }], { scanBudgetRequests: 2 });
+    try {
+      const truth = setup.simulators.get('nirvana-main')!.expectedEvents('nirvana-main');
+      // A rare action: the gateway must scan most of the log to find each one.
+      const counts = new Map<string, number>();
+      for (const event of truth) counts.set(event.action, (counts.get(event.action) ?? 0) + 1);
+      const rare = [...counts.entries()].sort((a, b) => a[1] - b[1])[0]![0];
+      const expected = truth.filter((event) => event.action === rare).map((event) => event.sourceEventId).sort();
+
+      const found: string[] = [];
+      let after: string | null = null;
+      let shortPages = 0;
+      for (let guard = 0; guard < 200; guard++) {
+        const response: GraphQLResponse<Page> = await setup.query<Page>(
+          `query ($after: String, $filter: AuditEventFilter) { auditEvents(first: 100, after: $after, filter: $filter) { edges { node { sourceEventId } } pageInfo { hasNextPage endCursor } sourceStatuses { upstreamRequests } } }`,
+          { after, filter: { actions: [rare] } },
+        );
+        expect(response.errors).toBeUndefined();
+        const connection = response.data!.auditEvents;
+        expect(connection.sourceStatuses[0]!.upstreamRequests).toBeLessThanOrEqual(2);
+        found.push(...connection.edges.map((edge) => edge.node.sourceEventId));
+        if (!connection.pageInfo.hasNextPage) break;
+        if (connection.edges.length < 100) shortPages += 1;
+        expect(connection.pageInfo.endCursor).not.toBeNull();
+        after = connection.pageInfo.endCursor;
+      }
+      expect(shortPages).toBeGreaterThan(0);
+      expect([...found].sort()).toEqual(expected);
+      expect(new Set(found).size).toBe(found.length);
+    } finally {
+      await setup.close();
+    }
+  });
+});
