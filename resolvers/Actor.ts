@@ -1,6 +1,6 @@
 import { responsePathAsArray } from 'graphql';
 import { actorKey, encodeGlobalId } from '../src/federation/global-id';
-import { resolveEventConnection } from '../src/federation/resolve-connection';
+import { resolveNestedConnection } from '../src/federation/resolve-connection';
 import type { ActorResolvers } from '../src/generated/graphql';
 import { sourceOf } from './source-of';
 
@@ -8,8 +8,7 @@ export const Actor: ActorResolvers = {
   id: (actor) => encodeGlobalId({ type: 'Actor', sourceId: actor.sourceId, actorKey: actorKey(actor.sourceActorId, actor.type) }),
   source: (actor, _args, context) => sourceOf(actor.sourceId, context),
   events: (actor, args, context, info) => {
-    const id = encodeGlobalId({ type: 'Actor', sourceId: actor.sourceId, actorKey: actorKey(actor.sourceActorId, actor.type) });
-    const filter = { ...args.filter, actorIds: [id] };
-    return resolveEventConnection({ ...args, filter }, context, responsePathAsArray(info.path));
+    const ownerId = encodeGlobalId({ type: 'Actor', sourceId: actor.sourceId, actorKey: actorKey(actor.sourceActorId, actor.type) });
+    return resolveNestedConnection({ owner: 'actor', ownerId, args }, context, responsePathAsArray(info.path));
   },
 };

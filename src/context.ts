@@ -4,6 +4,8 @@ import type { ServerConfig } from './config';
 import type { GatewayError } from './errors';
 import type { CursorCodec } from './federation/cursor';
 import { createEventLoader } from './federation/event-loader';
+import type { EventConnectionModel } from './federation/events-connection';
+import { createNestedConnectionLoader, type NestedConnectionRequest } from './federation/nested-connections';
 import type { Logger } from './logger';
 import type { AuditEventModel } from './models/audit-event';
 import type { SourceRegistry } from './sources/registry';
@@ -30,6 +32,8 @@ export interface GatewayContext {
   loaders: {
     /** Events by global id; one upstream call per event id, batched per request. */
     event: DataLoader<string, AuditEventModel | null>;
+    /** `Actor.events` / `Target.events`; first pages of many owners share one traversal. */
+    nestedEvents: DataLoader<NestedConnectionRequest, EventConnectionModel, string>;
   };
   /** Reported next to the data by the partial-errors plugin. */
   partialErrors: PartialError[];
@@ -50,7 +54,16 @@ export function createContext(deps: ContextDeps, requestId: string, signal: Abor
     requestId,
     logger: deps.logger.child({ requestId }),
     signal,
-    loaders: { event: createEventLoader(deps.sources, deps.caches.events, signal) },
+    loaders: {
+      event: createEventLoader(deps.sources, deps.caches.events, signal),
+      nestedEvents: createNestedConnectionLoader({
+        sources: deps.sources,
+        cursors: deps.cursors,
+        caches: deps.caches,
+        scanBudgetRequests: deps.config.scanBudgetRequests,
+        signal,
+      }),
+    },
     partialErrors: [],
   };
 }

@@ -32,6 +32,11 @@ export interface CursorPayload {
   p: EventKey | null;
   /** Per-source state; a source that is absent has not been read yet. */
   s: Record<string, SourceCursorState>;
+  /**
+   * 1 when the cursor carries only its position (source states unknown, e.g. cursors of grouped
+   * nested connections): the next page seeks every source to `p`.
+   */
+  m?: 1;
 }
 
 const VERSION = 1;
@@ -56,6 +61,7 @@ const payloadSchema = z.strictObject({
       x: z.literal(1).optional(),
     }),
   ),
+  m: z.literal(1).optional(),
 });
 
 /** Options for {@link CursorCodec}. */

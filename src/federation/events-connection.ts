@@ -4,12 +4,12 @@ import { UpstreamError } from '../errors';
 import type { AuditEventModel } from '../models/audit-event';
 import type { Direction, SourceQuery } from '../sources/data-source';
 import type { SourceRegistry } from '../sources/registry';
-import { cursorForDifferentQuery, type CursorCodec, type CursorPayload, type SourceCursorState } from './cursor';
-import { selectEvents, type EventFilterInput } from './filter';
+import { cursorForDifferentQuery, type CursorCodec, type SourceCursorState } from './cursor';
+import { selectEvents, type EventFilterInput, type EventSelection } from './filter';
 import { encodeGlobalId } from './global-id';
 import { mergePage } from './merge';
 import { keyOf, reverse, type EventKey } from './order';
-import { parsePaging, type PagingArgs } from './paging-args';
+import { parsePaging, type Paging, type PagingArgs } from './paging-args';
 import { SourceStream } from './source-stream';
 
 /** Arguments of `auditEvents`, `Actor.events` and `Target.events`. */
@@ -70,9 +70,7 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
   const traversal: Direction = paging.mode === 'forward' ? order : reverse(order);
   const now = deps.now?.() ?? Date.now();
 
-  // One millisecond back: an event written later within the current millisecond must not join
-  // a snapshot that has already been handed out.
-  let asOfMs = now - 1;
+  let asOfMs = snapshotOf(now);
   let position: EventKey | null = null;
   let baseStates: Record<string, SourceCursorState> = {};
   let seek = false;
@@ -82,52 +80,94 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
     asOfMs = cursor.a;
     position = cursor.p;
     // Source states only continue a traversal in the direction they were built in; the other
-    // way, every source seeks to the cursor's position instead.
-    if (cursor.d === traversal) baseStates = cursor.s;
+    // way (or when the cursor has none), every source seeks to the cursor's position instead.
+    if (cursor.d === traversal && cursor.m !== 1) baseStates = cursor.s;
     else seek = position !== null;
   }
 
-  const streams = selection.sourceIds.map((sourceId) => {
+  const streams = openStreams(selection, traversal, asOfMs, seek ? position : null, baseStates, deps);
+  const merged = await mergePage(streams, { limit: paging.count + 1, fetchSize: paging.count + 1, baseStates });
+  const hasMore = merged.edges.length > paging.count;
+  const listed = merged.edges.slice(0, paging.count);
+  const failures = streams.flatMap((stream) => (stream.failure ? [stream.failure] : []));
+
+  const encode = (p: EventKey | null, states: Record<string, SourceCursorState>): string =>
+    deps.cursors.encode({ q: selection.fingerprint, a: asOfMs, i: Math.floor(now / 1000), d: traversal, p, s: states });
+  const lastListed = listed[listed.length - 1];
+  // A full page resumes after its last edge (the look-ahead event was read, not listed). A page
+  // that stopped short resumes from the scan position, which may lie past its last edge.
+  const stoppedShort = !hasMore && (merged.budgetSpent || failures.length > 0);
+  return buildConnection({
+    paging,
+    selection,
+    streams,
+    asOfMs,
+    deps,
+    listed: listed.map((edge) => ({ event: edge.event, cursor: () => encode(keyOf(edge.event), edge.states) })),
+    moreInTraversal: hasMore || stoppedShort,
+    resumeCursor: stoppedShort ? () => encode(lastListed ? keyOf(lastListed.event) : position, merged.finalStates) : null,
+  });
+}
+
+/** The snapshot instant of a traversal starting at `nowMs`. */
+export function snapshotOf(nowMs: number): number {
+  // One millisecond back: an event written later within the current millisecond must not join
+  // a snapshot that has already been handed out.
+  return nowMs - 1;
+}
+
+/** One stream per selected source, resumed from `baseStates` or sought to `seekFrom`. */
+export function openStreams(
+  selection: EventSelection,
+  traversal: Direction,
+  asOfMs: number,
+  seekFrom: EventKey | null,
+  baseStates: Record<string, SourceCursorState>,
+  deps: EventConnectionDeps,
+): SourceStream[] {
+  return selection.sourceIds.map((sourceId) => {
     const registered = deps.sources.get(sourceId)!;
     return new SourceStream({
       dataSource: registered.dataSource,
-      query: boundQuery(selection.queries.get(sourceId)!, asOfMs, seek ? position : null, traversal),
+      query: boundQuery(selection.queries.get(sourceId)!, asOfMs, seekFrom, traversal),
       direction: traversal,
       state: baseStates[sourceId],
       asOfMs,
-      skipThrough: seek ? position : null,
+      skipThrough: seekFrom,
       matches: selection.matches,
       requestBudget: deps.scanBudgetRequests,
       cache: deps.caches.batches,
       signal: deps.signal,
     });
   });
+}
 
-  const merged = await mergePage(streams, paging.count, baseStates);
-  const hasMore = merged.edges.length > paging.count;
-  const listed = merged.edges.slice(0, paging.count);
-  const failures = streams.flatMap((stream) => (stream.failure ? [stream.failure] : []));
+/** What {@link buildConnection} turns into a connection. */
+export interface ConnectionParts {
+  paging: Paging;
+  selection: EventSelection;
+  /** The streams read for this page (their status, failures and request counts). */
+  streams: readonly SourceStream[];
+  asOfMs: number;
+  deps: EventConnectionDeps;
+  /** The listed events in traversal order, with their cursors. */
+  listed: Array<{ event: AuditEventModel; cursor: () => string }>;
+  /** True when more events may follow in the traversal. */
+  moreInTraversal: boolean;
+  /** Where to resume when the page stopped short of its size; null = after the last edge. */
+  resumeCursor: (() => string) | null;
+}
 
-  const encode = (p: EventKey | null, states: Record<string, SourceCursorState>): string => {
-    const payload: CursorPayload = { q: selection.fingerprint, a: asOfMs, i: Math.floor(now / 1000), d: traversal, p, s: states };
-    return deps.cursors.encode(payload);
-  };
+/** Relay edges and page info, source statuses and the lazy total of one page. */
+export function buildConnection(parts: ConnectionParts): EventConnectionModel {
+  const { paging, selection, streams, asOfMs, deps, listed, moreInTraversal } = parts;
   // Remembered for refetching by id; fire and forget, the page does not wait for the cache.
-  for (const edge of listed) void deps.caches.events.put(eventGlobalId(edge.event), edge.event);
-  const edges: EventEdgeModel[] = listed.map((edge) => {
+  for (const { event } of listed) void deps.caches.events.put(eventGlobalId(event), event);
+  const edges: EventEdgeModel[] = listed.map(({ event, cursor }) => {
     let cached: string | undefined;
-    return { node: edge.event, cursor: () => (cached ??= encode(keyOf(edge.event), edge.states)) };
+    return { node: event, cursor: () => (cached ??= cursor()) };
   });
-
-  // More may follow when the page is full, a source stopped short (budget) or failed.
-  const moreInTraversal = hasMore || merged.budgetSpent || failures.length > 0;
-  const lastListed = listed[listed.length - 1];
-  // A full page resumes after its last edge (the look-ahead event was read, not listed). A page
-  // that stopped short resumes from the scan position, which may lie past its last edge.
-  const resumeCursor =
-    !hasMore && (merged.budgetSpent || failures.length > 0)
-      ? encode(lastListed ? keyOf(lastListed.event) : position, merged.finalStates)
-      : edges[edges.length - 1]?.cursor() ?? null;
+  const resumeCursor = parts.resumeCursor ? parts.resumeCursor() : edges[edges.length - 1]?.cursor() ?? null;
 
   if (paging.mode === 'backward') edges.reverse();
   const firstEdge = edges[0];
@@ -147,6 +187,7 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
           endCursor: lastEdge?.cursor() ?? null,
         };
 
+  const failures = streams.flatMap((stream) => (stream.failure ? [stream.failure] : []));
   const sourceStatuses: SourcePageStatusModel[] = [
     ...streams.map((stream): SourcePageStatusModel => ({
       sourceId: stream.sourceId,
@@ -182,7 +223,7 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
  * The query a source is given for this page: the filter's window cut to the snapshot, and, when
  * seeking, to the cursor's position (inclusive: events sharing its time are skipped by key).
  */
-function boundQuery(query: SourceQuery, asOfMs: number, seekFrom: EventKey | null, traversal: Direction): SourceQuery {
+export function boundQuery(query: SourceQuery, asOfMs: number, seekFrom: EventKey | null, traversal: Direction): SourceQuery {
   let { fromMs, toMs } = query;
   toMs = toMs === null ? asOfMs + 1 : Math.min(toMs, asOfMs + 1);
   if (seekFrom) {

@@ -1,6 +1,6 @@
 import type { AuditEventModel } from '../models/audit-event';
 import type { SourceCursorState } from './cursor';
-import { compareKeys, keyOf } from './order';
+import { compareKeys, keyOf, type EventKey } from './order';
 import type { SourceStream } from './source-stream';
 
 /** One listed event with the state of every source right after it. */
@@ -17,6 +17,8 @@ export interface MergedPage {
   budgetSpent: boolean;
   /** The states after everything read, for a resume point when the page stopped short. */
   finalStates: Record<string, SourceCursorState>;
+  /** Key of the last event taken (listed or handed to `onEvent`). */
+  lastKey: EventKey | null;
 }
 
 /**
@@ -25,13 +27,30 @@ export interface MergedPage {
  * concurrently, asking each for what the page still needs. Streams that fail drop out of this
  * page (their cursor state stays where it was, so a later page picks them up).
  */
-export async function mergePage(streams: readonly SourceStream[], count: number, baseStates: Record<string, SourceCursorState>): Promise<MergedPage> {
+/** Options of {@link mergePage}. */
+export interface MergeOptions {
+  /** Events to list, the look-ahead one included. */
+  limit: number;
+  /** Page size each source batch is sized for. */
+  fetchSize: number;
+  baseStates: Record<string, SourceCursorState>;
+  /**
+   * Sees each event in order instead of the edge list; returns true when it has enough. Used by
+   * the grouped nested connections, which distribute events rather than list them.
+   */
+  onEvent?: (event: AuditEventModel) => boolean;
+}
+
+export async function mergePage(streams: readonly SourceStream[], options: MergeOptions): Promise<MergedPage> {
+  const { limit, fetchSize, baseStates, onEvent } = options;
   const direction = streams[0]?.direction ?? 'DESC';
   const edges: MergedEdge[] = [];
   const states: Record<string, SourceCursorState> = { ...baseStates };
   let budgetSpent = false;
+  let taken = 0;
+  let lastKey: EventKey | null = null;
 
-  while (edges.length < count + 1) {
+  while (taken < limit) {
     let candidate: SourceStream | null = null;
     let candidateEvent: AuditEventModel | null = null;
     for (const stream of streams) {
@@ -49,7 +68,7 @@ export async function mergePage(streams: readonly SourceStream[], count: number,
     const candidateUnsettledToo = candidate === null && streams.some((stream) => !stream.finished);
     if (blockers.length > 0 || candidateUnsettledToo) {
       const toFetch = blockers.length > 0 ? blockers : streams.filter((stream) => !stream.finished);
-      await Promise.all(toFetch.map((stream) => stream.fetchMore(count + 1)));
+      await Promise.all(toFetch.map((stream) => stream.fetchMore(fetchSize)));
       if (toFetch.some((stream) => stream.budgetSpent)) {
         const stillBlocking = toFetch.filter((stream) => stream.budgetSpent && !(candidateKey && stream.isBehind(candidateKey)));
         if (stillBlocking.length > 0) {
@@ -62,12 +81,18 @@ export async function mergePage(streams: readonly SourceStream[], count: number,
     if (!candidate) break;
 
     const event = candidate.take();
+    taken += 1;
+    lastKey = keyOf(event);
     states[candidate.sourceId] = candidate.state();
-    edges.push({ event, states: { ...states } });
+    if (onEvent) {
+      if (onEvent(event)) break;
+    } else {
+      edges.push({ event, states: { ...states } });
+    }
   }
 
   // A failed stream keeps the state of its last listed event; the others may have read further.
   const finalStates: Record<string, SourceCursorState> = { ...states };
   for (const stream of streams) if (!stream.failure) finalStates[stream.sourceId] = stream.state();
-  return { edges, budgetSpent, finalStates };
+  return { edges, budgetSpent, finalStates, lastKey };
 }

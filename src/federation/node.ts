@@ -3,6 +3,7 @@ import type { ActorModel, AuditEventModel, TargetModel } from '../models/audit-e
 import type { RegisteredSource } from '../sources/registry';
 import { loadEventConnection } from './events-connection';
 import { decodeGlobalId } from './global-id';
+import { connectionDeps } from './resolve-connection';
 
 /** What `Query.node` can return. */
 export type NodeModel = AuditEventModel | ActorModel | TargetModel | RegisteredSource;
@@ -40,16 +41,7 @@ async function newestEvent(
   context: GatewayContext,
   filter: { sources: string[]; actorIds?: string[]; targetIds?: string[] },
 ): Promise<AuditEventModel | null> {
-  const connection = await loadEventConnection(
-    { first: 1, filter },
-    {
-      sources: context.sources,
-      cursors: context.cursors,
-      caches: context.caches,
-      scanBudgetRequests: context.config.scanBudgetRequests,
-      signal: context.signal,
-    },
-  );
+  const connection = await loadEventConnection({ first: 1, filter }, connectionDeps(context));
   const [error] = connection.errors;
   if (error && connection.edges.length === 0) throw error;
   return connection.edges[0]?.node ?? null;

@@ -1,23 +1,39 @@
 import type { GatewayContext } from '../context';
-import { loadEventConnection, type EventConnectionArgs, type EventConnectionModel } from './events-connection';
+import { loadEventConnection, type EventConnectionArgs, type EventConnectionDeps, type EventConnectionModel } from './events-connection';
+import type { NestedConnectionRequest } from './nested-connections';
 
-/**
- * Loads a connection for a resolver at `path`: failures of single sources are reported next to
- * the data; when every source failed and nothing can be shown, the field fails with the first
- * error and the others are reported too (one error per source).
- */
-export async function resolveEventConnection(
-  args: EventConnectionArgs,
-  context: GatewayContext,
-  path: readonly (string | number)[],
-): Promise<EventConnectionModel> {
-  const connection = await loadEventConnection(args, {
+/** What the connection engine needs, from a request's context. */
+export function connectionDeps(context: Pick<GatewayContext, 'sources' | 'cursors' | 'caches' | 'config' | 'signal'>): EventConnectionDeps {
+  return {
     sources: context.sources,
     cursors: context.cursors,
     caches: context.caches,
     scanBudgetRequests: context.config.scanBudgetRequests,
     signal: context.signal,
-  });
+  };
+}
+
+/** `Query.auditEvents` at `path`. */
+export function resolveEventConnection(args: EventConnectionArgs, context: GatewayContext, path: readonly (string | number)[]): Promise<EventConnectionModel> {
+  return reportPartialFailures(loadEventConnection(args, connectionDeps(context)), context, path);
+}
+
+/** `Actor.events` / `Target.events` at `path`, batched with the other owners of the request. */
+export function resolveNestedConnection(request: NestedConnectionRequest, context: GatewayContext, path: readonly (string | number)[]): Promise<EventConnectionModel> {
+  return reportPartialFailures(context.loaders.nestedEvents.load(request), context, path);
+}
+
+/**
+ * Failures of single sources are reported next to the data; when every source failed and
+ * nothing can be shown, the field fails with the first error and the others are reported too
+ * (one error per source).
+ */
+async function reportPartialFailures(
+  loading: Promise<EventConnectionModel>,
+  context: GatewayContext,
+  path: readonly (string | number)[],
+): Promise<EventConnectionModel> {
+  const connection = await loading;
   const [first, ...others] = connection.errors;
   if (connection.allSourcesFailed && first) {
     for (const error of others) context.partialErrors.push({ error, path });

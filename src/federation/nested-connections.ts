@@ -1,0 +1,136 @@
+import DataLoader from 'dataloader';
+import type { AuditEventModel } from '../models/audit-event';
+import type { Direction } from '../sources/data-source';
+import type { SourceCursorState } from './cursor';
+import {
+  buildConnection,
+  loadEventConnection,
+  openStreams,
+  snapshotOf,
+  type EventConnectionArgs,
+  type EventConnectionDeps,
+  type EventConnectionModel,
+} from './events-connection';
+import { selectEvents, type EventSelection } from './filter';
+import { mergePage } from './merge';
+import { keyOf, reverse } from './order';
+import { parsePaging } from './paging-args';
+
+/** `Actor.events` or `Target.events` of one owner. */
+export interface NestedConnectionRequest {
+  owner: 'actor' | 'target';
+  /** The owner's global id. */
+  ownerId: string;
+  args: EventConnectionArgs;
+}
+
+/** Owners whose first pages are read in one traversal; a filter takes at most 100 ids. */
+const MAX_GROUP = 100;
+
+/**
+ * A per-request loader for nested connections. A list of 50 events that asks each event's actor
+ * for its first 5 events would otherwise run 50 traversals over every source; here all owners
+ * asked with the same arguments share one traversal whose filter names them all, and the events
+ * are dealt out to their owners. Later pages (with a cursor) load one by one: a client pages
+ * one owner at a time.
+ */
+export function createNestedConnectionLoader(deps: EventConnectionDeps): DataLoader<NestedConnectionRequest, EventConnectionModel, string> {
+  return new DataLoader<NestedConnectionRequest, EventConnectionModel, string>(
+    async (requests) => {
+      const groups = new Map<string, number[]>();
+      requests.forEach((request, index) => {
+        const key = request.args.after || request.args.before ? `single:${index}` : `${request.owner}:${JSON.stringify(request.args)}`;
+        const members = groups.get(key) ?? [];
+        members.push(index);
+        groups.set(key, members);
+      });
+      const results: Array<EventConnectionModel | Error> = new Array(requests.length);
+      await Promise.all(
+        [...groups.values()].flatMap((members) => {
+          const chunks: number[][] = [];
+          for (let i = 0; i < members.length; i += MAX_GROUP) chunks.push(members.slice(i, i + MAX_GROUP));
+          return chunks.map(async (chunk) => {
+            try {
+              const chunkRequests = chunk.map((index) => requests[index]!);
+              const pages = chunk.length === 1 ? [await loadEventConnection(withOwner(chunkRequests[0]!), deps)] : await loadGroupedFirstPages(chunkRequests, deps);
+              chunk.forEach((index, i) => (results[index] = pages[i]!));
+            } catch (error) {
+              for (const index of chunk) results[index] = error as Error;
+            }
+          });
+        }),
+      );
+      return results;
+    },
+    { cacheKeyFn: (request) => `${request.owner}:${request.ownerId}:${JSON.stringify(request.args)}` },
+  );
+}
+
+/** The owner's own connection arguments: its filter plus itself. */
+function withOwner(request: NestedConnectionRequest): EventConnectionArgs {
+  const filter = { ...request.args.filter };
+  if (request.owner === 'actor') filter.actorIds = [request.ownerId];
+  else filter.targetIds = [request.ownerId];
+  return { ...request.args, filter };
+}
+
+/**
+ * First pages of several owners with identical arguments, from one merged traversal whose
+ * filter names every owner. Each owner's page is exactly what its own connection would list;
+ * its cursors carry only their position (`m: 1`), so that its next page seeks each source there
+ * under the owner's own filter.
+ */
+export async function loadGroupedFirstPages(requests: readonly NestedConnectionRequest[], deps: EventConnectionDeps): Promise<EventConnectionModel[]> {
+  const first = requests[0]!;
+  const paging = parsePaging(first.args);
+  const order: Direction = first.args.orderBy?.direction ?? 'DESC';
+  const traversal = paging.mode === 'forward' ? order : reverse(order);
+  const now = deps.now?.() ?? Date.now();
+  const asOfMs = snapshotOf(now);
+
+  const owners = requests.map((request) => ({ selection: selectEvents(withOwner(request).filter, deps.sources.ids, order), bucket: [] as AuditEventModel[] }));
+  const union: EventSelection = selectEvents(
+    { ...first.args.filter, ...(first.owner === 'actor' ? { actorIds: requests.map((r) => r.ownerId) } : { targetIds: requests.map((r) => r.ownerId) }) },
+    deps.sources.ids,
+    order,
+  );
+  const wanted = paging.count + 1;
+  let open = owners.length;
+
+  const streams = openStreams(union, traversal, asOfMs, null, {}, deps);
+  const merged = await mergePage(streams, {
+    limit: Number.POSITIVE_INFINITY,
+    fetchSize: Math.min(1000, wanted * owners.length),
+    baseStates: {},
+    onEvent: (event) => {
+      for (const owner of owners) {
+        if (owner.bucket.length < wanted && owner.selection.matches(event)) {
+          owner.bucket.push(event);
+          if (owner.bucket.length === wanted) open -= 1;
+        }
+      }
+      return open === 0;
+    },
+  });
+  const stoppedShort = merged.budgetSpent || streams.some((stream) => stream.failure);
+
+  return owners.map(({ selection, bucket }) => {
+    const encode = (p: ReturnType<typeof keyOf> | null) =>
+      deps.cursors.encode({ q: selection.fingerprint, a: asOfMs, i: Math.floor(now / 1000), d: traversal, p, s: {} as Record<string, SourceCursorState>, m: 1 });
+    const hasMore = bucket.length > paging.count;
+    const listed = bucket.slice(0, paging.count);
+    const ownerStoppedShort = !hasMore && stoppedShort;
+    const ownSources = new Set(selection.sourceIds);
+    return buildConnection({
+      paging,
+      selection,
+      streams: streams.filter((stream) => ownSources.has(stream.sourceId)),
+      asOfMs,
+      deps,
+      listed: listed.map((event) => ({ event, cursor: () => encode(keyOf(event)) })),
+      moreInTraversal: hasMore || ownerStoppedShort,
+      // Everything up to the last event taken has been dealt out, so the scan resumes there.
+      resumeCursor: ownerStoppedShort ? () => encode(merged.lastKey) : null,
+    });
+  });
+}

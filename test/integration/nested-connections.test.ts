@@ -1,0 +1,88 @@
+import { vendorModules } from '../../src/vendors';
+import { startTestGateway, type TestGateway } from '../helpers/gateway';
+
+interface NestedPage {
+  auditEvents: {
+    nodes: Array<{
+      actor: { id: string; events: { nodes: Array<{ id: string }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+      target: { id: string; events: { nodes: Array<{ id: string }> } } | null;
+    }>;
+  };
+}
+
+interface DirectPage {
+  auditEvents: { nodes: Array<{ id: string }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+}
+
+const NESTED = `{ auditEvents(first: 50) { nodes {
+  actor { id events(first: 5) { nodes { id } pageInfo { hasNextPage endCursor } } }
+  target { id events(first: 3) { nodes { id } } }
+} } }`;
+const DIRECT = `query ($filter: AuditEventFilter, $first: Int, $after: String) { auditEvents(first: $first, after: $after, filter: $filter) { nodes { id } pageInfo { hasNextPage endCursor } } }`;
+
+const modules = Object.values(vendorModules).filter((module) => module !== undefined);
+
+describe('nested Actor.events and Target.events', () => {
+  let setup: TestGateway;
+  const totalRequests = () => [...setup.simulators.values()].reduce((sum, simulator) => sum + simulator.control.stats.requests, 0);
+
+  beforeAll(async () => {
+    setup = await startTestGateway(
+      modules.map((module, index) => ({ id: `${module.vendor}-main`, module, size: 400, seed: 21 + index })),
+      { scanBudgetRequests: 40 },
+    );
+  });
+  afterAll(async () => {
+    await setup?.close();
+  });
+
+  it('lists for each owner exactly what its own connection lists, including the next page', async () => {
+    const nested = await setup.query<NestedPage>(NESTED);
+    expect(nested.errors).toBeUndefined();
+    const actors = new Map(nested.data!.auditEvents.nodes.map((node) => [node.actor.id, node.actor.events]));
+    expect(actors.size).toBeGreaterThan(3);
+    for (const [actorId, events] of actors) {
+      const direct = await setup.query<DirectPage>(DIRECT, { first: 5, filter: { actorIds: [actorId] } });
+      expect(events.nodes.map((node) => node.id)).toEqual(direct.data!.auditEvents.nodes.map((node) => node.id));
+      expect(events.pageInfo.hasNextPage).toBe(direct.data!.auditEvents.pageInfo.hasNextPage);
+      if (events.pageInfo.hasNextPage) {
+        const next = await setup.query<DirectPage>(DIRECT, { first: 5, after: events.pageInfo.endCursor, filter: { actorIds: [actorId] } });
+        const directNext = await setup.query<DirectPage>(DIRECT, { first: 5, after: direct.data!.auditEvents.pageInfo.endCursor, filter: { actorIds: [actorId] } });
+        expect(next.errors).toBeUndefined();
+        expect(next.data!.auditEvents.nodes.map((node) => node.id)).toEqual(directNext.data!.auditEvents.nodes.map((node) => node.id));
+      }
+    }
+    for (const node of nested.data!.auditEvents.nodes) {
+      if (!node.target) continue;
+      const direct = await setup.query<DirectPage>(DIRECT, { first: 3, filter: { targetIds: [node.target.id] } });
+      expect(node.target.events.nodes.map((n) => n.id)).toEqual(direct.data!.auditEvents.nodes.map((n) => n.id));
+    }
+  });
+
+  it('makes a bounded number of upstream calls, not one traversal per owner', async () => {
+    for (const simulator of setup.simulators.values()) simulator.control.resetStats();
+    const nested = await setup.query<NestedPage>(NESTED);
+    expect(nested.errors).toBeUndefined();
+    const owners = new Set(nested.data!.auditEvents.nodes.flatMap((node) => [node.actor.id, node.target?.id ?? 'none'])).size;
+    const calls = totalRequests();
+    // The list, then one shared traversal for actors and one for targets, each within the
+    // per-source budget: 3 traversals x sources x budget at the very most.
+    expect(calls).toBeLessThanOrEqual(3 * modules.length * 40);
+    expect(owners).toBeGreaterThan(10);
+    // Versus the same answer built by asking each owner alone (a fresh gateway, so no cache helps).
+    const alone = await startTestGateway(modules.map((module, index) => ({ id: `${module.vendor}-main`, module, size: 400, seed: 21 + index })), { scanBudgetRequests: 40 });
+    try {
+      await alone.query(`{ auditEvents(first: 50) { nodes { id } } }`);
+      for (const actorId of new Set(nested.data!.auditEvents.nodes.map((node) => node.actor.id))) {
+        await alone.query(DIRECT, { first: 5, filter: { actorIds: [actorId] } });
+      }
+      for (const targetId of new Set(nested.data!.auditEvents.nodes.flatMap((node) => (node.target ? [node.target.id] : [])))) {
+        await alone.query(DIRECT, { first: 3, filter: { targetIds: [targetId] } });
+      }
+      const aloneCalls = [...alone.simulators.values()].reduce((sum, simulator) => sum + simulator.control.stats.requests, 0);
+      expect(calls).toBeLessThan(aloneCalls);
+    } finally {
+      await alone.close();
+    }
+  });
+});
