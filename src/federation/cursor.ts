@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
 import { badUserInput, ErrorCode, GatewayError } from '../errors';
 import type { JsonValue } from '../models/json';
@@ -39,9 +40,15 @@ export interface CursorPayload {
   m?: 1;
 }
 
-const VERSION = 1;
+/** Version 1: JSON payload; version 2: deflated JSON payload (cursors with several sources). */
+const VERSION_JSON = 1;
+const VERSION_DEFLATED = 2;
 const KEY_ID_BYTES = 4;
 const MAC_BYTES = 16;
+/** Payloads shorter than this gain nothing from deflate. */
+const DEFLATE_FROM_BYTES = 160;
+/** A signed payload never inflates beyond this: a bound against decompression bombs. */
+const MAX_PAYLOAD_BYTES = 64 * 1024;
 
 const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
@@ -76,8 +83,10 @@ export interface CursorCodecOptions {
 
 /**
  * Opaque, versioned, HMAC-SHA256-signed cursors: base64url of
- * `version (1) | key id (4) | JSON payload | MAC (16)`. The key id lets a rotated key keep
- * verifying old cursors; it is a hash prefix, so it reveals nothing about the key.
+ * `version (1) | key id (4) | payload | MAC (16)`, the payload JSON (version 1) or deflated JSON
+ * (version 2: a cursor over five sources halves). The key id lets a rotated key keep verifying
+ * old cursors; it is a hash prefix, so it reveals nothing about the key. The MAC covers the
+ * bytes as sent, so nothing is inflated before it is verified.
  */
 export class CursorCodec {
   private readonly signingKey: { id: Buffer; secret: Buffer };
@@ -90,8 +99,10 @@ export class CursorCodec {
   }
 
   encode(payload: CursorPayload): string {
-    const body = Buffer.from(JSON.stringify(payload), 'utf8');
-    const head = Buffer.from([VERSION]);
+    const json = Buffer.from(JSON.stringify(payload), 'utf8');
+    const deflate = json.length >= DEFLATE_FROM_BYTES;
+    const body = deflate ? deflateRawSync(json) : json;
+    const head = Buffer.from([deflate ? VERSION_DEFLATED : VERSION_JSON]);
     const signed = Buffer.concat([head, this.signingKey.id, body]);
     const mac = mac16(this.signingKey.secret, signed);
     return Buffer.concat([signed, mac]).toString('base64url');
@@ -102,7 +113,8 @@ export class CursorCodec {
     const malformed = () => badUserInput(`${argument}: malformed cursor`, 'CURSOR_INVALID', argument);
     if (cursor.length === 0 || cursor.length > 16_384 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw malformed();
     const bytes = Buffer.from(cursor, 'base64url');
-    if (bytes.length <= 1 + KEY_ID_BYTES + MAC_BYTES || bytes[0] !== VERSION) throw malformed();
+    const version = bytes[0];
+    if (bytes.length <= 1 + KEY_ID_BYTES + MAC_BYTES || (version !== VERSION_JSON && version !== VERSION_DEFLATED)) throw malformed();
 
     const signed = bytes.subarray(0, bytes.length - MAC_BYTES);
     const mac = bytes.subarray(bytes.length - MAC_BYTES);
@@ -113,7 +125,9 @@ export class CursorCodec {
 
     let parsed: unknown;
     try {
-      parsed = JSON.parse(signed.subarray(1 + KEY_ID_BYTES).toString('utf8'));
+      const body = signed.subarray(1 + KEY_ID_BYTES);
+      const json = version === VERSION_DEFLATED ? inflateRawSync(body, { maxOutputLength: MAX_PAYLOAD_BYTES }) : body;
+      parsed = JSON.parse(json.toString('utf8'));
     } catch {
       throw malformed();
     }

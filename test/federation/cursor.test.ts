@@ -50,3 +50,23 @@ describe('CursorCodec', () => {
     for (const text of ['', '%%%', 'AQID', 'a'.repeat(20_000)]) expect(() => codec.decode(text, 'after', now)).toThrow('after: malformed cursor');
   });
 });
+
+describe('CursorCodec compaction', () => {
+  const codec = new CursorCodec({ secret: 'k'.repeat(32), ttlSeconds: 3600 });
+  const many: CursorPayload = {
+    ...payload,
+    s: Object.fromEntries(['port-main', 'nirvana-main', 'asana-main', 'agilicus-main', 'complianceagent-main'].map((id, i) => [id, { r: { c: `token-${i}-abcdefgh` }, k: [1_700_000_000_000 + i, `e7d2c1a0-5b4f-4a3e-9c8d-00000000000${i}`] }])),
+  };
+
+  it('deflates large payloads and round-trips them', () => {
+    const cursor = codec.encode(many);
+    expect(Buffer.from(cursor, 'base64url')[0]).toBe(2);
+    expect(cursor.length).toBeLessThan(Buffer.from(JSON.stringify(many)).toString('base64url').length * 0.75);
+    expect(codec.decode(cursor, 'after', many.i * 1000)).toEqual(many);
+  });
+
+  it('keeps small payloads as plain JSON', () => {
+    const small: CursorPayload = { q: 'q', a: 1, i: 1, d: 'ASC', p: null, s: {} };
+    expect(Buffer.from(codec.encode(small), 'base64url')[0]).toBe(1);
+  });
+});
