@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import { resolvers } from '../resolvers';
 import { createGatewayCaches } from './cache/fetch-cache';
 import type { GatewayConfig } from './config';
@@ -68,6 +73,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      // Audit data is per caller and never HTTP-cacheable; the plugin only costs time per field.
+      ApolloServerPluginCacheControlDisabled(),
       partialErrorsPlugin(),
     ],
   });

@@ -151,6 +151,10 @@ export class UpstreamClient {
         return outcome.response;
       }
       const { error, retryDelayMs } = outcome;
+      if (cancelledByCaller(request.signal)) {
+        // The client went away: not the upstream's fault, so neither a health mark nor a retry.
+        throw error;
+      }
       const canRetry = attempt < maxRetries && retryDelayMs !== undefined;
       if (!canRetry || Date.now() + retryDelayMs >= deadline) {
         if (error.code === ErrorCode.UpstreamRateLimited && retryDelayMs !== undefined) {
@@ -266,7 +270,7 @@ export class UpstreamClient {
   private networkFailure(cause: unknown, callerSignal: AbortSignal): { kind: 'error'; error: UpstreamError; retryDelayMs: number | undefined } {
     const code = networkErrorCode(cause, callerSignal);
     const errno = (cause as { code?: unknown } | null)?.code;
-    const error = this.fail(code, { logDetail: { errno: typeof errno === 'string' ? errno : undefined, name: (cause as Error)?.name } });
+    const error = this.fail(code, { logDetail: { errno: typeof errno === 'string' ? errno : undefined, name: (cause as Error)?.name } }, callerSignal);
     const retriable = typeof errno === 'string' && RETRIABLE_NETWORK_CODES.has(errno);
     const { minDelayMs, maxDelayMs } = this.options.retry;
     return { kind: 'error', error, retryDelayMs: retriable ? backoffMs(0, minDelayMs, maxDelayMs) : undefined };
@@ -281,11 +285,23 @@ export class UpstreamClient {
   private fail(
     code: ErrorCode,
     options: { httpStatus?: number; retryAfterSeconds?: number; logDetail?: Record<string, unknown> },
+    callerSignal?: AbortSignal,
   ): UpstreamError {
     const error = new UpstreamError(code, this.options.sourceId, options);
-    this.options.logger.warn({ source: this.options.sourceId, code, ...options.logDetail }, 'upstream call failed');
+    if (callerSignal && cancelledByCaller(callerSignal)) {
+      this.options.logger.debug({ source: this.options.sourceId }, 'upstream call cancelled by the client');
+    } else {
+      this.options.logger.warn({ source: this.options.sourceId, code, ...options.logDetail }, 'upstream call failed');
+    }
     return error;
   }
+}
+
+/** True when the caller's signal fired for another reason than a deadline (the client went away). */
+function cancelledByCaller(signal: AbortSignal): boolean {
+  if (!signal.aborted) return false;
+  const reason: unknown = signal.reason;
+  return !(reason instanceof Error && reason.name === 'TimeoutError');
 }
 
 function networkErrorCode(cause: unknown, callerSignal: AbortSignal): ErrorCode {
