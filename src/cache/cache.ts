@@ -6,6 +6,11 @@ import { LRUCache } from 'lru-cache';
 export interface KeyvCacheOptions {
   /** Entries kept before the least recently used is dropped; default 20,000. */
   maxEntries?: number;
+  /**
+   * Bounds the cache by weight instead: the least recently used entries go once the weights of
+   * all entries pass `maxWeight`. A weight is in the unit `weigh` chooses (events, bytes, ...).
+   */
+  weight?: { maxWeight: number; weigh: (value: unknown) => number };
   /** Keyv namespace, e.g. `batches`. */
   namespace: string;
 }
@@ -16,7 +21,7 @@ export interface KeyvCacheOptions {
  * in-process, and a shared store (Redis, …) can be put behind the same Keyv later.
  */
 export function createKeyvCache<Value>(options: KeyvCacheOptions): Keyv<Value> {
-  const store = new LruStore(options.maxEntries ?? 20_000);
+  const store = new LruStore(options.maxEntries ?? 20_000, options.weight);
   const cache = new Keyv<Value>({ store, namespace: options.namespace, serialize: undefined, deserialize: undefined, throwOnErrors: true });
   return cache;
 }
@@ -29,8 +34,15 @@ export function createKeyvCache<Value>(options: KeyvCacheOptions): Keyv<Value> {
 class LruStore {
   private readonly lru: LRUCache<string, object>;
 
-  constructor(max: number) {
-    this.lru = new LRUCache<string, object>({ max });
+  constructor(max: number, weight?: KeyvCacheOptions['weight']) {
+    this.lru = weight
+      ? new LRUCache<string, object>({
+          max,
+          maxSize: weight.maxWeight,
+          // Keyv stores `{ value, expires }`; weigh the value. Never 0: lru-cache wants >= 1.
+          sizeCalculation: (entry) => Math.max(1, weight.weigh((entry as { value?: unknown }).value)),
+        })
+      : new LRUCache<string, object>({ max });
   }
 
   get(key: string): object | undefined {

@@ -11,6 +11,8 @@ export interface FetchCacheOptions {
   ttlMs?: number;
   /** Entries kept at most; default 5,000. */
   maxEntries?: number;
+  /** A bound by weight as well, see `createKeyvCache`. */
+  weight?: { maxWeight: number; weigh: (value: unknown) => number };
 }
 
 /**
@@ -29,7 +31,11 @@ export class FetchCache<Value extends object> {
 
   constructor(options: FetchCacheOptions) {
     this.ttlMs = options.ttlMs ?? 120_000;
-    this.store = createKeyvCache<Value>({ namespace: options.namespace, maxEntries: options.maxEntries ?? 5_000 });
+    this.store = createKeyvCache<Value>({
+      namespace: options.namespace,
+      maxEntries: options.maxEntries ?? 5_000,
+      ...(options.weight ? { weight: options.weight } : {}),
+    });
   }
 
   /** The cached value for `key`, if any. */
@@ -84,10 +90,22 @@ export interface GatewayCaches {
   events: RecentEventCache;
 }
 
-export function createGatewayCaches(): GatewayCaches {
+/** Options for {@link createGatewayCaches}. */
+export interface GatewayCacheOptions {
+  /**
+   * Events the batch cache holds at most, all batches together; default 40,000. An event with
+   * its raw record takes about 1-2 KB, so the default bounds the cache near 60 MB.
+   */
+  maxCachedEvents?: number;
+  /** Events kept for refetch by id; default 10,000. */
+  maxRecentEvents?: number;
+}
+
+export function createGatewayCaches(options: GatewayCacheOptions = {}): GatewayCaches {
+  const eventsOf = (value: unknown) => (value as ListEventsResult | undefined)?.events.length ?? 1;
   return {
-    batches: new FetchCache<ListEventsResult>({ namespace: 'batches' }),
+    batches: new FetchCache<ListEventsResult>({ namespace: 'batches', weight: { maxWeight: options.maxCachedEvents ?? 40_000, weigh: eventsOf } }),
     counts: new FetchCache<{ count: number | null }>({ namespace: 'counts', ttlMs: 300_000 }),
-    events: new FetchCache<AuditEventModel>({ namespace: 'events', ttlMs: 600_000, maxEntries: 20_000 }),
+    events: new FetchCache<AuditEventModel>({ namespace: 'events', ttlMs: 600_000, maxEntries: options.maxRecentEvents ?? 10_000 }),
   };
 }

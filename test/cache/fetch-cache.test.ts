@@ -50,3 +50,15 @@ describe('FetchCache', () => {
     expect(key).not.toBe(cacheKey('sourceC', 'ANARY-token'));
   });
 });
+
+describe('createGatewayCaches', () => {
+  it('bounds the batch cache by the events it holds, dropping the least recently used batches', async () => {
+    const { createGatewayCaches } = jest.requireActual<typeof import('../../src/cache/fetch-cache')>('../../src/cache/fetch-cache');
+    const caches = createGatewayCaches({ maxCachedEvents: 10 });
+    const withEvents = (n: number): ListEventsResult => ({ events: new Array(n).fill(null) as never[], next: null, upstreamRequests: 1 });
+    await caches.batches.getOrFetch('a', async () => withEvents(6));
+    await caches.batches.getOrFetch('b', async () => withEvents(6));
+    expect(await caches.batches.peek('a')).toBeUndefined();
+    expect((await caches.batches.peek('b'))?.events).toHaveLength(6);
+  });
+});
