@@ -1,50 +1,48 @@
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { defaultServerConfig, sourceConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { createGateway } from '../src/server';
-import type { RunningSimulator } from '../src/sources/vendor-module';
-import { vendorModules } from '../src/vendors';
+
+interface SimulatorsReady {
+  type: 'ready';
+  size: number;
+  simulators: Array<{ vendor: string; baseUrl: string; credentials: Record<string, string> }>;
+}
 
 /**
- * The process under measurement: every vendor simulator plus the gateway over them. Talks to
- * bench/run.ts over IPC: sends its URLs when ready, answers `rss` with its peak RSS, and applies
- * `latency` to every simulator.
+ * The process under measurement: the gateway alone, over simulators in a child process. Talks to
+ * bench/run.ts over IPC: sends its URLs when ready, answers `rss` with its peak RSS, and relays
+ * `latency` and `stats` to the simulators.
  */
 async function main(): Promise<void> {
-  const size = Number(process.env['BENCH_SIZE'] ?? 20_000);
-  const simulators: Array<{ vendor: string; simulator: RunningSimulator }> = [];
-  const sources = [];
-  for (const [index, module] of Object.values(vendorModules).entries()) {
-    if (!module) continue;
-    const simulator = await module.startSimulator({ size, seed: 100 + index });
-    simulators.push({ vendor: module.vendor, simulator });
-    sources.push(sourceConfig({ id: `${module.vendor}-bench`, vendor: module.vendor, baseUrl: simulator.baseUrl, allowPrivateNetwork: true, maxConnections: 32, ...simulator.credentials }));
-  }
+  const child = fork(path.join(__dirname, 'simulators-process.ts'), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = await new Promise<SimulatorsReady>((resolve) => child.once('message', (message: SimulatorsReady) => resolve(message)));
+  const sources = ready.simulators.map((simulator) =>
+    sourceConfig({ id: `${simulator.vendor}-bench`, vendor: simulator.vendor, baseUrl: simulator.baseUrl, allowPrivateNetwork: true, maxConnections: 32, ...simulator.credentials }),
+  );
   const gateway = await createGateway(
     { server: defaultServerConfig({ cursorSecret: randomBytes(32).toString('hex'), scanBudgetRequests: 50 }), sources, demo: false },
-    { logger: createLogger({ level: 'warn' }), port: 0 },
+    { logger: createLogger({ level: 'error' }), port: 0 },
   );
   let peakRss = process.memoryUsage().rss;
   setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 50).unref();
 
+  child.on('message', (message: { type: string }) => {
+    if (message.type === 'latency-set' || message.type === 'stats') process.send?.(message);
+  });
   process.on('message', (message: { type: string; latencyMs?: number }) => {
     if (message.type === 'rss') process.send?.({ type: 'rss', peakRss, rss: process.memoryUsage().rss });
-    if (message.type === 'latency') {
-      for (const { simulator } of simulators) simulator.control.knobs.latencyMs = message.latencyMs ?? 0;
-      process.send?.({ type: 'latency-set' });
-    }
-    if (message.type === 'stats') {
-      process.send?.({ type: 'stats', requests: Object.fromEntries(simulators.map(({ vendor, simulator }) => [vendor, simulator.control.stats.requests])) });
-    }
+    else child.send(message);
   });
-  process.send?.({
-    type: 'ready',
-    gatewayUrl: gateway.url,
-    size,
-    simulators: simulators.map(({ vendor, simulator }) => ({ vendor, baseUrl: simulator.baseUrl, credentials: simulator.credentials })),
+  process.on('SIGTERM', () => {
+    child.kill('SIGTERM');
+    process.exit(0);
   });
+  process.send?.({ type: 'ready', gatewayUrl: gateway.url, size: ready.size, simulators: ready.simulators });
 }
 
 void main();

@@ -35,6 +35,8 @@ export interface ServerConfig {
   graphiql: boolean;
   /** Upstream requests one source may make for one page before the page stops short; default 20. */
   scanBudgetRequests: number;
+  /** Events the batch cache holds for later pages of traversals; default 10,000 (about 50 MB). */
+  cacheMaxEvents: number;
 }
 
 /** The whole validated config. */
@@ -92,6 +94,7 @@ const serverSchema = z.strictObject({
   introspection: z.boolean().default(true),
   graphiql: z.boolean().default(true),
   scanBudgetRequests: z.number().int().min(1).max(1000).default(20),
+  cacheMaxEvents: z.number().int().min(0).max(10_000_000).default(10_000),
 });
 
 const fileSchema = z.strictObject({
@@ -183,6 +186,7 @@ export function parseConfig(document: unknown, env: NodeJS.ProcessEnv): GatewayC
       introspection: server.introspection,
       graphiql: server.graphiql,
       scanBudgetRequests: server.scanBudgetRequests,
+      cacheMaxEvents: server.cacheMaxEvents,
     },
     sources,
     demo: false,
@@ -202,6 +206,7 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> & Pick<Serv
     introspection: parsed.introspection,
     graphiql: parsed.graphiql,
     scanBudgetRequests: parsed.scanBudgetRequests,
+    cacheMaxEvents: parsed.cacheMaxEvents,
     ...overrides,
   };
 }

@@ -54,7 +54,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     previousSecrets: config.server.previousCursorSecrets,
     ttlSeconds: config.server.cursorTtlSeconds,
   });
-  const caches = createGatewayCaches();
+  const caches = createGatewayCaches({ maxCachedEvents: config.server.cacheMaxEvents });
   const contextDeps = { sources, cursors, caches, config: config.server, logger };
 
   const apollo = new ApolloServer<GatewayContext>({

@@ -93,8 +93,9 @@ export interface GatewayCaches {
 /** Options for {@link createGatewayCaches}. */
 export interface GatewayCacheOptions {
   /**
-   * Events the batch cache holds at most, all batches together; default 40,000. An event with
-   * its raw record takes about 1-2 KB, so the default bounds the cache near 60 MB.
+   * Events the batch cache holds at most, all batches together; default 10,000. An event with
+   * its raw record takes about 5 KB of heap (measured with `npm run bench`), so the default
+   * bounds the cache near 50 MB.
    */
   maxCachedEvents?: number;
   /** Events kept for refetch by id; default 10,000. */
@@ -104,7 +105,7 @@ export interface GatewayCacheOptions {
 export function createGatewayCaches(options: GatewayCacheOptions = {}): GatewayCaches {
   const eventsOf = (value: unknown) => (value as ListEventsResult | undefined)?.events.length ?? 1;
   return {
-    batches: new FetchCache<ListEventsResult>({ namespace: 'batches', weight: { maxWeight: options.maxCachedEvents ?? 40_000, weigh: eventsOf } }),
+    batches: new FetchCache<ListEventsResult>({ namespace: 'batches', weight: { maxWeight: options.maxCachedEvents ?? 10_000, weigh: eventsOf } }),
     counts: new FetchCache<{ count: number | null }>({ namespace: 'counts', ttlMs: 300_000 }),
     events: new FetchCache<AuditEventModel>({ namespace: 'events', ttlMs: 600_000, maxEntries: options.maxRecentEvents ?? 10_000 }),
   };
