@@ -56,6 +56,8 @@ interface Page {
 }
 
 /** Steps of the search for the newest event when a query has no upper bound; each step is 4 times the last. */
+/** How long a remembered start (floor and window width) is trusted. */
+const START_HINT_TTL_MS = 5 * 60_000;
 const TOP_SEARCH_STEPS = 40;
 /** Requests one newest-first call may spend stepping through windows that hand out nothing. */
 const CALL_REQUEST_BUDGET = 40;
@@ -92,6 +94,13 @@ export class AsanaDataSource implements AuditDataSource {
   };
   private readonly client: UpstreamClient;
   private readonly headers: Record<string, string>;
+  /**
+   * Per filter set: the oldest matching event and a window width that worked, from earlier
+   * newest-first traversals. A fresh traversal then starts without probing for them. A floor
+   * can only go stale downwards (retention removes old events), which costs an empty window at
+   * the bottom, never an event.
+   */
+  private readonly startHints = new Map<string, { floor: number; width: number; atMs: number }>();
   private readonly path: string;
 
   constructor(config: BaseSourceConfig & AsanaCredentials, deps: DataSourceDeps) {
@@ -152,10 +161,12 @@ export class AsanaDataSource implements AuditDataSource {
     const target = windowTarget(request.limit);
     const state = parseDescResume(request.resume, this.sourceId) ?? (await this.startNewestFirst(request.query, target, request.signal, counter));
     if (state === null) return { events: [], next: null };
+    const hintKey = JSON.stringify(pushDown(request.query));
     // Empty and abandoned windows are valid batches, but handing them out one by one would cost
     // the gateway a call each; step on through them while this call's request budget lasts.
     for (let window = state; ; ) {
       const batch = await this.readWindow(window, pushDown(request.query), target, request.signal, counter);
+      if (batch.events.length > 0 && batch.next) this.rememberStart(hintKey, batch.next.f, batch.next.w);
       if (batch.events.length > 0 || batch.next === null || counter.requests >= CALL_REQUEST_BUDGET) {
         return { events: batch.events, next: batch.next && descResumeJson(batch.next) };
       }
@@ -168,12 +179,22 @@ export class AsanaDataSource implements AuditDataSource {
     const filters = pushDown(query);
     const top = query.toMs ?? (await this.findTop(filters, query.fromMs, signal, counter));
     if (query.fromMs !== null && query.fromMs >= top) return null;
+    const hint = this.startHints.get(JSON.stringify(filters));
+    if (hint && Date.now() - hint.atMs < START_HINT_TTL_MS && hint.floor < top) {
+      const floor = Math.max(hint.floor, query.fromMs ?? hint.floor);
+      return { e: top, w: Math.max(1, Math.min(hint.width, top - floor)), f: floor };
+    }
     // The oldest events bound the walk (no growing windows down to 2021) and give a first density.
     const probe = await this.fetchPage({ ...filters, ...bounds(query.fromMs, top), limit: MAX_LIMIT }, signal, counter);
     if (probe.events.length === 0) return null;
     const times = probe.events.map((event) => event.occurredAtMs);
     const floor = Math.min(...times);
     return { e: top, w: initialWidth(times, top, floor, probe.events.length === MAX_LIMIT, target), f: floor };
+  }
+
+  private rememberStart(key: string, floor: number, width: number): void {
+    if (this.startHints.size >= 1000) this.startHints.clear();
+    this.startHints.set(key, { floor, width, atMs: Date.now() });
   }
 
   /**
