@@ -1,5 +1,6 @@
 import type { Vendor } from '../models/audit-event';
 import type { VendorModule } from '../sources/vendor-module';
+import { agilicusModule } from './agilicus';
 import { asanaModule } from './asana';
 import { complianceAgentModule } from './complianceagent';
 import { nirvanaModule } from './nirvana';
@@ -17,4 +18,5 @@ export const vendorModules: Partial<Record<Vendor, AnyVendorModule>> = {
   complianceagent: complianceAgentModule,
   port: portModule,
   asana: asanaModule,
+  agilicus: agilicusModule,
 };

@@ -166,7 +166,7 @@ export class AsanaDataSource implements AuditDataSource {
     // the gateway a call each; step on through them while this call's request budget lasts.
     for (let window = state; ; ) {
       const batch = await this.readWindow(window, pushDown(request.query), target, request.signal, counter);
-      if (batch.events.length > 0 && batch.next) this.rememberStart(hintKey, batch.next.f, batch.next.w);
+      if (batch.events.length > 0 && batch.next) this.rememberWidth(hintKey, batch.next.w);
       if (batch.events.length > 0 || batch.next === null || counter.requests >= CALL_REQUEST_BUDGET) {
         return { events: batch.events, next: batch.next && descResumeJson(batch.next) };
       }
@@ -189,12 +189,20 @@ export class AsanaDataSource implements AuditDataSource {
     if (probe.events.length === 0) return null;
     const times = probe.events.map((event) => event.occurredAtMs);
     const floor = Math.min(...times);
-    return { e: top, w: initialWidth(times, top, floor, probe.events.length === MAX_LIMIT, target), f: floor };
+    const width = initialWidth(times, top, floor, probe.events.length === MAX_LIMIT, target);
+    // Only a probed floor is remembered: a walk's own lower bound moves up as it goes.
+    if (query.fromMs === null) this.rememberStart(JSON.stringify(filters), floor, width);
+    return { e: top, w: width, f: floor };
   }
 
   private rememberStart(key: string, floor: number, width: number): void {
     if (this.startHints.size >= 1000) this.startHints.clear();
     this.startHints.set(key, { floor, width, atMs: Date.now() });
+  }
+
+  private rememberWidth(key: string, width: number): void {
+    const hint = this.startHints.get(key);
+    if (hint) hint.width = width;
   }
 
   /**

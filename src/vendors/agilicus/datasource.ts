@@ -1,0 +1,351 @@
+import { ErrorCode, UpstreamError } from '../../errors';
+import { UpstreamClient, type RequestCounter } from '../../http/upstream-client';
+import type { AuditEventModel } from '../../models/audit-event';
+import { isJsonObject } from '../../models/json';
+import type {
+  AuditDataSource,
+  Direction,
+  EventRef,
+  ListEventsRequest,
+  ListEventsResult,
+  SourceCapabilities,
+  SourceQuery,
+} from '../../sources/data-source';
+import { normalizePage } from '../../sources/normalize-page';
+import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
+import {
+  normalizeAgilicusAudit,
+  normalizeAgilicusAuthAudit,
+  parseAgilicusAudit,
+  parseAgilicusAuthAudit,
+  UNKNOWN_AUDIT_ACTION,
+  withOccurrenceIds,
+  type AgilicusRecordKind,
+} from './normalize';
+import { forward, judgePage, nextProbeWidth, queryRange, upstreamWindow } from './paging';
+
+/** Agilicus' config keys besides the common ones. */
+export interface AgilicusCredentials extends Record<string, unknown> {
+  /** A ready access token (JWT) from the customer's Agilicus issuer, sent as Bearer. */
+  token: string;
+  /** Organisation to read, sent as `org_id`; omitted = the token's default. */
+  orgId?: string | undefined;
+}
+
+/**
+ * `limit` bounds. The API takes any positive count, but a page of fewer than 10 records costs
+ * more requests than it saves bytes, and a page of one record cannot show the upstream's order.
+ * 5,000 is the largest the simulator serves.
+ */
+const MIN_LIMIT = 10;
+const MAX_LIMIT = 5000;
+
+/** One of the two endpoints that together make up an Agilicus source. */
+interface Endpoint {
+  kind: AgilicusRecordKind;
+  path: string;
+  listField: string;
+  normalize(value: unknown, sourceId: string): AuditEventModel;
+}
+
+const ENDPOINTS: readonly [Endpoint, Endpoint] = [
+  { kind: 'audit', path: '/v1/audits', listField: 'audits', normalize: (value, sourceId) => normalizeAgilicusAudit(parseAgilicusAudit(value), sourceId) },
+  {
+    kind: 'auth',
+    path: '/v1/auth_audits',
+    listField: 'auth_audits',
+    normalize: (value, sourceId) => normalizeAgilicusAuthAudit(parseAgilicusAuthAudit(value), sourceId),
+  },
+];
+
+/**
+ * One endpoint's position, in forward ms (see paging.ts; null = the open or query end):
+ * `t` top of what is left to list (inclusive), `b` bottom of the next probe when probing,
+ * `g` the next probe step (see `judgePage`), `o` the upstream's order once a page has shown it
+ * (`n` newest first, `o` oldest first), `x` set once the endpoint has nothing left.
+ */
+type EndpointPosition = {
+  t: number | null;
+  b: number | null;
+  g: number | null;
+  o?: UpstreamOrder;
+  x?: 1;
+};
+
+type UpstreamOrder = 'n' | 'o';
+
+/** Resume state, as JSON in gateway cursors: the direction it was made for and one position per endpoint. */
+type AgilicusResume = {
+  d: Direction;
+  e: [EndpointPosition, EndpointPosition];
+};
+
+/** A page of one endpoint: records with their base ids, whether the limit was reached, the order it shows (null: one timestamp). */
+interface EndpointPage {
+  events: AuditEventModel[];
+  full: boolean;
+  order: UpstreamOrder | null;
+}
+
+/**
+ * Agilicus audit and authentication records (`GET /v1/audits`, `GET /v1/auth_audits`) as one
+ * stream, Bearer token. Both are limit-only: the datasource slides a `dt_from`/`dt_to` window
+ * and sorts by `time` itself. Each batch reads the endpoints one after the other and hands out
+ * only the time range both are complete over, so batches stay monotone across the merge; the
+ * second read is narrowed to that range. Timestamp groups are handed out whole (a group larger
+ * than a page is read alone with the largest limit), which also keeps derived ids stable.
+ *
+ * Which end of a window a full page was cut from is learnt from the pages (newest first here);
+ * newest first costs about one request per endpoint and limit, oldest first about three times
+ * that, as the window must be narrowed towards the oldest records (see paging.ts).
+ *
+ * Pushed down when the query has exactly one value: `user_id` (actorIds, both endpoints),
+ * `action` (audits), `target_id` (audits) / `client_id` (auth). An endpoint none of whose records
+ * can match (e.g. auth records for an action without `:`) is not read at all.
+ */
+export class AgilicusDataSource implements AuditDataSource {
+  readonly vendor = 'agilicus' as const;
+  readonly sourceId: string;
+  readonly displayName: string;
+  readonly capabilities: SourceCapabilities = {
+    nativeOrder: 'DESC',
+    bothOrders: false,
+    pagingKind: 'TIME_WINDOW',
+    minPageSize: MIN_LIMIT,
+    maxPageSize: MAX_LIMIT,
+    nativeFilters: ['window', 'actions', 'actorIds', 'targetIds'],
+    getById: false,
+    countsTotal: false,
+  };
+  private readonly client: UpstreamClient;
+  private readonly headers: Record<string, string>;
+  private readonly orgId: string | null;
+
+  constructor(config: BaseSourceConfig & AgilicusCredentials, deps: DataSourceDeps) {
+    this.sourceId = config.id;
+    this.displayName = config.name ?? `Agilicus (${config.id})`;
+    this.headers = { authorization: `Bearer ${config.token}` };
+    this.orgId = config.orgId ?? null;
+    this.client = new UpstreamClient({
+      sourceId: config.id,
+      baseUrl: config.baseUrl,
+      timeouts: config.timeouts,
+      retry: config.retry,
+      maxConnections: config.maxConnections,
+      maxResponseBytes: config.maxResponseBytes,
+      allowPrivateNetwork: config.allowPrivateNetwork,
+      logger: deps.logger,
+      health: deps.health,
+      secrets: [config.token],
+    });
+  }
+
+  async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
+    const counter: RequestCounter = { requests: 0 };
+    const { direction, query, signal } = request;
+    const limit = Math.max(MIN_LIMIT, Math.min(MAX_LIMIT, Math.floor(request.limit)));
+    const { low, top: queryTop } = queryRange(direction, query);
+    const filters = ENDPOINTS.map((endpoint) => this.filtersFor(endpoint, query));
+    const positions = request.resume === null
+      ? filters.map((params): EndpointPosition => (params ? { t: null, b: null, g: null } : { t: null, b: null, g: null, x: 1 }))
+      : parseResume(request.resume, direction, this.sourceId).e;
+
+    // `floor`: everything at or above it (forward) is known for every endpoint read so far, so
+    // the batch hands out exactly that range; a later endpoint's read is narrowed to it.
+    let floor = -Infinity;
+    const reads: ({ known: AuditEventModel[]; from: number } | null)[] = [];
+    const nextProbes: { width: number | null; step: number | null }[] = [];
+    for (const [i, endpoint] of ENDPOINTS.entries()) {
+      const position = positions[i]!;
+      const params = filters[i];
+      const top = position.t ?? queryTop;
+      reads.push(null);
+      nextProbes.push({ width: null, step: null });
+      // Nothing of this endpoint can join the batch when the floor is above its top (or no
+      // floor exists at all: an earlier endpoint is still looking for where its records are).
+      if (position.x || !params || floor > top || floor === Infinity) continue;
+      const bottom = Math.max(position.b ?? low, low, floor);
+      const page = await this.fetchPage(endpoint, params, direction, bottom, top, limit, signal, counter);
+      const times = page.events.map((event) => forward(direction, event.occurredAtMs));
+      // A page of one timestamp shows no order; an earlier page of this traversal may have.
+      const order = page.order ?? position.o ?? null;
+      if (order) position.o = order;
+      const nearSide = order === null ? null : (order === 'n') === (direction === 'DESC');
+      const verdict = judgePage(bottom, top, { times, full: page.full, nearSide }, position.g);
+      if (verdict.kind === 'shrink') {
+        positions[i] = withOrder({ t: position.t, b: verdict.bottom, g: verdict.gap }, order);
+        floor = Math.max(floor, top + 1);
+        continue;
+      }
+      let known = page.events;
+      if (verdict.kind === 'group') {
+        if (limit >= MAX_LIMIT && times.every((t) => t === verdict.at)) throw this.groupTooLarge(endpoint, verdict.at);
+        const group = await this.fetchPage(endpoint, params, direction, verdict.at, verdict.at, MAX_LIMIT, signal, counter);
+        if (group.full) throw this.groupTooLarge(endpoint, verdict.at);
+        known = [...page.events.filter((_event, j) => times[j] !== verdict.at), ...group.events];
+      }
+      if (position.b !== null) {
+        // A probe that found room: size the next one from what this one held. An empty one may
+        // have run past the end of the records, so the next read is the whole rest, which either
+        // ends the traversal or shows where records are; `g` keeps the grown width for that.
+        const width = nextProbeWidth(Number.isFinite(top) ? top - bottom + 1 : (position.g ?? 1), known.length, limit);
+        nextProbes[i] = known.length === 0 ? { width: null, step: width } : { width, step: null };
+      }
+      reads[i] = { known, from: verdict.from };
+      floor = Math.max(floor, verdict.from);
+    }
+
+    const events: AuditEventModel[] = [];
+    for (const [i, read] of reads.entries()) {
+      if (!read) continue;
+      events.push(...withOccurrenceIds(read.known.filter((event) => forward(direction, event.occurredAtMs) >= floor)));
+      // What is left below the floor is read again next time; the known-empty span above it is skipped.
+      const left = read.known.map((event) => forward(direction, event.occurredAtMs)).filter((t) => t < floor);
+      const top = left.length > 0 ? Math.max(...left) : read.from - 1;
+      if (top < low || (left.length === 0 && read.from <= low)) {
+        positions[i] = { t: null, b: null, g: null, x: 1 };
+        continue;
+      }
+      const { width, step } = nextProbes[i]!;
+      const bottom = width === null ? null : top - width + 1;
+      positions[i] = withOrder({ t: top, b: bottom !== null && bottom > low ? bottom : null, g: step }, positions[i]!.o ?? null);
+    }
+
+    events.sort((a, b) => (direction === 'DESC' ? b.occurredAtMs - a.occurredAtMs : a.occurredAtMs - b.occurredAtMs));
+    const finished = positions.every((position) => position.x === 1);
+    return { events, next: finished ? null : { d: direction, e: [positions[0]!, positions[1]!] }, upstreamRequests: counter.requests };
+  }
+
+  /**
+   * No lookup by id upstream: reads the reference's millisecond on the endpoint its id names and
+   * picks the record whose derived id matches.
+   */
+  async getEvent(ref: EventRef, signal: AbortSignal): Promise<AuditEventModel | null> {
+    const endpoint = ENDPOINTS.find((candidate) => ref.sourceEventId.startsWith(`${candidate.kind}:`));
+    if (!endpoint || !Number.isSafeInteger(ref.occurredAtMs)) return null;
+    const params = this.filtersFor(endpoint, { fromMs: null, toMs: null, actions: null, actorIds: null, actorEmails: null, actorTypes: null, targetIds: null, targetTypes: null, text: null });
+    const at = ref.occurredAtMs;
+    const group = await this.fetchPage(endpoint, params ?? {}, 'DESC', at, at, MAX_LIMIT, signal, { requests: 0 });
+    const found = withOccurrenceIds(group.events).find((event) => event.sourceEventId === ref.sourceEventId);
+    if (!found && group.full) throw this.groupTooLarge(endpoint, at);
+    return found ?? null;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  /** Query parameters of `endpoint` for `query`, or null when none of its records can match. */
+  private filtersFor(endpoint: Endpoint, query: SourceQuery): Record<string, string> | null {
+    const params: Record<string, string> = {};
+    if (this.orgId !== null) params['org_id'] = this.orgId;
+    // No Agilicus record names an email, so an email filter matches nothing anywhere.
+    if (query.actorEmails) return null;
+    const actorTypes = endpoint.kind === 'audit' ? ['USER', 'SYSTEM'] : ['USER', 'ANONYMOUS'];
+    if (query.actorTypes && !query.actorTypes.some((type) => actorTypes.includes(type))) return null;
+    const only = (values: readonly string[] | null): string | null => (values && values.length === 1 ? values[0]! : null);
+    const actorId = only(query.actorIds);
+    if (actorId !== null) params['user_id'] = actorId;
+    const targetId = only(query.targetIds);
+    if (endpoint.kind === 'audit') {
+      const action = only(query.actions);
+      // Records without `action` normalise to the placeholder, which the upstream cannot match.
+      if (action !== null && action !== UNKNOWN_AUDIT_ACTION) params['action'] = action;
+      if (targetId !== null) params['target_id'] = targetId;
+    } else {
+      // Auth actions are `<event_name>:<result>`; the endpoint has no filter that matches them exactly.
+      if (query.actions && !query.actions.some((action) => action.includes(':'))) return null;
+      if (query.targetTypes && !query.targetTypes.includes('issuer_client')) return null;
+      if (targetId !== null) params['client_id'] = targetId;
+    }
+    return params;
+  }
+
+  /** One page of the forward range `[bottom, top]`. */
+  private async fetchPage(
+    endpoint: Endpoint,
+    params: Record<string, string>,
+    direction: Direction,
+    bottom: number,
+    top: number,
+    limit: number,
+    signal: AbortSignal,
+    counter: RequestCounter,
+  ): Promise<EndpointPage> {
+    const { fromMs, toMs } = upstreamWindow(direction, bottom, top);
+    const response = await this.client.request({
+      method: 'GET',
+      path: endpoint.path,
+      query: {
+        ...params,
+        limit,
+        dt_from: fromMs === null ? null : new Date(fromMs).toISOString(),
+        dt_to: toMs === null ? null : new Date(toMs).toISOString(),
+      },
+      headers: this.headers,
+      signal,
+      counter,
+    });
+    const body: unknown = response.body;
+    if (!isJsonObject(body)) {
+      throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'body is not an object', endpoint: endpoint.path } });
+    }
+    // `limit` is required in both list models (the limit the server applied); the list itself
+    // may be absent when empty, so `limit` is what tells an empty page from a foreign body.
+    const applied = body['limit'];
+    if (typeof applied !== 'number' || !Number.isInteger(applied) || applied < 1) {
+      throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'no limit in body', endpoint: endpoint.path } });
+    }
+    const events = normalizePage(this.sourceId, body[endpoint.listField] ?? [], (value) => value, endpoint.normalize);
+    // A record outside the window asked for would break the batch edges; the page still counts
+    // it towards `full`, as the upstream did.
+    const inWindow = events.filter((event) => {
+      const t = forward(direction, event.occurredAtMs);
+      return t >= bottom && t <= top;
+    });
+    return { events: inWindow, full: events.length >= Math.min(applied, limit), order: orderOf(events) };
+  }
+
+  private groupTooLarge(endpoint: Endpoint, at: number): UpstreamError {
+    return new UpstreamError(ErrorCode.UpstreamResponseTooLarge, this.sourceId, {
+      logDetail: { reason: `more than ${MAX_LIMIT} records share one millisecond; paging cannot split them`, endpoint: endpoint.path, at },
+    });
+  }
+}
+
+/**
+ * The order a page shows: oldest first only when sorted so with distinct ends; null when all its
+ * records share one timestamp (nothing to tell); newest first otherwise, unsorted pages included,
+ * as the common choice. Only which end of the window a full page was cut from matters; the
+ * order within it is never relied on.
+ */
+function orderOf(events: readonly AuditEventModel[]): UpstreamOrder | null {
+  const first = events[0]?.occurredAtMs;
+  const last = events[events.length - 1]?.occurredAtMs;
+  if (first === undefined || last === undefined || events.every((event) => event.occurredAtMs === first)) return null;
+  for (let i = 1; i < events.length; i++) if (events[i]!.occurredAtMs < events[i - 1]!.occurredAtMs) return 'n';
+  return first < last ? 'o' : 'n';
+}
+
+function withOrder(position: EndpointPosition, order: UpstreamOrder | null): EndpointPosition {
+  return order ? { ...position, o: order } : position;
+}
+
+function parseResume(value: unknown, direction: Direction, sourceId: string): AgilicusResume {
+  const expired = (reason: string) => new UpstreamError(ErrorCode.UpstreamCursorExpired, sourceId, { logDetail: { reason } });
+  if (!isJsonObject(value) || value['d'] !== direction || !Array.isArray(value['e']) || value['e'].length !== 2) {
+    throw expired('unreadable resume state');
+  }
+  const positions = value['e'].map((item): EndpointPosition => {
+    const number = (field: unknown): field is number | null => field === null || (typeof field === 'number' && Number.isSafeInteger(field));
+    if (!isJsonObject(item) || !number(item['t']) || !number(item['b']) || !number(item['g']) || (item['x'] !== undefined && item['x'] !== 1)) {
+      throw expired('unreadable endpoint position');
+    }
+    const order = item['o'];
+    if (order !== undefined && order !== 'n' && order !== 'o') throw expired('unreadable endpoint order');
+    const position: EndpointPosition = withOrder({ t: item['t'], b: item['b'], g: item['g'] }, order ?? null);
+    if (item['x'] === 1) position.x = 1;
+    return position;
+  });
+  return { d: direction, e: [positions[0]!, positions[1]!] };
+}

@@ -1,0 +1,211 @@
+import { createHash } from 'node:crypto';
+import { emptyRequestContext, type AuditEventModel, type EventCategory } from '../../models/audit-event';
+import { isJsonObject, type JsonObject, type JsonValue } from '../../models/json';
+import type { RawAgilicusAudit, RawAgilicusAuthAudit } from './wire-types';
+
+/**
+ * Conventions of this normaliser (see shared/vendors/agilicus.md):
+ *
+ * - ids: records have none, so `sourceEventId` is `<kind>:<first 32 hex of SHA-256 over the
+ *   record's canonical JSON>` (keys sorted at every level), kind `audit` or `auth`. Two records
+ *   with the same canonical JSON are the same bytes, so nothing can tell them apart; they still are
+ *   two events, so the 2nd, 3rd … copy gets `:1`, `:2` … appended ({@link withOccurrenceIds}).
+ *   The time is part of the JSON, so copies always share a timestamp; the datasource only hands
+ *   out whole timestamp groups, which keeps the numbering the same on every read.
+ * - audit `action`: the record's `action` as given (a CREATE-style verb); the resource type it
+ *   acted on is `target.type`, so a gateway filter combines them as `actions` + `targetTypes`.
+ * - auth `action`: `<event_name>:<result>` (e.g. `Authentication Request:Success`), falling back
+ *   to the deprecated `stage` / `event`; it always contains a `:`, which tells the datasource a
+ *   filter value that can never name an auth record.
+ */
+
+/** The two record kinds, one per endpoint. */
+export type AgilicusRecordKind = 'audit' | 'auth';
+
+/** A record that lacks what every Agilicus record needs (a readable `time`) or has a field of the wrong type. */
+export class MalformedAgilicusRecord extends Error {}
+
+/** Normalised action of an audit record without `action`. */
+export const UNKNOWN_AUDIT_ACTION = 'unknown';
+
+/** Auth `result` values that mean the step failed. */
+const FAILED_RESULTS = new Set(['Failure', 'Denied', 'Timeout']);
+
+const AUDIT_STRING_FIELDS = [
+  'user_id', 'org_id', 'action', 'source_ip', 'target_id', 'target_resource_type', 'api_name',
+  'token_id', 'trace_id', 'session', 'secondary_id', 'tertiary_id', 'parent_id', 'grandparent_id',
+] as const;
+const AUTH_STRING_FIELDS = [
+  'user_id', 'upstream_user_id', 'org_id', 'org_name', 'event', 'event_name', 'source_ip', 'token_id',
+  'trace_id', 'session', 'issuer', 'client_id', 'application_name', 'login_org_id', 'login_org_name',
+  'upstream_idp', 'stage', 'result', 'user_agent', 'request_id',
+] as const;
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * Milliseconds of an Agilicus `time`. Finer fractions are truncated; a value without a zone is
+ * UTC (the API documents UTC, and Python's `isoformat()` of a naive datetime omits the zone).
+ */
+export function parseAgilicusTime(text: string): number {
+  const match = ISO_DATE_TIME.exec(text);
+  if (!match) return Number.NaN;
+  return Date.parse(match[1] ? text.replace(' ', 'T') : `${text.replace(' ', 'T')}Z`);
+}
+
+function parseRecord(value: unknown, fields: readonly string[]): JsonObject {
+  if (!isJsonObject(value)) throw new MalformedAgilicusRecord('record is not an object');
+  const time = value['time'];
+  if (typeof time !== 'string' || Number.isNaN(parseAgilicusTime(time))) throw new MalformedAgilicusRecord('time');
+  for (const field of fields) {
+    const fieldValue = value[field];
+    if (fieldValue !== undefined && fieldValue !== null && typeof fieldValue !== 'string') throw new MalformedAgilicusRecord(field);
+  }
+  return value;
+}
+
+/** Narrows one `audits[]` element; throws {@link MalformedAgilicusRecord} naming the bad field. */
+export function parseAgilicusAudit(value: unknown): RawAgilicusAudit & JsonObject {
+  return parseRecord(value, AUDIT_STRING_FIELDS) as RawAgilicusAudit & JsonObject;
+}
+
+/** Narrows one `auth_audits[]` element; throws {@link MalformedAgilicusRecord} naming the bad field. */
+export function parseAgilicusAuthAudit(value: unknown): RawAgilicusAuthAudit & JsonObject {
+  return parseRecord(value, AUTH_STRING_FIELDS) as RawAgilicusAuthAudit & JsonObject;
+}
+
+/** JSON with object keys sorted at every level: equal records give equal text whatever the key order sent. */
+export function canonicalJson(value: JsonValue): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (isJsonObject(value)) {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key]!)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The derived id of a record before occurrence numbering: `<kind>:<32 hex>`. */
+export function agilicusRecordId(kind: AgilicusRecordKind, raw: JsonObject): string {
+  return `${kind}:${createHash('sha256').update(canonicalJson(raw)).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * Numbers identical records: the first keeps its id, the n-th further copy gets `:n`. Must be
+ * given every record of each timestamp group it holds (the datasource reads groups whole).
+ */
+export function withOccurrenceIds(events: readonly AuditEventModel[]): AuditEventModel[] {
+  const seen = new Map<string, number>();
+  return events.map((event) => {
+    const copies = seen.get(event.sourceEventId) ?? 0;
+    seen.set(event.sourceEventId, copies + 1);
+    return copies === 0 ? event : { ...event, sourceEventId: `${event.sourceEventId}:${copies}` };
+  });
+}
+
+const CATEGORY_BY_RESOURCE: Record<string, EventCategory> = {
+  user: 'ADMIN', group: 'ADMIN', org: 'ADMIN', member: 'ADMIN', service_account: 'ADMIN',
+  role: 'ACCESS', permission: 'ACCESS', role_binding: 'ACCESS', rule: 'ACCESS', policy: 'ACCESS', policy_rule: 'ACCESS',
+  token: 'AUTHENTICATION', api_key: 'AUTHENTICATION', session: 'AUTHENTICATION', credential: 'AUTHENTICATION',
+  challenge: 'AUTHENTICATION', authentication: 'AUTHENTICATION', mfa_enrollment: 'AUTHENTICATION',
+  application: 'CONFIGURATION', application_service: 'CONFIGURATION', connector: 'CONFIGURATION',
+  agent_connector: 'CONFIGURATION', issuer: 'CONFIGURATION', issuer_client: 'CONFIGURATION',
+  catalogue: 'CONFIGURATION', desktop_resource: 'CONFIGURATION', ssh_resource: 'CONFIGURATION',
+  network_resource: 'CONFIGURATION', launcher: 'CONFIGURATION', domain: 'CONFIGURATION', resource: 'CONFIGURATION',
+  file: 'DATA', file_share: 'DATA',
+  certificate: 'SECURITY', firewall_rule: 'SECURITY',
+  audit: 'COMPLIANCE', audit_destination: 'COMPLIANCE', bulk_audit_event: 'COMPLIANCE',
+};
+
+function resourceKey(name: string): string {
+  const key = name.trim().toLowerCase().replace(/[-\s]+/g, '_');
+  // `api_name` is plural (`users`), `target_resource_type` singular (`user`).
+  return CATEGORY_BY_RESOURCE[key] ? key : key.replace(/s$/, '');
+}
+
+/** The category of an audit record, by its resource type first (finer), then the API that wrote it. */
+export function agilicusAuditCategory(targetResourceType: string | undefined, apiName: string | undefined): EventCategory {
+  for (const name of [targetResourceType, apiName]) {
+    const category = name ? CATEGORY_BY_RESOURCE[resourceKey(name)] : undefined;
+    if (category) return category;
+  }
+  return 'OTHER';
+}
+
+/** The action of an auth record: `<event_name>:<result>`, with the deprecated `stage` / `event` as fallbacks. */
+export function agilicusAuthAction(raw: RawAgilicusAuthAudit): string {
+  return `${raw.event_name ?? raw.stage ?? 'Authentication'}:${raw.result ?? raw.event ?? 'Unknown'}`;
+}
+
+/** `{kind}` plus the fields of `raw` named in `fields` that it has: context the model has no slot for, searchable by `filter.text`. */
+function pickDetails(kind: AgilicusRecordKind, raw: JsonObject, fields: readonly string[]): JsonObject {
+  const details: JsonObject = { kind };
+  for (const field of fields) {
+    const value = raw[field];
+    if (typeof value === 'string') details[field] = value;
+  }
+  return details;
+}
+
+function text(value: string | null | undefined): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/** A parsed `/v1/audits` record as an {@link AuditEventModel}, id before occurrence numbering. */
+export function normalizeAgilicusAudit(raw: RawAgilicusAudit & JsonObject, sourceId: string): AuditEventModel {
+  const request = emptyRequestContext();
+  request.clientIp = text(raw.source_ip);
+  request.traceId = text(raw.trace_id);
+  request.sessionId = text(raw.session);
+  const userId = text(raw.user_id);
+  const targetId = text(raw.target_id);
+  return {
+    sourceId,
+    vendor: 'agilicus',
+    sourceEventId: agilicusRecordId('audit', raw),
+    action: text(raw.action) ?? UNKNOWN_AUDIT_ACTION,
+    category: agilicusAuditCategory(raw.target_resource_type ?? undefined, raw.api_name ?? undefined),
+    occurredAtMs: parseAgilicusTime(raw.time ?? ''),
+    // No user on the record: the platform acted on its own (e.g. a scheduled cleanup).
+    actor: { sourceId, sourceActorId: userId, type: userId ? 'USER' : 'SYSTEM', name: null, email: null },
+    target: targetId
+      ? { sourceId, sourceTargetId: targetId, type: text(raw.target_resource_type) ?? text(raw.api_name) ?? 'unknown', name: null }
+      : null,
+    request,
+    details: pickDetails('audit', raw, ['api_name', 'org_id', 'token_id', 'secondary_id', 'tertiary_id', 'parent_id', 'grandparent_id']),
+    integrity: null,
+    failed: null,
+    raw,
+  };
+}
+
+/** A parsed `/v1/auth_audits` record as an AUTHENTICATION {@link AuditEventModel}, id before occurrence numbering. */
+export function normalizeAgilicusAuthAudit(raw: RawAgilicusAuthAudit & JsonObject, sourceId: string): AuditEventModel {
+  const request = emptyRequestContext();
+  request.clientIp = text(raw.source_ip);
+  request.userAgent = text(raw.user_agent);
+  request.requestId = text(raw.request_id);
+  request.sessionId = text(raw.session);
+  request.traceId = text(raw.trace_id);
+  const userId = text(raw.user_id);
+  const clientId = text(raw.client_id);
+  const result = text(raw.result) ?? text(raw.event);
+  return {
+    sourceId,
+    vendor: 'agilicus',
+    sourceEventId: agilicusRecordId('auth', raw),
+    action: agilicusAuthAction(raw),
+    category: 'AUTHENTICATION',
+    occurredAtMs: parseAgilicusTime(raw.time ?? ''),
+    // Before the pipeline has matched a local user there is only an upstream identity, if that.
+    actor: { sourceId, sourceActorId: userId, type: userId ? 'USER' : 'ANONYMOUS', name: null, email: null },
+    // The OIDC client presented is what the login was for; `client_id` is also its filter upstream.
+    target: clientId ? { sourceId, sourceTargetId: clientId, type: 'issuer_client', name: text(raw.application_name) } : null,
+    request,
+    details: pickDetails('auth', raw, [
+      'org_id', 'org_name', 'issuer', 'upstream_idp', 'upstream_user_id', 'login_org_id', 'login_org_name', 'token_id', 'application_name',
+    ]),
+    integrity: null,
+    failed: result === null ? null : FAILED_RESULTS.has(result),
+    raw,
+  };
+}

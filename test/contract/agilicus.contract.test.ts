@@ -1,0 +1,4 @@
+import { agilicusModule } from '../../src/vendors/agilicus';
+import { describeDataSourceContract } from './datasource-contract';
+
+describeDataSourceContract(agilicusModule);

@@ -1,0 +1,190 @@
+import { ErrorCode, UpstreamError } from '../../../src/errors';
+import type { JsonObject } from '../../../src/models/json';
+import { normalizePage } from '../../../src/sources/normalize-page';
+import {
+  agilicusAuditCategory,
+  canonicalJson,
+  normalizeAgilicusAudit,
+  normalizeAgilicusAuthAudit,
+  parseAgilicusAudit,
+  parseAgilicusAuthAudit,
+  parseAgilicusTime,
+  withOccurrenceIds,
+} from '../../../src/vendors/agilicus/normalize';
+
+const AUDIT: JsonObject = {
+  user_id: 'Uq7aP2mX9cLk3Rt8Yw1BzN',
+  org_id: 'Og4kT9vQ2sLm8Xc1Rp7DhA',
+  time: '2026-03-14T09:26:53.589Z',
+  action: 'CREATE',
+  source_ip: '192.0.2.3',
+  target_id: 'Tk2jH8nB5vC1xZ9qW4eRtY',
+  target_resource_type: 'token',
+  api_name: 'tokens',
+  token_id: 'Jt1mN6bV3cX8zL2kJ7hGfD',
+  trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+  session: 'Ss9dF3gH7jK1lZ5xC2vBnM',
+};
+
+const AUTH: JsonObject = {
+  user_id: 'Uq7aP2mX9cLk3Rt8Yw1BzN',
+  upstream_user_id: '104857600000123456789',
+  org_id: 'Og4kT9vQ2sLm8Xc1Rp7DhA',
+  org_name: 'example-corp',
+  time: '2026-03-14T09:26:54.001Z',
+  event_name: 'Authentication Request',
+  result: 'Success',
+  source_ip: '198.51.100.7',
+  trace_id: 'a3ce929d0e0e47364bf92f3577b34da6',
+  session: 'Ss9dF3gH7jK1lZ5xC2vBnM',
+  issuer: 'https://auth.example-corp.agilicus.cloud',
+  client_id: 'wiki-client',
+  application_name: 'Wiki',
+  login_org_id: 'Og4kT9vQ2sLm8Xc1Rp7DhA',
+  upstream_idp: 'google',
+  user_agent: 'curl/8.7.1',
+  request_id: 'Rq3wE5rT7yU9iO1pA3sD5f',
+};
+
+describe('normalizeAgilicusAudit', () => {
+  it('maps an audit record field by field and keeps the raw record untouched', () => {
+    const raw = parseAgilicusAudit(structuredClone(AUDIT));
+    const event = normalizeAgilicusAudit(raw, 'agilicus-main');
+    expect(event).toMatchObject({
+      sourceId: 'agilicus-main',
+      vendor: 'agilicus',
+      action: 'CREATE',
+      category: 'AUTHENTICATION',
+      occurredAtMs: Date.UTC(2026, 2, 14, 9, 26, 53, 589),
+      actor: { sourceId: 'agilicus-main', sourceActorId: AUDIT['user_id'], type: 'USER', name: null, email: null },
+      target: { sourceId: 'agilicus-main', sourceTargetId: AUDIT['target_id'], type: 'token', name: null },
+      request: { clientIp: '192.0.2.3', traceId: AUDIT['trace_id'], sessionId: AUDIT['session'], userAgent: null, requestId: null },
+      details: { kind: 'audit', api_name: 'tokens', org_id: AUDIT['org_id'], token_id: AUDIT['token_id'] },
+      failed: null,
+    });
+    expect(event.raw).toEqual(AUDIT);
+    expect(event.sourceEventId).toMatch(/^audit:[0-9a-f]{32}$/);
+  });
+
+  it('makes a record without user_id a SYSTEM action and types a target by its API when the resource type is missing', () => {
+    const { user_id: _user, target_resource_type: _type, ...legacy } = AUDIT;
+    const event = normalizeAgilicusAudit(parseAgilicusAudit(legacy), 's');
+    expect(event.actor).toEqual({ sourceId: 's', sourceActorId: null, type: 'SYSTEM', name: null, email: null });
+    expect(event.target?.type).toBe('tokens');
+  });
+
+  it('refuses a record without a readable time', () => {
+    const { time: _time, ...timeless } = AUDIT;
+    expect(() => parseAgilicusAudit(timeless)).toThrow('time');
+    expect(() => parseAgilicusAudit({ ...AUDIT, time: 'yesterday' })).toThrow('time');
+    expect(() => parseAgilicusAudit({ ...AUDIT, user_id: 42 })).toThrow('user_id');
+  });
+
+  it('refuses a whole page that holds one record without time, counting the bad records', () => {
+    const { time: _time, ...timeless } = AUDIT;
+    let error: unknown;
+    try {
+      normalizePage('s', [AUDIT, timeless], parseAgilicusAudit, normalizeAgilicusAudit);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect((error as UpstreamError).code).toBe(ErrorCode.UpstreamMalformedResponse);
+    expect((error as UpstreamError).logDetail).toMatchObject({ badRecords: 1, records: 2 });
+  });
+});
+
+describe('agilicusAuditCategory', () => {
+  it.each([
+    ['user', 'users', 'ADMIN'],
+    ['role', 'permissions', 'ACCESS'],
+    ['token', 'tokens', 'AUTHENTICATION'],
+    ['application', 'applications', 'CONFIGURATION'],
+    ['agent_connector', 'connectors', 'CONFIGURATION'],
+    [undefined, 'connectors', 'CONFIGURATION'],
+    ['file', 'files', 'DATA'],
+    [undefined, 'something-new', 'OTHER'],
+  ] as const)('files resource %s of API %s under %s', (type, api, category) => {
+    expect(agilicusAuditCategory(type, api)).toBe(category);
+  });
+});
+
+describe('normalizeAgilicusAuthAudit', () => {
+  it('makes an auth record an AUTHENTICATION event named <event_name>:<result>', () => {
+    const event = normalizeAgilicusAuthAudit(parseAgilicusAuthAudit(structuredClone(AUTH)), 's');
+    expect(event).toMatchObject({
+      action: 'Authentication Request:Success',
+      category: 'AUTHENTICATION',
+      actor: { sourceActorId: AUTH['user_id'], type: 'USER' },
+      target: { sourceTargetId: 'wiki-client', type: 'issuer_client', name: 'Wiki' },
+      request: {
+        clientIp: '198.51.100.7',
+        userAgent: 'curl/8.7.1',
+        requestId: AUTH['request_id'],
+        sessionId: AUTH['session'],
+        traceId: AUTH['trace_id'],
+      },
+      failed: false,
+    });
+    expect(event.sourceEventId).toMatch(/^auth:[0-9a-f]{32}$/);
+    expect(event.raw).toEqual(AUTH);
+  });
+
+  it.each(['Failure', 'Denied', 'Timeout'])('marks result %s as failed', (result) => {
+    expect(normalizeAgilicusAuthAudit(parseAgilicusAuthAudit({ ...AUTH, result }), 's').failed).toBe(true);
+  });
+
+  it('falls back to the deprecated stage and event, and says nothing about failure without a result', () => {
+    const { event_name: _name, result: _result, user_id: _user, ...old } = AUTH;
+    const legacy = normalizeAgilicusAuthAudit(parseAgilicusAuthAudit({ ...old, stage: 'Login', event: 'Failure' }), 's');
+    expect(legacy.action).toBe('Login:Failure');
+    expect(legacy.failed).toBe(true);
+    expect(legacy.actor.type).toBe('ANONYMOUS');
+    const bare = normalizeAgilicusAuthAudit(parseAgilicusAuthAudit(old), 's');
+    expect(bare.action).toBe('Authentication:Unknown');
+    expect(bare.failed).toBeNull();
+  });
+});
+
+describe('derived ids', () => {
+  it('are the same for the same record whatever its key order, and differ for any changed field', () => {
+    const reordered = Object.fromEntries(Object.entries(AUDIT).reverse());
+    const a = normalizeAgilicusAudit(parseAgilicusAudit(AUDIT), 's').sourceEventId;
+    expect(normalizeAgilicusAudit(parseAgilicusAudit(reordered), 'other-source').sourceEventId).toBe(a);
+    expect(normalizeAgilicusAudit(parseAgilicusAudit({ ...AUDIT, source_ip: '192.0.2.4' }), 's').sourceEventId).not.toBe(a);
+    expect(canonicalJson({ b: [1, { d: 2, c: null }], a: 'x' })).toBe('{"a":"x","b":[1,{"c":null,"d":2}]}');
+  });
+
+  it('are pinned, so they survive releases', () => {
+    expect(normalizeAgilicusAudit(parseAgilicusAudit(AUDIT), 's').sourceEventId).toBe('audit:033c04a8b7fe61193cd786aa538ec4e7');
+  });
+
+  it('differ between an audit and an auth record with the same JSON', () => {
+    const record = { time: AUDIT['time']! };
+    expect(normalizeAgilicusAudit(parseAgilicusAudit(record), 's').sourceEventId.replace('audit:', '')).toBe(
+      normalizeAgilicusAuthAudit(parseAgilicusAuthAudit(record), 's').sourceEventId.replace('auth:', ''),
+    );
+    expect(normalizeAgilicusAudit(parseAgilicusAudit(record), 's').sourceEventId).not.toBe(
+      normalizeAgilicusAuthAudit(parseAgilicusAuthAudit(record), 's').sourceEventId,
+    );
+  });
+
+  it('number identical records so that each copy is its own event', () => {
+    const one = normalizeAgilicusAuthAudit(parseAgilicusAuthAudit(AUTH), 's');
+    const other = normalizeAgilicusAuthAudit(parseAgilicusAuthAudit({ ...AUTH, result: 'Failure' }), 's');
+    const ids = withOccurrenceIds([one, other, one, one]).map((event) => event.sourceEventId);
+    expect(ids).toEqual([one.sourceEventId, other.sourceEventId, `${one.sourceEventId}:1`, `${one.sourceEventId}:2`]);
+  });
+});
+
+describe('parseAgilicusTime', () => {
+  it('reads UTC, offsets, microseconds (truncated) and zone-less values as UTC', () => {
+    const ms = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+    expect(parseAgilicusTime('2026-01-02T03:04:05.678Z')).toBe(ms);
+    expect(parseAgilicusTime('2026-01-02T03:04:05.678901+00:00')).toBe(ms);
+    expect(parseAgilicusTime('2026-01-02T04:04:05.678+01:00')).toBe(ms);
+    expect(parseAgilicusTime('2026-01-02T03:04:05.678')).toBe(ms);
+    expect(parseAgilicusTime('2026-01-02 03:04:05.678')).toBe(ms);
+    expect(parseAgilicusTime('now')).toBeNaN();
+  });
+});
