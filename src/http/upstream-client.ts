@@ -358,3 +358,34 @@ function encodeQuery(query: Record<string, QueryValue> | undefined): string {
   const text = params.toString();
   return text ? `?${text}` : '';
 }
+
+/** The parts of a source's config the client is built from (see `BaseSourceConfig`). */
+export interface UpstreamClientConfig {
+  id: string;
+  baseUrl: string;
+  timeouts: UpstreamTimeouts;
+  retry: RetryPolicy;
+  maxConnections: number;
+  maxResponseBytes: number;
+  allowPrivateNetwork: boolean;
+}
+
+/** The HTTP client of one configured source; `secrets` are its credentials, scrubbed from logs. */
+export function createUpstreamClient(
+  config: UpstreamClientConfig,
+  deps: { logger: Logger; health: SourceHealthTracker },
+  secrets: readonly string[],
+): UpstreamClient {
+  return new UpstreamClient({
+    sourceId: config.id,
+    baseUrl: config.baseUrl,
+    timeouts: config.timeouts,
+    retry: config.retry,
+    maxConnections: config.maxConnections,
+    maxResponseBytes: config.maxResponseBytes,
+    allowPrivateNetwork: config.allowPrivateNetwork,
+    logger: deps.logger,
+    health: deps.health,
+    secrets,
+  });
+}

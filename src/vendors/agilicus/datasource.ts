@@ -1,5 +1,5 @@
 import { ErrorCode, UpstreamError } from '../../errors';
-import { UpstreamClient, type RequestCounter } from '../../http/upstream-client';
+import { createUpstreamClient, type UpstreamClient, type RequestCounter } from '../../http/upstream-client';
 import type { AuditEventModel } from '../../models/audit-event';
 import { isJsonObject } from '../../models/json';
 import type {
@@ -126,18 +126,7 @@ export class AgilicusDataSource implements AuditDataSource {
     this.displayName = config.name ?? `Agilicus (${config.id})`;
     this.headers = { authorization: `Bearer ${config.token}` };
     this.orgId = config.orgId ?? null;
-    this.client = new UpstreamClient({
-      sourceId: config.id,
-      baseUrl: config.baseUrl,
-      timeouts: config.timeouts,
-      retry: config.retry,
-      maxConnections: config.maxConnections,
-      maxResponseBytes: config.maxResponseBytes,
-      allowPrivateNetwork: config.allowPrivateNetwork,
-      logger: deps.logger,
-      health: deps.health,
-      secrets: [config.token],
-    });
+    this.client = createUpstreamClient(config, deps, [config.token]);
   }
 
   async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {

@@ -1,5 +1,5 @@
 import { ErrorCode, UpstreamError } from '../../errors';
-import { UpstreamClient, type RequestCounter } from '../../http/upstream-client';
+import { createUpstreamClient, type UpstreamClient, type RequestCounter } from '../../http/upstream-client';
 import type { AuditEventModel } from '../../models/audit-event';
 import { isJsonObject, type JsonValue } from '../../models/json';
 import type {
@@ -108,18 +108,7 @@ export class AsanaDataSource implements AuditDataSource {
     this.displayName = config.name ?? `Asana (${config.id})`;
     this.headers = { authorization: `Bearer ${config.token}` };
     this.path = `/workspaces/${encodeURIComponent(config.workspaceGid)}/audit_log_events`;
-    this.client = new UpstreamClient({
-      sourceId: config.id,
-      baseUrl: config.baseUrl,
-      timeouts: config.timeouts,
-      retry: config.retry,
-      maxConnections: config.maxConnections,
-      maxResponseBytes: config.maxResponseBytes,
-      allowPrivateNetwork: config.allowPrivateNetwork,
-      logger: deps.logger,
-      health: deps.health,
-      secrets: [config.token],
-    });
+    this.client = createUpstreamClient(config, deps, [config.token]);
   }
 
   async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {

@@ -1,5 +1,5 @@
 import { ErrorCode, UpstreamError } from '../../errors';
-import { UpstreamClient, type QueryValue, type RequestCounter, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream-client';
+import { createUpstreamClient, type UpstreamClient, type QueryValue, type RequestCounter, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream-client';
 import type { AuditEventModel } from '../../models/audit-event';
 import { isJsonObject } from '../../models/json';
 import type {
@@ -124,18 +124,7 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     this.sourceId = config.id;
     this.displayName = config.name ?? `ComplianceAgent (${config.id})`;
     this.headers = { authorization: `Bearer ${config.apiKey}` };
-    this.client = new UpstreamClient({
-      sourceId: config.id,
-      baseUrl: complianceAgentBaseUrl(config.baseUrl),
-      timeouts: config.timeouts,
-      retry: config.retry,
-      maxConnections: config.maxConnections,
-      maxResponseBytes: config.maxResponseBytes,
-      allowPrivateNetwork: config.allowPrivateNetwork,
-      logger: deps.logger,
-      health: deps.health,
-      secrets: [config.apiKey],
-    });
+    this.client = createUpstreamClient({ ...config, baseUrl: complianceAgentBaseUrl(config.baseUrl) }, deps, [config.apiKey]);
     this.api = { sourceId: this.sourceId, call: (request) => this.call(request) };
   }
 

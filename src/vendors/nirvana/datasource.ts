@@ -1,5 +1,5 @@
 import { ErrorCode, UpstreamError } from '../../errors';
-import { UpstreamClient, type RequestCounter } from '../../http/upstream-client';
+import { createUpstreamClient, type UpstreamClient, type RequestCounter } from '../../http/upstream-client';
 import type { AuditEventModel } from '../../models/audit-event';
 import { isJsonObject } from '../../models/json';
 import type {
@@ -57,18 +57,7 @@ export class NirvanaDataSource implements AuditDataSource {
     this.sourceId = config.id;
     this.displayName = config.name ?? `Nirvana Labs (${config.id})`;
     this.headers = { authorization: `Bearer ${config.apiKey}` };
-    this.client = new UpstreamClient({
-      sourceId: config.id,
-      baseUrl: config.baseUrl,
-      timeouts: config.timeouts,
-      retry: config.retry,
-      maxConnections: config.maxConnections,
-      maxResponseBytes: config.maxResponseBytes,
-      allowPrivateNetwork: config.allowPrivateNetwork,
-      logger: deps.logger,
-      health: deps.health,
-      secrets: [config.apiKey],
-    });
+    this.client = createUpstreamClient(config, deps, [config.apiKey]);
   }
 
   async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {

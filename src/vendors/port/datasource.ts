@@ -1,5 +1,5 @@
 import { ErrorCode, UpstreamError } from '../../errors';
-import { UpstreamClient, type QueryValue, type RequestCounter, type UpstreamResponse } from '../../http/upstream-client';
+import { createUpstreamClient, type UpstreamClient, type QueryValue, type RequestCounter, type UpstreamResponse } from '../../http/upstream-client';
 import type { AuditEventModel } from '../../models/audit-event';
 import { isJsonObject } from '../../models/json';
 import type {
@@ -102,18 +102,7 @@ export class PortDataSource implements AuditDataSource {
     this.displayName = config.name ?? `Port (${config.id})`;
     // Mutable on purpose: the token provider adds each access token, so logs scrub it too.
     const secrets = [config.clientId, config.clientSecret];
-    this.client = new UpstreamClient({
-      sourceId: config.id,
-      baseUrl: config.baseUrl,
-      timeouts: config.timeouts,
-      retry: config.retry,
-      maxConnections: config.maxConnections,
-      maxResponseBytes: config.maxResponseBytes,
-      allowPrivateNetwork: config.allowPrivateNetwork,
-      logger: deps.logger,
-      health: deps.health,
-      secrets,
-    });
+    this.client = createUpstreamClient(config, deps, secrets);
     this.tokens = new PortTokenProvider(this.client, { clientId: config.clientId, clientSecret: config.clientSecret }, secrets, config.timeouts.requestMs);
   }
 
