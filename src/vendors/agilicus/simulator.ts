@@ -91,8 +91,12 @@ export class AgilicusRecords {
   readonly subOrgId: string;
   private readonly burstRate: number;
 
+  /** Records appended later (new activity) keep their own time: bursts shape the generated set only. */
+  private readonly generated: number;
+
   constructor(readonly dataset: SyntheticDataset, burstRate = 0.08) {
     this.burstRate = burstRate;
+    this.generated = dataset.size;
     this.orgId = agilicusId(dataset.seed, 0, NS.org);
     this.subOrgId = agilicusId(dataset.seed, 1, NS.org);
   }
@@ -104,16 +108,21 @@ export class AgilicusRecords {
   /** The record time: the data set's, pulled to the start of a burst span (monotone, so order holds). */
   timeOf(index: number): number {
     const t = this.dataset.timeOf(index);
+    if (index >= this.generated) return t;
     const span = Math.floor(t / BURST_SPAN_MS);
     return this.isBurst(span) ? span * BURST_SPAN_MS : t;
   }
 
-  /** First index whose record time is >= `ms`. */
+  /** First index whose record time is >= `ms`; record times never decrease with the index. */
   lowerBound(ms: number): number {
-    const span = Math.floor(ms / BURST_SPAN_MS);
-    // Inside a burst span every record sits at its start, so they all lie below `ms`.
-    const inner = ms > span * BURST_SPAN_MS && this.isBurst(span);
-    return this.dataset.lowerBound(inner ? (span + 1) * BURST_SPAN_MS : ms);
+    let lo = 0;
+    let hi = this.dataset.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.timeOf(mid) < ms) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** The wire record of event `index`. */
