@@ -360,15 +360,10 @@ function encodeQuery(query: Record<string, QueryValue> | undefined): string {
 }
 
 /** The parts of a source's config the client is built from (see `BaseSourceConfig`). */
-export interface UpstreamClientConfig {
-  id: string;
-  baseUrl: string;
-  timeouts: UpstreamTimeouts;
-  retry: RetryPolicy;
-  maxConnections: number;
-  maxResponseBytes: number;
-  allowPrivateNetwork: boolean;
-}
+export type UpstreamClientConfig = Pick<
+  UpstreamClientOptions,
+  'baseUrl' | 'timeouts' | 'retry' | 'maxConnections' | 'maxResponseBytes' | 'allowPrivateNetwork'
+> & { id: string };
 
 /** The HTTP client of one configured source; `secrets` are its credentials, scrubbed from logs. */
 export function createUpstreamClient(

@@ -1,17 +1,8 @@
+import { NO_FILTER } from '../../contract/datasource-contract';
 import type { SourceQuery } from '../../../src/sources/data-source';
 import { judgePage, nextProbeWidth, queryRange, upstreamWindow } from '../../../src/vendors/agilicus/paging';
 
-const QUERY: SourceQuery = {
-  fromMs: 1000,
-  toMs: 2000,
-  actions: null,
-  actorIds: null,
-  actorEmails: null,
-  actorTypes: null,
-  targetIds: null,
-  targetTypes: null,
-  text: null,
-};
+const QUERY: SourceQuery = { ...NO_FILTER, fromMs: 1000, toMs: 2000 };
 
 describe('forward ranges', () => {
   it('maps a query window to an inclusive range walked from the top, both directions', () => {
