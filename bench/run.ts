@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { siblingExecArgv, siblingScript } from './sibling';
 import autocannon from 'autocannon';
 import { request } from 'undici';
 
@@ -62,7 +62,7 @@ async function traverse(gatewayUrl: string, first: number): Promise<{ events: nu
 }
 
 async function main(): Promise<void> {
-  const child = fork(path.join(__dirname, 'serve.ts'), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(siblingScript('serve'), { execArgv: siblingExecArgv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<Ready>((resolve) => child.once('message', (message: Ready) => resolve(message)));
   const results: Record<string, unknown> = { eventsPerSource: ready.size, secondsPerRun: SECONDS };
   const rows: string[][] = [['measure', 'req/s', 'p50 ms', 'p99 ms', 'errors']];

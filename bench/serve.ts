@@ -1,6 +1,7 @@
+import '../src/production-mode';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
+import { siblingExecArgv, siblingScript } from './sibling';
 import { defaultServerConfig, sourceConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { createGateway } from '../src/server';
@@ -17,7 +18,7 @@ interface SimulatorsReady {
  * `latency` and `stats` to the simulators.
  */
 async function main(): Promise<void> {
-  const child = fork(path.join(__dirname, 'simulators-process.ts'), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(siblingScript('simulators-process'), { execArgv: siblingExecArgv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<SimulatorsReady>((resolve) => child.once('message', (message: SimulatorsReady) => resolve(message)));
   const sources = ready.simulators.map((simulator) =>
     sourceConfig({ id: `${simulator.vendor}-bench`, vendor: simulator.vendor, baseUrl: simulator.baseUrl, allowPrivateNetwork: true, maxConnections: 32, ...simulator.credentials }),
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
     if (message.type === 'latency-set' || message.type === 'stats') process.send?.(message);
   });
   process.on('message', (message: { type: string; latencyMs?: number }) => {
-    if (message.type === 'rss') process.send?.({ type: 'rss', peakRss, rss: process.memoryUsage().rss });
+    if (message.type === 'rss') process.send?.({ type: 'rss', peakRss, rss: process.memoryUsage().rss, cpu: process.cpuUsage() });
     else child.send(message);
   });
   process.on('SIGTERM', () => {

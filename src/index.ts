@@ -1,3 +1,4 @@
+import './production-mode';
 import { ConfigError, describeSources, loadConfigFile, readRuntimeSettings, type GatewayConfig } from './config';
 import { startDemoSources, type DemoSetup } from './demo';
 import { createLogger } from './logger';

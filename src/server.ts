@@ -9,6 +9,7 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
+import { makeExecutableSchema } from '@graphql-tools/schema';
 import { resolvers } from '../resolvers';
 import { createGatewayCaches } from './cache/fetch-cache';
 import type { GatewayConfig } from './config';
@@ -18,6 +19,7 @@ import { CursorCodec } from './federation/cursor';
 import { GRAPHIQL_CSP, graphiqlAsset, graphiqlPage } from './graphiql';
 import { maxAliasesRule, maxDepthRule } from './graphql/limits';
 import { partialErrorsPlugin } from './graphql/plugins';
+import { compiledExecution } from './graphql/compiled-execution';
 import { loadTypeDefs } from './graphql/schema';
 import type { Logger } from './logger';
 import { SourceRegistry } from './sources/registry';
@@ -58,8 +60,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const contextDeps = { sources, cursors, caches, config: config.server, logger };
 
   const apollo = new ApolloServer<GatewayContext>({
-    typeDefs: loadTypeDefs(),
-    resolvers,
+    gateway: compiledExecution(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers })),
     introspection: config.server.introspection,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: !config.server.introspection,

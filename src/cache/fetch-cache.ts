@@ -1,7 +1,7 @@
 import type { Keyv } from 'keyv';
-import type { AuditEventModel } from '../models/audit-event';
 import type { ListEventsResult } from '../sources/data-source';
 import { createKeyvCache } from './cache';
+import { RecentEvents } from './recent-events';
 
 /** Options for {@link FetchCache}. */
 export interface FetchCacheOptions {
@@ -77,17 +77,12 @@ export type BatchCache = FetchCache<ListEventsResult>;
 /** Counts by (source, query, snapshot), so that `totalCount` costs one request per traversal. */
 export type CountCache = FetchCache<{ count: number | null }>;
 
-/**
- * Events recently listed, by global id: `node(id)` right after a list is then free, and vendors
- * without a get-by-id are not asked again for what the gateway just showed.
- */
-export type RecentEventCache = FetchCache<AuditEventModel>;
 
 /** The caches one gateway process shares between requests. */
 export interface GatewayCaches {
   batches: BatchCache;
   counts: CountCache;
-  events: RecentEventCache;
+  events: RecentEvents;
 }
 
 /** Options for {@link createGatewayCaches}. */
@@ -107,6 +102,6 @@ export function createGatewayCaches(options: GatewayCacheOptions = {}): GatewayC
   return {
     batches: new FetchCache<ListEventsResult>({ namespace: 'batches', weight: { maxWeight: options.maxCachedEvents ?? 10_000, weigh: eventsOf } }),
     counts: new FetchCache<{ count: number | null }>({ namespace: 'counts', ttlMs: 300_000 }),
-    events: new FetchCache<AuditEventModel>({ namespace: 'events', ttlMs: 600_000, maxEntries: options.maxRecentEvents ?? 10_000 }),
+    events: new RecentEvents(options.maxRecentEvents === undefined ? {} : { maxEvents: options.maxRecentEvents }),
   };
 }

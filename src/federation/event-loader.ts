@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { RecentEventCache } from '../cache/fetch-cache';
+import type { RecentEvents } from '../cache/recent-events';
 import type { AuditEventModel } from '../models/audit-event';
 import type { SourceRegistry } from '../sources/registry';
 import { decodeGlobalId } from './global-id';
@@ -10,7 +10,7 @@ import { decodeGlobalId } from './global-id';
  * (it names nothing this gateway can show). Errors are per key and live only as long as the
  * request, so a source that fails and recovers is asked again by the next request.
  */
-export function createEventLoader(sources: SourceRegistry, recent: RecentEventCache, signal: AbortSignal): DataLoader<string, AuditEventModel | null> {
+export function createEventLoader(sources: SourceRegistry, recent: RecentEvents, signal: AbortSignal): DataLoader<string, AuditEventModel | null> {
   return new DataLoader<string, AuditEventModel | null>(
     async (ids) =>
       Promise.all(
@@ -24,7 +24,7 @@ export function createEventLoader(sources: SourceRegistry, recent: RecentEventCa
           if (decoded.type !== 'AuditEvent') return null;
           const source = sources.get(decoded.sourceId);
           if (!source) return null;
-          const seen = await recent.peek(id);
+          const seen = recent.get(id);
           if (seen) return seen;
           try {
             return await source.dataSource.getEvent({ sourceEventId: decoded.sourceEventId, occurredAtMs: decoded.occurredAtMs }, signal);

@@ -45,10 +45,18 @@ export interface EventEdgeModel {
   cursor: () => string;
 }
 
+/** Relay page info; the cursors are computed when read. */
+export interface PageInfoModel {
+  readonly hasNextPage: boolean;
+  readonly hasPreviousPage: boolean;
+  readonly startCursor: string | null;
+  readonly endCursor: string | null;
+}
+
 /** The connection resolvers turn into `AuditEventConnection`. */
 export interface EventConnectionModel {
   edges: EventEdgeModel[];
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  pageInfo: PageInfoModel;
   asOf: Date;
   sourceStatuses: SourcePageStatusModel[];
   /** Exact total over the selected sources, or null when one of them cannot count for this filter. */
@@ -87,6 +95,7 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
 
   const streams = openStreams(selection, traversal, asOfMs, seek ? position : null, baseStates, deps);
   const merged = await mergePage(streams, { limit: paging.count + 1, fetchSize: paging.count + 1, baseStates });
+  if (paging.cursor !== null) for (const stream of streams) stream.readAhead(paging.count + 1);
   const hasMore = merged.edges.length > paging.count;
   const listed = merged.edges.slice(0, paging.count);
   const failures = streams.flatMap((stream) => (stream.failure ? [stream.failure] : []));
@@ -103,7 +112,7 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
     streams,
     asOfMs,
     deps,
-    listed: listed.map((edge) => ({ event: edge.event, cursor: () => encode(keyOf(edge.event), edge.states) })),
+    listed: listed.map((edge) => ({ event: edge.event, cursor: () => encode(keyOf(edge.event), edge.states()) })),
     moreInTraversal: hasMore || stoppedShort,
     resumeCursor: stoppedShort ? () => encode(lastListed ? keyOf(lastListed.event) : position, merged.finalStates) : null,
   });
@@ -162,30 +171,29 @@ export interface ConnectionParts {
 export function buildConnection(parts: ConnectionParts): EventConnectionModel {
   const { paging, selection, streams, asOfMs, deps, listed, moreInTraversal } = parts;
   // Remembered for refetching by id; fire and forget, the page does not wait for the cache.
-  for (const { event } of listed) void deps.caches.events.put(eventGlobalId(event), event);
-  const edges: EventEdgeModel[] = listed.map(({ event, cursor }) => {
-    let cached: string | undefined;
-    return { node: event, cursor: () => (cached ??= cursor()) };
-  });
-  const resumeCursor = parts.resumeCursor ? parts.resumeCursor() : edges[edges.length - 1]?.cursor() ?? null;
+  for (const { event } of listed) deps.caches.events.remember(eventGlobalId(event), event);
+  const edges: EventEdgeModel[] = listed.map(({ event, cursor }) => ({ node: event, cursor: once(cursor) }));
+  // Taken before a backward page is reversed: the traversal resumes after its last edge read.
+  const lastRead = edges[edges.length - 1];
+  const resumeCursor = once(() => (parts.resumeCursor ? parts.resumeCursor() : lastRead?.cursor() ?? null));
 
   if (paging.mode === 'backward') edges.reverse();
   const firstEdge = edges[0];
   const lastEdge = edges[edges.length - 1];
-  const pageInfo =
-    paging.mode === 'forward'
-      ? {
-          hasNextPage: moreInTraversal,
-          hasPreviousPage: paging.cursor !== null,
-          startCursor: firstEdge?.cursor() ?? null,
-          endCursor: moreInTraversal ? resumeCursor : lastEdge?.cursor() ?? null,
-        }
-      : {
-          hasNextPage: paging.cursor !== null,
-          hasPreviousPage: moreInTraversal,
-          startCursor: moreInTraversal ? resumeCursor : firstEdge?.cursor() ?? null,
-          endCursor: lastEdge?.cursor() ?? null,
-        };
+  const forward = paging.mode === 'forward';
+  // Cursors are signed (and deflated): encode only those the query asks for.
+  const startCursor = once(() => (!forward && moreInTraversal ? resumeCursor() : firstEdge?.cursor() ?? null));
+  const endCursor = once(() => (forward && moreInTraversal ? resumeCursor() : lastEdge?.cursor() ?? null));
+  const pageInfo: PageInfoModel = {
+    hasNextPage: forward ? moreInTraversal : paging.cursor !== null,
+    hasPreviousPage: forward ? paging.cursor !== null : moreInTraversal,
+    get startCursor() {
+      return startCursor();
+    },
+    get endCursor() {
+      return endCursor();
+    },
+  };
 
   const failures = streams.flatMap((stream) => (stream.failure ? [stream.failure] : []));
   const sourceStatuses: SourcePageStatusModel[] = [
@@ -233,7 +241,25 @@ export function boundQuery(query: SourceQuery, asOfMs: number, seekFrom: EventKe
   return { ...query, fromMs, toMs };
 }
 
-/** The global id of an event. */
+/** The global id of an event, encoded once per event object (listed events are shown and remembered). */
 export function eventGlobalId(event: AuditEventModel): string {
-  return encodeGlobalId({ type: 'AuditEvent', sourceId: event.sourceId, occurredAtMs: event.occurredAtMs, sourceEventId: event.sourceEventId });
+  return (event.globalId ??= encodeGlobalId({
+    type: 'AuditEvent',
+    sourceId: event.sourceId,
+    occurredAtMs: event.occurredAtMs,
+    sourceEventId: event.sourceEventId,
+  }));
+}
+
+/** `compute`, called at most once. */
+function once<T>(compute: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) {
+      value = compute();
+      done = true;
+    }
+    return value;
+  };
 }

@@ -1,4 +1,6 @@
+import { LRUCache } from 'lru-cache';
 import { badUserInput } from '../errors';
+import type { ActorModel } from '../models/audit-event';
 
 /**
  * Global object ids. Relay and Apollo Client normalise their caches by id, so every id names its
@@ -68,4 +70,22 @@ export function decodeGlobalId(text: string): GlobalId {
 /** An actor's key within its source: its vendor id, or `~TYPE` for actors the vendor gives no id. */
 export function actorKey(sourceActorId: string | null, type: string): string {
   return sourceActorId ?? `~${type}`;
+}
+
+/**
+ * Ids of actors seen lately. Every listed event shows its actor, and a source has few actors
+ * next to its events: most ids come from here instead of being encoded again.
+ */
+const actorIds = new LRUCache<string, string>({ max: 10_000 });
+
+/** The global id of an actor. */
+export function actorGlobalId(actor: ActorModel): string {
+  const key = actorKey(actor.sourceActorId, actor.type);
+  const cacheKey = `${actor.sourceId}\u0000${key}`;
+  let id = actorIds.get(cacheKey);
+  if (id === undefined) {
+    id = encodeGlobalId({ type: 'Actor', sourceId: actor.sourceId, actorKey: key });
+    actorIds.set(cacheKey, id);
+  }
+  return id;
 }

@@ -1,12 +1,12 @@
 import type { AuditEventModel } from '../models/audit-event';
 import type { SourceCursorState } from './cursor';
-import { compareKeys, keyOf, type EventKey } from './order';
+import { compareEvents, keyOf, type EventKey } from './order';
 import type { SourceStream } from './source-stream';
 
-/** One listed event with the state of every source right after it. */
+/** One listed event; `states()` gives the state of every source right after it. */
 export interface MergedEdge {
   event: AuditEventModel;
-  states: Record<string, SourceCursorState>;
+  states: () => Record<string, SourceCursorState>;
 }
 
 /** The outcome of merging one page. */
@@ -50,12 +50,21 @@ export async function mergePage(streams: readonly SourceStream[], options: Merge
   let taken = 0;
   let lastKey: EventKey | null = null;
 
+  // Each take changes one source's state; an edge's full states are rebuilt only when its cursor
+  // is asked for (usually just the last one), instead of copied for every edge.
+  const changes: Array<{ sourceId: string; state: SourceCursorState }> = [];
+  const statesAfter = (index: number): Record<string, SourceCursorState> => {
+    const rebuilt: Record<string, SourceCursorState> = { ...baseStates };
+    for (let i = 0; i <= index; i += 1) rebuilt[changes[i]!.sourceId] = changes[i]!.state;
+    return rebuilt;
+  };
+
   while (taken < limit) {
     let candidate: SourceStream | null = null;
     let candidateEvent: AuditEventModel | null = null;
     for (const stream of streams) {
       const head = stream.settledHead();
-      if (head && (!candidateEvent || compareKeys(keyOf(head), keyOf(candidateEvent), direction) < 0)) {
+      if (head && (!candidateEvent || compareEvents(head, candidateEvent, direction) < 0)) {
         candidate = stream;
         candidateEvent = head;
       }
@@ -82,12 +91,14 @@ export async function mergePage(streams: readonly SourceStream[], options: Merge
 
     const event = candidate.take();
     taken += 1;
-    lastKey = keyOf(event);
-    states[candidate.sourceId] = candidate.state();
+    lastKey = candidateKey;
+    const change = { sourceId: candidate.sourceId, state: candidate.state() };
+    states[change.sourceId] = change.state;
     if (onEvent) {
       if (onEvent(event)) break;
     } else {
-      edges.push({ event, states: { ...states } });
+      const index = changes.push(change) - 1;
+      edges.push({ event, states: () => statesAfter(index) });
     }
   }
 

@@ -22,6 +22,19 @@ export function compareKeys(a: EventKey, b: EventKey, direction: Direction): num
   return direction === 'ASC' ? ascending : -ascending;
 }
 
+/** {@link compareKeys} of two events, without building their keys (the merge's hot path). */
+export function compareEvents(a: AuditEventModel, b: AuditEventModel, direction: Direction): number {
+  const ascending =
+    a.occurredAtMs - b.occurredAtMs || compareStrings(a.sourceId, b.sourceId) || compareStrings(a.sourceEventId, b.sourceEventId);
+  return direction === 'ASC' ? ascending : -ascending;
+}
+
+/** {@link compareKeys} of an event and a key. */
+export function compareEventToKey(event: AuditEventModel, key: EventKey, direction: Direction): number {
+  const ascending = event.occurredAtMs - key[0] || compareStrings(event.sourceId, key[1]) || compareStrings(event.sourceEventId, key[2]);
+  return direction === 'ASC' ? ascending : -ascending;
+}
+
 /** Order of two events of one source: time, then id. */
 export function compareWithinSource(a: readonly [number, string], b: readonly [number, string], direction: Direction): number {
   const ascending = a[0] - b[0] || compareStrings(a[1], b[1]);

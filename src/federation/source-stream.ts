@@ -3,9 +3,15 @@ import type { BatchCache } from '../cache/fetch-cache';
 import { ErrorCode, UpstreamError } from '../errors';
 import type { AuditEventModel } from '../models/audit-event';
 import type { JsonValue } from '../models/json';
-import type { AuditDataSource, Direction, SourceQuery } from '../sources/data-source';
+import type { AuditDataSource, Direction, ListEventsResult, SourceQuery } from '../sources/data-source';
 import type { SourceCursorState } from './cursor';
-import { compareKeys, compareWithinSource, keyOf, type EventKey } from './order';
+import { compareEventToKey, compareEvents, compareKeys, compareWithinSource, keyOf, type EventKey } from './order';
+
+/**
+ * Read-ahead outlives the request that started it (the response is sent before it ends); each
+ * upstream call still has the upstream client's own deadline.
+ */
+const READ_AHEAD_SIGNAL = new AbortController().signal;
 
 /** Options for one {@link SourceStream}. */
 export interface SourceStreamOptions {
@@ -111,7 +117,7 @@ export class SourceStream {
   isBehind(key: EventKey): boolean {
     if (this.exhausted && this.pending.length === 0) return true;
     const head = this.settledHead();
-    if (head) return compareKeys(key, keyOf(head), this.options.direction) < 0;
+    if (head) return compareEventToKey(head, key, this.options.direction) > 0;
     if (!this.fetched || this.frontierMs === null) return false;
     // Unlisted events of this stream are at the frontier or beyond it; compare on (time, source).
     return compareKeys(key, [this.frontierMs, this.sourceId, ''], this.options.direction) < 0;
@@ -121,12 +127,21 @@ export class SourceStream {
   take(): AuditEventModel {
     const head = this.pending.shift();
     if (!head) throw new Error('SourceStream.take called on an empty stream');
-    this.pendingKeys.delete(`${head.event.occurredAtMs}\u0000${head.event.sourceEventId}`);
-    const record = this.batches.find((batch) => batch.seq === head.batch);
-    if (record) record.waiting -= 1;
+    const { occurredAtMs, sourceEventId } = head.event;
+    this.release(head);
+    // An upstream that repeats an event (an overlapping window, a retried page) lists it once:
+    // pending is sorted, so its copies are next in line.
+    while (this.pending[0] && this.pending[0].event.occurredAtMs === occurredAtMs && this.pending[0].event.sourceEventId === sourceEventId) {
+      this.release(this.pending.shift()!);
+    }
     while (this.batches.length > 0 && this.batches[0]!.waiting === 0) this.batches.shift();
-    this.lastListed = [head.event.occurredAtMs, head.event.sourceEventId];
+    this.lastListed = [occurredAtMs, sourceEventId];
     return head.event;
+  }
+
+  private release(entry: PendingEvent): void {
+    const record = this.batches.find((batch) => batch.seq === entry.batch);
+    if (record) record.waiting -= 1;
   }
 
   /** The cursor state after the events taken so far. */
@@ -154,14 +169,11 @@ export class SourceStream {
       this.budgetSpent = true;
       return;
     }
-    const { dataSource, direction, query, cache, signal } = this.options;
+    const { dataSource, signal } = this.options;
     const resume = this.nextResume;
-    const { min, max } = { min: dataSource.capabilities.minPageSize, max: dataSource.capabilities.maxPageSize };
-    const limit = this.scanning ? max : Math.max(min, Math.min(max, Math.ceil(pageSize * 1.25)));
     this.batchesRead += 1;
-    const key = cacheKey(dataSource.sourceId, JSON.stringify(query), direction, JSON.stringify(resume));
     try {
-      const { result, cached } = await cache.getOrFetch(key, () => dataSource.listEvents({ direction, query, resume, limit, signal }));
+      const { result, cached } = await this.options.cache.getOrFetch(this.batchKey(resume), () => this.listBatch(resume, pageSize, signal));
       if (!cached) this.requests += result.upstreamRequests;
       if (result.next !== null && JSON.stringify(result.next) === JSON.stringify(resume)) {
         throw new UpstreamError(ErrorCode.UpstreamProtocolError, dataSource.sourceId, { logDetail: { reason: 'resume state did not advance' } });
@@ -180,25 +192,53 @@ export class SourceStream {
     }
   }
 
+  /**
+   * Starts reading the batch after the last one read, without waiting for it, when fewer than
+   * `pageSize` events are buffered. A client paging on then finds that batch in the cache (or in
+   * flight) instead of waiting for the upstream while its next page is served. Called only for
+   * pages that continue a traversal, so a client that reads one page costs no extra requests.
+   * A failed read-ahead is dropped and never cached: the next page fetches for itself.
+   */
+  readAhead(pageSize: number): void {
+    if (this.failure || this.exhausted || !this.fetched || this.pending.length >= pageSize) return;
+    const resume = this.nextResume;
+    this.options.cache.getOrFetch(this.batchKey(resume), () => this.listBatch(resume, pageSize, READ_AHEAD_SIGNAL)).catch(() => undefined);
+  }
+
+  /** The batch cache key of the batch that starts at `resume`; the batch size is not part of it. */
+  private batchKey(resume: JsonValue): string {
+    const { dataSource, query, direction } = this.options;
+    return cacheKey(dataSource.sourceId, JSON.stringify(query), direction, JSON.stringify(resume));
+  }
+
+  private listBatch(resume: JsonValue, pageSize: number, signal: AbortSignal): Promise<ListEventsResult> {
+    const { dataSource, direction, query } = this.options;
+    const { minPageSize: min, maxPageSize: max } = dataSource.capabilities;
+    const limit = this.scanning ? max : Math.max(min, Math.min(max, Math.ceil(pageSize * 1.25)));
+    return dataSource.listEvents({ direction, query, resume, limit, signal });
+  }
+
   private accept(events: readonly AuditEventModel[], resume: JsonValue): void {
     const { direction, asOfMs, skipThrough, matches } = this.options;
+    const descending = direction === 'DESC';
+    const lastListed = this.lastListed;
     const seq = ++this.batchSeq;
     let waiting = 0;
     for (const event of events) {
       const t = event.occurredAtMs;
-      if (this.frontierMs === null || (direction === 'DESC' ? t < this.frontierMs : t > this.frontierMs)) this.frontierMs = t;
+      if (this.frontierMs === null || (descending ? t < this.frontierMs : t > this.frontierMs)) this.frontierMs = t;
       if (t > asOfMs) continue;
-      if (this.lastListed && compareWithinSource([t, event.sourceEventId], this.lastListed, direction) <= 0) continue;
-      if (skipThrough && compareKeys(keyOf(event), skipThrough, direction) <= 0) continue;
-      const identity = `${t}\u0000${event.sourceEventId}`;
-      if (this.pendingKeys.has(identity) || !matches(event)) continue;
-      this.pendingKeys.add(identity);
+      // A batch re-read from the cache holds what earlier pages listed: skip it before anything else.
+      if (lastListed && (descending ? t > lastListed[0] : t < lastListed[0])) continue;
+      if (lastListed && t === lastListed[0] && compareWithinSource([t, event.sourceEventId], lastListed, direction) <= 0) continue;
+      if (skipThrough && compareEventToKey(event, skipThrough, direction) <= 0) continue;
+      if (!matches(event)) continue;
       this.pending.push({ event, batch: seq });
       waiting += 1;
     }
     if (waiting > 0) {
       this.batches.push({ seq, resume, waiting });
-      this.pending.sort((a, b) => compareKeys(keyOf(a.event), keyOf(b.event), direction));
+      this.pending.sort((a, b) => compareEvents(a.event, b.event, direction));
     }
   }
 

@@ -83,6 +83,8 @@ export interface AuditEventModel {
   failed: boolean | null;
   /** The vendor's record exactly as received. */
   raw: JsonObject;
+  /** The global id, memoised by `eventGlobalId` when first asked for; normalisers leave it unset. */
+  globalId?: string;
 }
 
 /** An empty request context, for normalisers to fill in. */

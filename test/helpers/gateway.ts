@@ -61,7 +61,9 @@ export async function startTestGateway(specs: readonly TestSourceSpec[], server:
     sources,
     demo: false,
   };
-  const gateway = await createGateway(config, { logger: createLogger({ level: 'silent' }), port: 0 });
+  // Silent unless TEST_LOG_LEVEL asks for the gateway's log (e.g. `error` to see a masked error).
+  const level = process.env['TEST_LOG_LEVEL'] ?? 'silent';
+  const gateway = await createGateway(config, { logger: createLogger({ level }), port: 0 });
   return {
     gateway,
     simulators,

@@ -76,10 +76,17 @@ export function parseAgilicusAuthAudit(value: unknown): RawAgilicusAuthAudit & J
 
 /** JSON with object keys sorted at every level: equal records give equal text whatever the key order sent. */
 export function canonicalJson(value: JsonValue): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  // Every record passes through here to get its id: string building without intermediate arrays.
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i += 1) out += (i === 0 ? '' : ',') + canonicalJson(value[i]!);
+    return `${out}]`;
+  }
   if (isJsonObject(value)) {
     const keys = Object.keys(value).sort();
-    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key]!)}`).join(',')}}`;
+    let out = '{';
+    for (let i = 0; i < keys.length; i += 1) out += `${i === 0 ? '' : ','}${JSON.stringify(keys[i])}:${canonicalJson(value[keys[i]!]!)}`;
+    return `${out}}`;
   }
   return JSON.stringify(value);
 }
