@@ -17,6 +17,13 @@ interface Ready {
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 
+/** The gateway process's answer to `rss`: its peak RSS, its memory at that peak and its CPU time so far. */
+interface GatewayMemory {
+  peakRss: number;
+  atPeak: NodeJS.MemoryUsage;
+  cpu: NodeJS.CpuUsage;
+}
+
 function ask<T>(child: ChildProcess, message: object, reply: string): Promise<T> {
   return new Promise((resolve) => {
     const onMessage = (answer: { type: string }) => {
@@ -89,12 +96,21 @@ async function main(): Promise<void> {
     await ask(child, { type: 'latency', latencyMs: 0 }, 'latency-set');
 
     const before = await ask<{ requests: Record<string, number> }>(child, { type: 'stats' }, 'stats');
+    const cpuBefore = (await ask<GatewayMemory>(child, { type: 'rss' }, 'rss')).cpu;
     const traversal = await traverse(ready.gatewayUrl, 100);
+    const cpuAfter = (await ask<GatewayMemory>(child, { type: 'rss' }, 'rss')).cpu;
     const after = await ask<{ requests: Record<string, number> }>(child, { type: 'stats' }, 'stats');
+    const gatewayCpuMs = (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / 1000;
     const upstream = Object.fromEntries(Object.entries(after.requests).map(([vendor, count]) => [vendor, count - (before.requests[vendor] ?? 0)]));
-    results['traversal'] = { ...traversal, eventsPerSecond: Math.round(traversal.events / (traversal.ms / 1000)), upstreamRequests: upstream };
-    const memory = await ask<{ peakRss: number }>(child, { type: 'rss' }, 'rss');
+    results['traversal'] = {
+      ...traversal,
+      eventsPerSecond: Math.round(traversal.events / (traversal.ms / 1000)),
+      gatewayCpuMsPerPage: Number((gatewayCpuMs / traversal.pages).toFixed(2)),
+      upstreamRequests: upstream,
+    };
+    const memory = await ask<GatewayMemory>(child, { type: 'rss' }, 'rss');
     results['gatewayPeakRssMb'] = Math.round(memory.peakRss / 1024 / 1024);
+    results['gatewayMemoryAtPeakMb'] = Object.fromEntries(Object.entries(memory.atPeak).map(([kind, bytes]) => [kind, Math.round(bytes / 1024 / 1024)]));
 
     const ratio = (results[rows[2]![0]!] as { rps: number }).rps / (results[rows[1]![0]!] as { rps: number }).rps;
     const p50Ratio = (results[rows[5]![0]!] as { p50: number }).p50 / Math.max(1, (results[rows[4]![0]!] as { p50: number }).p50);
@@ -102,9 +118,21 @@ async function main(): Promise<void> {
 
     const width = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(width[i]!) : cell.padStart(width[i]!))).join('  '));
-    console.log(`traversal of every merged event, 100 a page: ${traversal.events} events, ${traversal.pages} pages, ${Math.round(traversal.ms)} ms, ${(results['traversal'] as { eventsPerSecond: number }).eventsPerSecond} events/s, upstream requests ${JSON.stringify(upstream)}`);
-    console.log(`gateway process peak RSS: ${results['gatewayPeakRssMb']} MB`);
+    const { eventsPerSecond, gatewayCpuMsPerPage } = results['traversal'] as { eventsPerSecond: number; gatewayCpuMsPerPage: number };
+    console.log(
+      `traversal of every merged event, 100 a page: ${traversal.events} events, ${traversal.pages} pages, ${Math.round(traversal.ms)} ms, ${eventsPerSecond} events/s, gateway CPU ${gatewayCpuMsPerPage} ms a page, upstream requests ${JSON.stringify(upstream)}`,
+    );
+    console.log(`gateway process peak RSS: ${results['gatewayPeakRssMb']} MB (at the peak, MB: ${JSON.stringify(results['gatewayMemoryAtPeakMb'])})`);
     console.log(`ratios: ${JSON.stringify(results['ratios'])}`);
+    // The targets of issue 4, each as measured in this run.
+    const targets: Array<[string, boolean]> = [
+      [`single-source req/s >= 1/10 of direct (${ratio.toFixed(3)})`, ratio >= 0.1],
+      [`p50 at 20 ms upstream <= 1.2x direct (${p50Ratio.toFixed(2)}x)`, p50Ratio <= 1.2],
+      [`merged traversal >= 20,000 events/s (${eventsPerSecond})`, eventsPerSecond >= 20_000],
+      [`gateway peak RSS < 250 MB (${String(results['gatewayPeakRssMb'])} MB)`, (results['gatewayPeakRssMb'] as number) < 250],
+    ];
+    results['targets'] = Object.fromEntries(targets);
+    for (const [target, met] of targets) console.log(`${met ? 'met    ' : 'NOT MET'}  ${target}`);
     console.log(`BENCH_JSON ${JSON.stringify(results)}`);
   } finally {
     child.kill('SIGTERM');

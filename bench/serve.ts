@@ -27,16 +27,17 @@ async function main(): Promise<void> {
     { server: defaultServerConfig({ cursorSecret: randomBytes(32).toString('hex'), scanBudgetRequests: 50 }), sources, demo: false },
     { logger: createLogger({ level: 'error' }), port: 0 },
   );
-  let peakRss = process.memoryUsage().rss;
+  let peak = process.memoryUsage();
   setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const now = process.memoryUsage();
+    if (now.rss > peak.rss) peak = now;
   }, 50).unref();
 
   child.on('message', (message: { type: string }) => {
     if (message.type === 'latency-set' || message.type === 'stats') process.send?.(message);
   });
   process.on('message', (message: { type: string; latencyMs?: number }) => {
-    if (message.type === 'rss') process.send?.({ type: 'rss', peakRss, rss: process.memoryUsage().rss, cpu: process.cpuUsage() });
+    if (message.type === 'rss') process.send?.({ type: 'rss', peakRss: peak.rss, atPeak: peak, cpu: process.cpuUsage() });
     else child.send(message);
   });
   process.on('SIGTERM', () => {

@@ -18,7 +18,9 @@ import { GraphQLScalarType } from 'graphql';
  */
 const DateTime = new GraphQLScalarType({
   ...DateTimeResolver.toConfig(),
-  serialize: (value: unknown) => (DateTimeResolver.serialize(value) as Date).toISOString(),
+  // Valid dates, what every resolver here returns, skip the re-validation.
+  serialize: (value: unknown) =>
+    value instanceof Date && !Number.isNaN(value.getTime()) ? value.toISOString() : (DateTimeResolver.serialize(value) as Date).toISOString(),
 });
 
 /** Scalars from graphql-scalars; `Date` is a calendar date kept as its `YYYY-MM-DD` string. */

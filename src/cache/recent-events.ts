@@ -1,9 +1,9 @@
-import { LRUCache } from 'lru-cache';
 import type { AuditEventModel } from '../models/audit-event';
+import { GenerationalCache } from './generational-cache';
 
 /** Options for {@link RecentEvents}. */
 export interface RecentEventsOptions {
-  /** Events kept at most; default 10,000. */
+  /** Events kept: at least the last `maxEvents / 2` remembered, never more than `maxEvents`; default 10,000. */
   maxEvents?: number;
 }
 
@@ -17,17 +17,17 @@ export interface RecentEventsOptions {
  * only, with no time to live: an audit record does not change once written.
  */
 export class RecentEvents {
-  private readonly lru: LRUCache<string, AuditEventModel>;
+  private readonly events: GenerationalCache<string, AuditEventModel>;
 
   constructor(options: RecentEventsOptions = {}) {
-    this.lru = new LRUCache<string, AuditEventModel>({ max: options.maxEvents ?? 10_000 });
+    this.events = new GenerationalCache(Math.max(1, Math.floor((options.maxEvents ?? 10_000) / 2)));
   }
 
   remember(id: string, event: AuditEventModel): void {
-    this.lru.set(id, event);
+    this.events.set(id, event);
   }
 
   get(id: string): AuditEventModel | undefined {
-    return this.lru.get(id);
+    return this.events.get(id);
   }
 }

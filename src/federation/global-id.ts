@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { GenerationalCache } from '../cache/generational-cache';
 import { badUserInput } from '../errors';
 import type { ActorModel } from '../models/audit-event';
 
@@ -76,7 +76,7 @@ export function actorKey(sourceActorId: string | null, type: string): string {
  * Ids of actors seen lately. Every listed event shows its actor, and a source has few actors
  * next to its events: most ids come from here instead of being encoded again.
  */
-const actorIds = new LRUCache<string, string>({ max: 10_000 });
+const actorIds = new GenerationalCache<string, string>(5_000);
 
 /** The global id of an actor. */
 export function actorGlobalId(actor: ActorModel): string {

@@ -70,16 +70,16 @@ export async function mergePage(streams: readonly SourceStream[], options: Merge
       }
     }
 
-    const candidateKey = candidateEvent ? keyOf(candidateEvent) : null;
-    const blockers = streams.filter(
-      (stream) => stream !== candidate && !stream.finished && !stream.settledHead() && !(candidateKey && stream.isBehind(candidateKey)),
-    );
+    // A stream blocks the candidate while it might still produce something earlier.
+    const blocks = (stream: SourceStream): boolean =>
+      stream !== candidate && !stream.finished && !stream.settledHead() && !(candidateEvent && stream.isBehind(candidateEvent));
+    const blocked = streams.some(blocks);
     const candidateUnsettledToo = candidate === null && streams.some((stream) => !stream.finished);
-    if (blockers.length > 0 || candidateUnsettledToo) {
-      const toFetch = blockers.length > 0 ? blockers : streams.filter((stream) => !stream.finished);
+    if (blocked || candidateUnsettledToo) {
+      const toFetch = blocked ? streams.filter(blocks) : streams.filter((stream) => !stream.finished);
       await Promise.all(toFetch.map((stream) => stream.fetchMore(fetchSize)));
       if (toFetch.some((stream) => stream.budgetSpent)) {
-        const stillBlocking = toFetch.filter((stream) => stream.budgetSpent && !(candidateKey && stream.isBehind(candidateKey)));
+        const stillBlocking = toFetch.filter((stream) => stream.budgetSpent && !(candidateEvent && stream.isBehind(candidateEvent)));
         if (stillBlocking.length > 0) {
           budgetSpent = true;
           break;
@@ -91,7 +91,7 @@ export async function mergePage(streams: readonly SourceStream[], options: Merge
 
     const event = candidate.take();
     taken += 1;
-    lastKey = candidateKey;
+    lastKey = keyOf(event);
     const change = { sourceId: candidate.sourceId, state: candidate.state() };
     states[change.sourceId] = change.state;
     if (onEvent) {

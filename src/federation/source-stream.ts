@@ -74,6 +74,7 @@ export class SourceStream {
   private batchesRead = 0;
   /** True after a batch that gave nothing to list: the stream is scanning, so read in the largest pages. */
   private scanning = false;
+  private queryText: string | undefined;
   /** The error that stopped this stream for this page, if any. */
   failure: UpstreamError | null = null;
   /** Upstream requests made for this page. */
@@ -111,16 +112,16 @@ export class SourceStream {
   }
 
   /**
-   * True when `key` (of another source) certainly sorts before every event this stream has yet to
+   * True when `event` (of another source) certainly sorts before every event this stream has yet to
    * list. Lets the merge list events without fetching from a source whose next batch cannot win.
    */
-  isBehind(key: EventKey): boolean {
+  isBehind(event: AuditEventModel): boolean {
     if (this.exhausted && this.pending.length === 0) return true;
     const head = this.settledHead();
-    if (head) return compareEventToKey(head, key, this.options.direction) > 0;
+    if (head) return compareEvents(event, head, this.options.direction) < 0;
     if (!this.fetched || this.frontierMs === null) return false;
     // Unlisted events of this stream are at the frontier or beyond it; compare on (time, source).
-    return compareKeys(key, [this.frontierMs, this.sourceId, ''], this.options.direction) < 0;
+    return compareEventToKey(event, [this.frontierMs, this.sourceId, ''], this.options.direction) < 0;
   }
 
   /** Takes the head, which must be settled. */
@@ -207,8 +208,8 @@ export class SourceStream {
 
   /** The batch cache key of the batch that starts at `resume`; the batch size is not part of it. */
   private batchKey(resume: JsonValue): string {
-    const { dataSource, query, direction } = this.options;
-    return cacheKey(dataSource.sourceId, JSON.stringify(query), direction, JSON.stringify(resume));
+    this.queryText ??= JSON.stringify(this.options.query);
+    return cacheKey(this.options.dataSource.sourceId, this.queryText, this.options.direction, JSON.stringify(resume));
   }
 
   private listBatch(resume: JsonValue, pageSize: number, signal: AbortSignal): Promise<ListEventsResult> {
