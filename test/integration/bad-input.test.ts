@@ -61,6 +61,14 @@ describe('the gateway refuses bad input with clear GraphQL errors', () => {
     expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
   });
 
+  it('refuses a variable of the wrong type with status 400, before any resolver runs', async () => {
+    const response = await setup.query(EVENTS, { first: 'twenty' });
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(response.errors?.[0]?.message).toContain('$first');
+    expect(upstreamCalls()).toBe(0);
+  });
+
   it('refuses a DateTime without a time zone, quoting the expected form', async () => {
     const response = await setup.query(EVENTS, { filter: { from: '2026-01-01T00:00:00' } });
     expect(response.status).toBe(400);
