@@ -35,8 +35,14 @@ export interface ServerConfig {
   graphiql: boolean;
   /** Upstream requests one source may make for one page before the page stops short; default 20. */
   scanBudgetRequests: number;
-  /** Events the batch cache holds for later pages of traversals; default 10,000 (about 50 MB). */
+  /** Events the batch cache holds for later pages of traversals; default 10,000 (about 15 MB). */
   cacheMaxEvents: number;
+  /**
+   * How long an upstream may take to make an event visible after its timestamp; default 0. Every
+   * snapshot ends this far in the past, so an event that arrives late, but within the window, is
+   * never behind a traversal's position when it appears.
+   */
+  settleWindowMs: number;
 }
 
 /** The whole validated config. */
@@ -95,6 +101,7 @@ const serverSchema = z.strictObject({
   graphiql: z.boolean().default(true),
   scanBudgetRequests: z.number().int().min(1).max(1000).default(20),
   cacheMaxEvents: z.number().int().min(0).max(10_000_000).default(10_000),
+  settleWindowMs: z.number().int().min(0).max(86_400_000).default(0),
 });
 
 const fileSchema = z.strictObject({
@@ -187,6 +194,7 @@ export function parseConfig(document: unknown, env: NodeJS.ProcessEnv): GatewayC
       graphiql: server.graphiql,
       scanBudgetRequests: server.scanBudgetRequests,
       cacheMaxEvents: server.cacheMaxEvents,
+      settleWindowMs: server.settleWindowMs,
     },
     sources,
     demo: false,
@@ -207,6 +215,7 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> & Pick<Serv
     graphiql: parsed.graphiql,
     scanBudgetRequests: parsed.scanBudgetRequests,
     cacheMaxEvents: parsed.cacheMaxEvents,
+    settleWindowMs: parsed.settleWindowMs,
     ...overrides,
   };
 }

@@ -25,6 +25,12 @@ describe('parseConfig', () => {
     expect(parsed.server).toMatchObject({ port: 4000, requestTimeoutMs: 10_000, cursorTtlSeconds: 86_400 });
   });
 
+  it('takes a settle window in milliseconds, 0 by default, never negative', () => {
+    expect(parseConfig(config({}), env).server.settleWindowMs).toBe(0);
+    expect(parseConfig(config({}, { cursorSecret: SECRET, settleWindowMs: 300_000 }), env).server.settleWindowMs).toBe(300_000);
+    expect(errorOf(() => parseConfig(config({}, { cursorSecret: SECRET, settleWindowMs: -1 }), env))).toMatch(/^server\.settleWindowMs: /);
+  });
+
   it('keeps $${ as a literal ${', () => {
     expect(parseConfig(config({ apiKey: 'a$${b}' }), env).sources[0]!['apiKey']).toBe('a${b}');
   });

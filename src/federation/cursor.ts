@@ -38,6 +38,12 @@ export interface CursorPayload {
    * nested connections): the next page seeks every source to `p`.
    */
   m?: 1;
+  /**
+   * 1 on the endCursor of an oldest-first traversal that listed everything in its snapshot: paging
+   * on from it later starts a newer snapshot at the same position (a tail), listing only what
+   * arrived since, each event once.
+   */
+  e?: 1;
 }
 
 /** Version 1: JSON payload; version 2: deflated JSON payload (cursors with several sources). */
@@ -75,6 +81,7 @@ const payloadSchema = z.strictObject({
     }),
   ),
   m: z.literal(1).optional(),
+  e: z.literal(1).optional(),
 });
 
 /** Options for {@link CursorCodec}. */

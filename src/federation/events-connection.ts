@@ -25,6 +25,8 @@ export interface EventConnectionDeps {
   caches: GatewayCaches;
   /** Upstream requests one source may make for one page. */
   scanBudgetRequests: number;
+  /** See `ServerConfig.settleWindowMs`; default 0. */
+  settleWindowMs?: number;
   signal: AbortSignal;
   now?: () => number;
 }
@@ -78,19 +80,26 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
   const traversal: Direction = paging.mode === 'forward' ? order : reverse(order);
   const now = deps.now?.() ?? Date.now();
 
-  let asOfMs = snapshotOf(now);
+  let asOfMs = snapshotOf(now, deps.settleWindowMs);
   let position: EventKey | null = null;
   let baseStates: Record<string, SourceCursorState> = {};
   let seek = false;
   if (paging.cursor !== null) {
     const cursor = deps.cursors.decode(paging.cursor, paging.cursorArgument, now);
     if (cursor.q !== selection.fingerprint) throw cursorForDifferentQuery(paging.cursorArgument);
-    asOfMs = cursor.a;
     position = cursor.p;
-    // Source states only continue a traversal in the direction they were built in; the other
-    // way (or when the cursor has none), every source seeks to the cursor's position instead.
-    if (cursor.d === traversal && cursor.m !== 1) baseStates = cursor.s;
-    else seek = position !== null;
+    if (cursor.e === 1 && cursor.d === 'ASC' && traversal === 'ASC') {
+      // A tail: everything up to the old snapshot was listed, so a newer snapshot from the same
+      // position adds only events after it. Sources seek afresh: their old states ended at `a`.
+      asOfMs = Math.max(cursor.a, asOfMs);
+      seek = position !== null;
+    } else {
+      asOfMs = cursor.a;
+      // Source states only continue a traversal in the direction they were built in; the other
+      // way (or when the cursor has none), every source seeks to the cursor's position instead.
+      if (cursor.d === traversal && cursor.m !== 1) baseStates = cursor.s;
+      else seek = position !== null;
+    }
   }
 
   const streams = openStreams(selection, traversal, asOfMs, seek ? position : null, baseStates, deps);
@@ -100,12 +109,15 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
   const listed = merged.edges.slice(0, paging.count);
   const failures = streams.flatMap((stream) => (stream.failure ? [stream.failure] : []));
 
-  const encode = (p: EventKey | null, states: Record<string, SourceCursorState>): string =>
-    deps.cursors.encode({ q: selection.fingerprint, a: asOfMs, i: Math.floor(now / 1000), d: traversal, p, s: states });
+  const encode = (p: EventKey | null, states: Record<string, SourceCursorState>, tail = false): string =>
+    deps.cursors.encode({ q: selection.fingerprint, a: asOfMs, i: Math.floor(now / 1000), d: traversal, p, s: states, ...(tail ? { e: 1 as const } : {}) });
   const lastListed = listed[listed.length - 1];
   // A full page resumes after its last edge (the look-ahead event was read, not listed). A page
   // that stopped short resumes from the scan position, which may lie past its last edge.
   const stoppedShort = !hasMore && (merged.budgetSpent || failures.length > 0);
+  // The last page of an oldest-first traversal ends in a tail cursor, even when it lists nothing,
+  // so that a client can follow the log as it grows (the way Asana's event stream is read).
+  const tail = paging.mode === 'forward' && traversal === 'ASC' && !hasMore && !stoppedShort;
   return buildConnection({
     paging,
     selection,
@@ -115,14 +127,15 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
     listed: listed.map((edge) => ({ event: edge.event, cursor: () => encode(keyOf(edge.event), edge.states()) })),
     moreInTraversal: hasMore || stoppedShort,
     resumeCursor: stoppedShort ? () => encode(lastListed ? keyOf(lastListed.event) : position, merged.finalStates) : null,
+    tailCursor: tail ? () => encode(lastListed ? keyOf(lastListed.event) : position, {}, true) : null,
   });
 }
 
 /** The snapshot instant of a traversal starting at `nowMs`. */
-export function snapshotOf(nowMs: number): number {
+export function snapshotOf(nowMs: number, settleWindowMs = 0): number {
   // One millisecond back: an event written later within the current millisecond must not join
   // a snapshot that has already been handed out.
-  return nowMs - 1;
+  return nowMs - settleWindowMs - 1;
 }
 
 /** One stream per selected source, resumed from `baseStates` or sought to `seekFrom`. */
@@ -165,6 +178,8 @@ export interface ConnectionParts {
   moreInTraversal: boolean;
   /** Where to resume when the page stopped short of its size; null = after the last edge. */
   resumeCursor: (() => string) | null;
+  /** The endCursor of a forward page that ended the traversal and can be followed later; see `CursorPayload.e`. */
+  tailCursor?: (() => string) | null;
 }
 
 /** Relay edges and page info, source statuses and the lazy total of one page. */
@@ -183,7 +198,8 @@ export function buildConnection(parts: ConnectionParts): EventConnectionModel {
   const forward = paging.mode === 'forward';
   // Cursors are signed (and deflated): encode only those the query asks for.
   const startCursor = once(() => (!forward && moreInTraversal ? resumeCursor() : firstEdge?.cursor() ?? null));
-  const endCursor = once(() => (forward && moreInTraversal ? resumeCursor() : lastEdge?.cursor() ?? null));
+  const tailCursor = parts.tailCursor ?? null;
+  const endCursor = once(() => (forward && moreInTraversal ? resumeCursor() : tailCursor ? tailCursor() : lastEdge?.cursor() ?? null));
   const pageInfo: PageInfoModel = {
     hasNextPage: forward ? moreInTraversal : paging.cursor !== null,
     hasPreviousPage: forward ? paging.cursor !== null : moreInTraversal,

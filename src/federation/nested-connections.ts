@@ -86,7 +86,7 @@ export async function loadGroupedFirstPages(requests: readonly NestedConnectionR
   const order: Direction = first.args.orderBy?.direction ?? 'DESC';
   const traversal = paging.mode === 'forward' ? order : reverse(order);
   const now = deps.now?.() ?? Date.now();
-  const asOfMs = snapshotOf(now);
+  const asOfMs = snapshotOf(now, deps.settleWindowMs);
 
   const owners = requests.map((request) => ({ selection: selectEvents(withOwner(request).filter, deps.sources.ids, order), bucket: [] as AuditEventModel[] }));
   const union: EventSelection = selectEvents(

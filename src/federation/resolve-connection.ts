@@ -9,6 +9,7 @@ export function connectionDeps(context: Pick<GatewayContext, 'sources' | 'cursor
     cursors: context.cursors,
     caches: context.caches,
     scanBudgetRequests: context.config.scanBudgetRequests,
+    settleWindowMs: context.config.settleWindowMs,
     signal: context.signal,
   };
 }
