@@ -12,7 +12,9 @@ import type { RawNirvanaAuditLog, RawNirvanaAuditLogList } from './wire-types';
  * A stand-in for Nirvana Labs' audit log API, as shared/vendors/nirvana.md describes it.
  *
  * Choices the vendor leaves open, made once here:
- * - order: newest first (`created_at` desc, ties by id desc);
+ * - order: newest first (`created_at` desc, ties by id desc); `sort=created_at:asc` (current API)
+ *   lists oldest first, and a cursor only works with the sort it was issued for. `seedEra`
+ *   ignores `sort`, as the seed-era API did;
  * - `limit`: default 10, 10 to 100, anything else is a 400 `{message}`;
  * - cursors: opaque, HMAC-signed; `next_cursor` continues towards older entries,
  *   `previous_cursor` towards newer ones; both null at their end;
@@ -24,6 +26,11 @@ export interface NirvanaSimulatorOptions extends SimulatorStartOptions {
   /** Time of the newest event, ms. */
   endMs?: number;
   knobs?: Parameters<typeof startSimulatorServer>[0]['knobs'];
+  /**
+   * Behave like the seed-era API: no `sort` parameter (it is ignored, the list is newest first).
+   * By default the simulator follows the current API, which honours `sort=created_at:asc|desc`.
+   */
+  seedEra?: boolean;
 }
 
 /** Salt for ids, so that actor, target and event ids of one index differ. */
@@ -77,6 +84,8 @@ interface PagePosition {
   /** 'o': entries older than index `i`; 'n': entries newer than index `i`. */
   d: 'o' | 'n';
   i: number;
+  /** The sort the cursor was issued for ('a' = created_at:asc); absent = newest first. */
+  s?: 'a';
 }
 
 /** Starts the simulator on loopback. */
@@ -103,13 +112,25 @@ export async function startNirvanaSimulator(options: NirvanaSimulatorOptions): P
     const cursorText = request.query.get('cursor');
     const position = cursorText ? decodeCursor(cursorText) : null;
     if (cursorText && !position) return { status: 400, json: { message: 'invalid cursor' } };
+    // The current API honours `sort` and ties a cursor to the sort it was issued for.
+    const sortText = options.seedEra ? null : request.query.get('sort');
+    if (sortText !== null && sortText !== 'created_at:asc' && sortText !== 'created_at:desc') {
+      return { status: 400, json: { message: 'sort must be created_at:asc or created_at:desc' } };
+    }
+    const ascending = sortText === 'created_at:asc';
+    if (position && (position.s === 'a') !== ascending) return { status: 400, json: { message: 'cursor was issued for another sort order' } };
 
-    // Indexes ascend with time; the page lists them newest first.
+    // Indexes ascend with time. 'o' pages go towards older entries, 'n' pages towards newer ones.
     let hi: number;
     let lo: number;
     if (!position) {
-      hi = dataset.size - 1;
-      lo = Math.max(0, hi - limit + 1);
+      if (ascending) {
+        lo = 0;
+        hi = Math.min(dataset.size - 1, limit - 1);
+      } else {
+        hi = dataset.size - 1;
+        lo = Math.max(0, hi - limit + 1);
+      }
     } else if (position.d === 'o') {
       hi = position.i - 1;
       lo = Math.max(0, hi - limit + 1);
@@ -118,14 +139,14 @@ export async function startNirvanaSimulator(options: NirvanaSimulatorOptions): P
       hi = Math.min(dataset.size - 1, lo + limit - 1);
     }
     const items: RawNirvanaAuditLog[] = [];
-    for (let i = hi; i >= lo && i >= 0; i--) items.push(nirvanaRecord(dataset, i));
+    if (ascending) for (let i = Math.max(lo, 0); i <= hi; i++) items.push(nirvanaRecord(dataset, i));
+    else for (let i = hi; i >= lo && i >= 0; i--) items.push(nirvanaRecord(dataset, i));
+    const older = items.length > 0 && lo > 0 ? encodeCursor({ d: 'o', i: lo, ...(ascending ? { s: 'a' as const } : {}) }) : null;
+    const newer = items.length > 0 && hi < dataset.size - 1 ? encodeCursor({ d: 'n', i: hi, ...(ascending ? { s: 'a' as const } : {}) }) : null;
+    // `next_cursor` follows the sort; `previous_cursor` goes back against it.
     const body: RawNirvanaAuditLogList = {
       items,
-      pagination: {
-        next_cursor: items.length > 0 && lo > 0 ? encodeCursor({ d: 'o', i: lo }) : null,
-        previous_cursor: items.length > 0 && hi < dataset.size - 1 ? encodeCursor({ d: 'n', i: hi }) : null,
-        total_count: dataset.size,
-      },
+      pagination: { next_cursor: ascending ? newer : older, previous_cursor: ascending ? older : newer, total_count: dataset.size },
     };
     return { status: 200, json: body };
   };
