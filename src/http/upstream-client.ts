@@ -182,7 +182,18 @@ export class UpstreamClient {
     request: UpstreamRequest,
     remainingMs: number,
   ): Promise<{ kind: 'response'; response: UpstreamResponse } | { kind: 'error'; error: UpstreamError; retryDelayMs: number | undefined }> {
-    const signal = AbortSignal.any([request.signal, AbortSignal.timeout(remainingMs)]);
+    const deadline = deadlineSignal(request.signal, remainingMs);
+    try {
+      return await this.attemptUntil(request, deadline.signal);
+    } finally {
+      deadline.release();
+    }
+  }
+
+  private async attemptUntil(
+    request: UpstreamRequest,
+    signal: AbortSignal,
+  ): Promise<{ kind: 'response'; response: UpstreamResponse } | { kind: 'error'; error: UpstreamError; retryDelayMs: number | undefined }> {
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     let body: string | undefined;
     if (request.json !== undefined) {
@@ -245,6 +256,23 @@ export class UpstreamClient {
       discard(response.body);
       throw this.fail(ErrorCode.UpstreamResponseTooLarge, { logDetail: { declared } });
     }
+    let text: string;
+    if (declared >= 0) {
+      // A declared length bounds the body (undici reads exactly that much): read it whole.
+      text = await response.body.text();
+    } else {
+      text = await this.readCapped(response, signal, max);
+    }
+    if (text.length === 0) return null;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw this.fail(ErrorCode.UpstreamMalformedResponse, { logDetail: { reason: 'invalid JSON', bytes: Buffer.byteLength(text) } });
+    }
+  }
+
+  /** A body of unknown length, read chunk by chunk up to `max` bytes. */
+  private async readCapped(response: Dispatcher.ResponseData, signal: AbortSignal, max: number): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of response.body) {
@@ -258,13 +286,7 @@ export class UpstreamClient {
       chunks.push(buffer);
     }
     if (signal.aborted) throw signal.reason ?? new Error('aborted');
-    const text = Buffer.concat(chunks, size).toString('utf8');
-    if (text.length === 0) return null;
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw this.fail(ErrorCode.UpstreamMalformedResponse, { logDetail: { reason: 'invalid JSON', bytes: size } });
-    }
+    return Buffer.concat(chunks, size).toString('utf8');
   }
 
   private networkFailure(cause: unknown, callerSignal: AbortSignal): { kind: 'error'; error: UpstreamError; retryDelayMs: number | undefined } {
@@ -298,6 +320,27 @@ export class UpstreamClient {
 }
 
 /** True when the caller's signal fired for another reason than a deadline (the client went away). */
+/**
+ * The caller's signal, also aborted with a TimeoutError after `ms`: what
+ * `AbortSignal.any([signal, AbortSignal.timeout(ms)])` gives, without its per-call cost (about a
+ * tenth of a small upstream call here). `release` clears the timer and the listener.
+ */
+function deadlineSignal(caller: AbortSignal, ms: number): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(caller.reason);
+  if (caller.aborted) onAbort();
+  else caller.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
+  timer.unref();
+  return {
+    signal: controller.signal,
+    release: () => {
+      clearTimeout(timer);
+      caller.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
 function cancelledByCaller(signal: AbortSignal): boolean {
   if (!signal.aborted) return false;
   const reason: unknown = signal.reason;
