@@ -12,6 +12,7 @@ import {
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { resolvers } from '../resolvers';
 import { createGatewayCaches } from './cache/fetch-cache';
+import { deadlineSignal } from './http/deadline';
 import type { GatewayConfig } from './config';
 import { createContext, type GatewayContext } from './context';
 import { formatGatewayError } from './errors';
@@ -148,12 +149,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const requestId = sanitizeRequestId(req.headers['x-request-id']) ?? randomUUID();
-    const deadline = AbortSignal.timeout(config.server.requestTimeoutMs);
     const disconnect = new AbortController();
+    const { signal, release } = deadlineSignal(disconnect.signal, config.server.requestTimeoutMs);
     res.on('close', () => {
       if (!res.writableFinished) disconnect.abort();
+      release();
     });
-    const signal = AbortSignal.any([deadline, disconnect.signal]);
 
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body: parsedBody },

@@ -158,6 +158,7 @@ export function openStreams(
       skipThrough: seekFrom,
       matches: selection.matches,
       requestBudget: deps.scanBudgetRequests,
+      alone: selection.sourceIds.length === 1,
       cache: deps.caches.batches,
       signal: deps.signal,
     });

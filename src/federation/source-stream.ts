@@ -28,6 +28,8 @@ export interface SourceStreamOptions {
   matches: (event: AuditEventModel) => boolean;
   /** Upstream requests this source may make for one page. */
   requestBudget: number;
+  /** True when this is the only source of the page. */
+  alone: boolean;
   cache: BatchCache;
   signal: AbortSignal;
 }
@@ -159,10 +161,12 @@ export class SourceStream {
    * Fetches one more batch for a page of `pageSize` events. Failures are kept in `failure`,
    * never thrown.
    *
-   * Every batch is sized for a whole page plus a quarter, whatever part of the page is still
+   * Every batch is sized for a whole page plus a margin, whatever part of the page is still
    * missing: a tie group at the tail of a batch is unsettled until the next batch, so the margin
    * usually settles a page in one request, and whatever the page does not list stays in the batch
    * cache for the next page. Small top-up batches would cost a request each on every later page.
+   * The margin is a quarter when several sources share the page (their batches also serve the
+   * next pages) and a tenth (at least 2) for a source read alone, where only the tail ties matter.
    */
   async fetchMore(pageSize: number): Promise<void> {
     if (this.finished || this.exhausted) return;
@@ -215,7 +219,8 @@ export class SourceStream {
   private listBatch(resume: JsonValue, pageSize: number, signal: AbortSignal): Promise<ListEventsResult> {
     const { dataSource, direction, query } = this.options;
     const { minPageSize: min, maxPageSize: max } = dataSource.capabilities;
-    const limit = this.scanning ? max : Math.max(min, Math.min(max, Math.ceil(pageSize * 1.25)));
+    const wanted = this.options.alone ? pageSize + Math.max(2, Math.ceil(pageSize * 0.1)) : Math.ceil(pageSize * 1.25);
+    const limit = this.scanning ? max : Math.max(min, Math.min(max, wanted));
     return dataSource.listEvents({ direction, query, resume, limit, signal });
   }
 

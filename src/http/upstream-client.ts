@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, UpstreamError, errorCodeForUpstreamStatus } from '../errors';
 import { sanitizeForLog, type Logger } from '../logger';
 import type { SourceHealthTracker } from '../sources/health';
+import { deadlineSignal } from './deadline';
 import { backoffMs, headerValue, retryAfterMs, type ResponseHeaders } from './retry-after';
 import { guardedLookup } from './ssrf';
 
@@ -320,27 +321,6 @@ export class UpstreamClient {
 }
 
 /** True when the caller's signal fired for another reason than a deadline (the client went away). */
-/**
- * The caller's signal, also aborted with a TimeoutError after `ms`: what
- * `AbortSignal.any([signal, AbortSignal.timeout(ms)])` gives, without its per-call cost (about a
- * tenth of a small upstream call here). `release` clears the timer and the listener.
- */
-function deadlineSignal(caller: AbortSignal, ms: number): { signal: AbortSignal; release: () => void } {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(caller.reason);
-  if (caller.aborted) onAbort();
-  else caller.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
-  timer.unref();
-  return {
-    signal: controller.signal,
-    release: () => {
-      clearTimeout(timer);
-      caller.removeEventListener('abort', onAbort);
-    },
-  };
-}
-
 function cancelledByCaller(signal: AbortSignal): boolean {
   if (!signal.aborted) return false;
   const reason: unknown = signal.reason;
