@@ -98,6 +98,21 @@ export interface RunningSimulatorServer {
  * A small HTTP server for a vendor simulator: routing, JSON, auth hook, and the faults of
  * RELIABILITY.md on demand. Everything vendor-specific comes in through the options.
  */
+/** The options every vendor simulator passes through to its server unchanged. */
+export function commonServerOptions(options: {
+  seed: number;
+  host?: string | undefined;
+  port?: number | undefined;
+  knobs?: Partial<SimulatorKnobs> | undefined;
+}): Pick<SimulatorServerOptions, 'seed' | 'host' | 'port' | 'knobs'> {
+  return {
+    seed: options.seed,
+    ...(options.host !== undefined ? { host: options.host } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.knobs ? { knobs: options.knobs } : {}),
+  };
+}
+
 export async function startSimulatorServer(options: SimulatorServerOptions): Promise<RunningSimulatorServer> {
   const knobs: SimulatorKnobs = { latencyMs: 0, errorRate: 0, rateLimitBurst: null, appendPerRequest: 0, ...options.knobs };
   const stats: SimulatorStats = { requests: 0, byRoute: new Map() };

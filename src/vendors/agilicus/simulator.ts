@@ -3,7 +3,7 @@ import type { AuditEventModel } from '../../models/audit-event';
 import { SyntheticDataset } from '../../simulation/dataset';
 import { clientIpFor, personFor, userAgentFor } from '../../simulation/people';
 import { choose, hex, mix, pick, unit } from '../../simulation/random';
-import { startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
+import { commonServerOptions, startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
 import type { RunningSimulator, SimulatorStartOptions } from '../../sources/vendor-module';
 import { normalizeAgilicusAudit, normalizeAgilicusAuthAudit, parseAgilicusAudit, parseAgilicusAuthAudit, withOccurrenceIds } from './normalize';
 import type { RawAgilicusAudit, RawAgilicusAuthAudit } from './wire-types';
@@ -275,10 +275,7 @@ export async function startAgilicusSimulator(options: AgilicusSimulatorOptions):
   };
 
   const server = await startSimulatorServer({
-    seed: options.seed,
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    ...(options.knobs ? { knobs: options.knobs } : {}),
+    ...commonServerOptions(options),
     errorBody: (status, message) => ({ error_code: status === 429 ? 'TOO_MANY_REQUESTS' : status >= 500 ? 'UNAVAILABLE' : 'ERROR', error_message: message }),
     authorize: (request) =>
       request.headers.authorization === `Bearer ${token}` ? null : error(401, 'UNAUTHORIZED', 'a valid bearer token from your issuer is required'),

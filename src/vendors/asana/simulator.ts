@@ -3,7 +3,7 @@ import type { AuditEventModel } from '../../models/audit-event';
 import { SyntheticDataset } from '../../simulation/dataset';
 import { clientIpFor, personFor, personOf, userAgentFor } from '../../simulation/people';
 import { choose, mix, pick, unit } from '../../simulation/random';
-import { startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
+import { commonServerOptions, startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
 import type { RunningSimulator, SimulatorStartOptions } from '../../sources/vendor-module';
 import { normalizeAsanaAuditLogEvent, parseAsanaAuditLogEvent } from './normalize';
 import { ASANA_ACTOR_TYPES, type RawAsanaActor, type RawAsanaActorType, type RawAsanaAuditLogEvent, type RawAsanaContext, type RawAsanaErrorBody, type RawAsanaResource } from './wire-types';
@@ -326,10 +326,7 @@ export async function startAsanaSimulator(options: AsanaSimulatorOptions): Promi
   };
 
   const server = await startSimulatorServer({
-    seed: options.seed,
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    ...(options.knobs ? { knobs: options.knobs } : {}),
+    ...commonServerOptions(options),
     errorBody: (status, message) => {
       if (status === 429) return errorBody(RATE_LIMITED);
       if (status < 500) return errorBody(message);

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { AuditEventModel } from '../../models/audit-event';
 import { SyntheticDataset } from '../../simulation/dataset';
-import { startSimulatorServer, type Route, type SimRequest, type SimResponse } from '../../simulation/server';
+import { commonServerOptions, startSimulatorServer, type Route, type SimRequest, type SimResponse } from '../../simulation/server';
 import type { RunningSimulator, SimulatorStartOptions } from '../../sources/vendor-module';
 import { normalizeComplianceAgentLog, parseComplianceAgentLog } from './normalize';
 import {
@@ -192,10 +192,7 @@ export async function startComplianceAgentSimulator(options: ComplianceAgentSimu
   ];
 
   const server = await startSimulatorServer({
-    seed: options.seed,
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    ...(options.knobs ? { knobs: options.knobs } : {}),
+    ...commonServerOptions(options),
     errorBody: (status, message) => (errorResponse(status, STATUS_CODES[status] ?? 'ERROR', message).json),
     authorize: (request, route) => {
       const key = keyOf(request);

@@ -3,7 +3,7 @@ import type { AuditEventModel } from '../../models/audit-event';
 import { SyntheticDataset } from '../../simulation/dataset';
 import { clientIpFor, personFor, userAgentFor } from '../../simulation/people';
 import { choose, pick, unit } from '../../simulation/random';
-import { startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
+import { commonServerOptions, startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
 import type { RunningSimulator, SimulatorStartOptions } from '../../sources/vendor-module';
 import { normalizeNirvanaAuditLog, parseNirvanaAuditLog } from './normalize';
 import type { RawNirvanaAuditLog, RawNirvanaAuditLogList } from './wire-types';
@@ -152,10 +152,7 @@ export async function startNirvanaSimulator(options: NirvanaSimulatorOptions): P
   };
 
   const server = await startSimulatorServer({
-    seed: options.seed,
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    ...(options.knobs ? { knobs: options.knobs } : {}),
+    ...commonServerOptions(options),
     errorBody: (status, message) => ({ message, status }),
     authorize: (request) =>
       request.headers.authorization === `Bearer ${apiKey}` ? null : { status: 401, json: { message: 'Unauthorized: invalid API key' } },

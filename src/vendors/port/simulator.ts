@@ -3,7 +3,7 @@ import type { AuditEventModel } from '../../models/audit-event';
 import { SyntheticDataset } from '../../simulation/dataset';
 import { personFor } from '../../simulation/people';
 import { choose, hex, pick, unit } from '../../simulation/random';
-import { startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
+import { commonServerOptions, startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
 import type { RunningSimulator, SimulatorStartOptions } from '../../sources/vendor-module';
 import { normalizePortAuditLog, parsePortAuditLog } from './normalize';
 import { PORT_ACTIONS, PORT_RESOURCE_TYPES, type PortAction, type PortResourceType, type RawPortAuditLog, type RawPortAuditLogList, type RawPortTokenResponse } from './wire-types';
@@ -273,10 +273,7 @@ export async function startPortSimulator(options: PortSimulatorOptions): Promise
   };
 
   const server = await startSimulatorServer({
-    seed: options.seed,
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    ...(options.knobs ? { knobs: options.knobs } : {}),
+    ...commonServerOptions(options),
     errorBody: (status, message) => ({ ok: false, error: status === 429 ? 'rate_limit_exceeded' : status === 404 ? 'not_found' : 'internal_error', message }),
     authorize: (request, route) => {
       if (route.method === 'POST') return null;
