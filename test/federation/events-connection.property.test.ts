@@ -4,21 +4,10 @@ import { CursorCodec } from '../../src/federation/cursor';
 import { loadEventConnection, type EventConnectionArgs } from '../../src/federation/events-connection';
 import { compareKeys, keyOf } from '../../src/federation/order';
 import type { AuditEventModel } from '../../src/models/audit-event';
-import { SourceHealthTracker } from '../../src/sources/health';
-import { SourceRegistry } from '../../src/sources/registry';
-import { FakeDataSource, fakeEvent } from './fake-source';
+import type { SourceRegistry } from '../../src/sources/registry';
+import { FakeDataSource, fakeEvent, registryOf } from './fake-source';
 
 const cursors = new CursorCodec({ secret: 'x'.repeat(32), ttlSeconds: 3600 });
-
-function registryOf(sources: FakeDataSource[]): SourceRegistry {
-  return new SourceRegistry(
-    sources.map((dataSource) => ({
-      config: { id: dataSource.sourceId, vendor: 'nirvana', name: undefined, baseUrl: 'http://fake', allowPrivateNetwork: true, timeouts: { connectMs: 1, headersMs: 1, bodyMs: 1, requestMs: 1 }, retry: { maxRetries: 0, minDelayMs: 1, maxDelayMs: 1 }, maxConnections: 1, maxResponseBytes: 1 },
-      dataSource,
-      health: new SourceHealthTracker(),
-    })),
-  );
-}
 
 /** Data sets: up to 3 sources, times drawn from a small range so that ties are common. */
 const sourcesArbitrary = fc

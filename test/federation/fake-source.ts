@@ -1,5 +1,7 @@
 import type { AuditEventModel } from '../../src/models/audit-event';
 import type { AuditDataSource, Direction, ListEventsRequest, ListEventsResult, SourceCapabilities } from '../../src/sources/data-source';
+import { SourceHealthTracker } from '../../src/sources/health';
+import { SourceRegistry } from '../../src/sources/registry';
 
 /** A minimal event for merge tests. */
 export function fakeEvent(sourceId: string, sourceEventId: string, occurredAtMs: number): AuditEventModel {
@@ -76,4 +78,15 @@ export class FakeDataSource implements AuditDataSource {
 /** Time order only, ties in insertion order: an upstream need not break ties by id. */
 function orderedByTime(events: readonly AuditEventModel[], direction: Direction): AuditEventModel[] {
   return [...events].sort((a, b) => (direction === 'DESC' ? b.occurredAtMs - a.occurredAtMs : a.occurredAtMs - b.occurredAtMs));
+}
+
+/** A registry of fake sources, as the gateway builds one from config. */
+export function registryOf(sources: readonly FakeDataSource[]): SourceRegistry {
+  return new SourceRegistry(
+    sources.map((dataSource) => ({
+      config: { id: dataSource.sourceId, vendor: 'nirvana', name: undefined, baseUrl: 'http://fake', allowPrivateNetwork: true, timeouts: { connectMs: 1, headersMs: 1, bodyMs: 1, requestMs: 1 }, retry: { maxRetries: 0, minDelayMs: 1, maxDelayMs: 1 }, maxConnections: 1, maxResponseBytes: 1 },
+      dataSource,
+      health: new SourceHealthTracker(),
+    })),
+  );
 }

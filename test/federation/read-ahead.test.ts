@@ -1,9 +1,7 @@
 import { createGatewayCaches } from '../../src/cache/fetch-cache';
 import { CursorCodec } from '../../src/federation/cursor';
 import { loadEventConnection, type EventConnectionDeps } from '../../src/federation/events-connection';
-import { SourceHealthTracker } from '../../src/sources/health';
-import { SourceRegistry } from '../../src/sources/registry';
-import { FakeDataSource, fakeEvent } from './fake-source';
+import { FakeDataSource, fakeEvent, registryOf } from './fake-source';
 
 /** Lets the read-ahead started by a page settle, as a client reading the page would. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -11,13 +9,7 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 function setup() {
   const events = Array.from({ length: 400 }, (_, i) => fakeEvent('s0', `e${i}`, 1_000_000 + i * 10));
   const source = new FakeDataSource('s0', events, () => 50);
-  const registry = new SourceRegistry([
-    {
-      config: { id: 's0', vendor: 'nirvana', name: undefined, baseUrl: 'http://fake', allowPrivateNetwork: true, timeouts: { connectMs: 1, headersMs: 1, bodyMs: 1, requestMs: 1 }, retry: { maxRetries: 0, minDelayMs: 1, maxDelayMs: 1 }, maxConnections: 1, maxResponseBytes: 1 },
-      dataSource: source,
-      health: new SourceHealthTracker(),
-    },
-  ]);
+  const registry = registryOf([source]);
   const deps: EventConnectionDeps = { sources: registry, cursors: new CursorCodec({ secret: 'x'.repeat(32), ttlSeconds: 3600 }), caches: createGatewayCaches(), scanBudgetRequests: 20, signal: AbortSignal.timeout(10_000) };
   return { source, deps, events };
 }

@@ -2,9 +2,7 @@ import { createGatewayCaches } from '../../src/cache/fetch-cache';
 import { CursorCodec } from '../../src/federation/cursor';
 import { loadEventConnection, type EventConnectionDeps } from '../../src/federation/events-connection';
 import type { AuditEventModel } from '../../src/models/audit-event';
-import { SourceHealthTracker } from '../../src/sources/health';
-import { SourceRegistry } from '../../src/sources/registry';
-import { FakeDataSource, fakeEvent } from './fake-source';
+import { FakeDataSource, fakeEvent, registryOf } from './fake-source';
 
 const MINUTE = 60_000;
 const T0 = 1_800_000_000_000;
@@ -13,13 +11,7 @@ const T0 = 1_800_000_000_000;
 function setup(settleWindowMs: number) {
   const events: AuditEventModel[] = Array.from({ length: 30 }, (_, i) => fakeEvent('s0', `e${i}`, T0 - (30 - i) * MINUTE));
   const source = new FakeDataSource('s0', events, () => 7);
-  const registry = new SourceRegistry([
-    {
-      config: { id: 's0', vendor: 'nirvana', name: undefined, baseUrl: 'http://fake', allowPrivateNetwork: true, timeouts: { connectMs: 1, headersMs: 1, bodyMs: 1, requestMs: 1 }, retry: { maxRetries: 0, minDelayMs: 1, maxDelayMs: 1 }, maxConnections: 1, maxResponseBytes: 1 },
-      dataSource: source,
-      health: new SourceHealthTracker(),
-    },
-  ]);
+  const registry = registryOf([source]);
   const clock = { now: T0 };
   const deps: EventConnectionDeps = {
     sources: registry,
