@@ -58,18 +58,8 @@ export class NirvanaDataSource implements AuditDataSource {
     this.client = createUpstreamClient(config, deps, [config.apiKey]);
   }
 
-  get capabilities(): SourceCapabilities {
-    return {
-      nativeOrder: 'DESC',
-      bothOrders: this.ascendingSort === 'honoured',
-      pagingKind: 'CURSOR',
-      minPageSize: MIN_LIMIT,
-      maxPageSize: MAX_LIMIT,
-      nativeFilters: [],
-      getById: true,
-      countsTotal: true,
-    };
-  }
+  /** Read on every batch: replaced (not rebuilt on each read) once the upstream's sort support is known. */
+  capabilities: SourceCapabilities = nirvanaCapabilities(false);
 
   async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
     const counter: RequestCounter = { requests: 0 };
@@ -127,7 +117,10 @@ export class NirvanaDataSource implements AuditDataSource {
     const order = timeOrder(page.events);
     if (order === 'ASC' || (order === 'EQUAL' && page.next === null)) {
       // A whole log in one page is listed in full whatever its order.
-      if (order === 'ASC') this.ascendingSort = 'honoured';
+      if (order === 'ASC') {
+        this.ascendingSort = 'honoured';
+        this.capabilities = nirvanaCapabilities(true);
+      }
       return { page, sorted: true };
     }
     if (order === 'DESC') {
@@ -186,6 +179,19 @@ export class NirvanaDataSource implements AuditDataSource {
     const pagination = isJsonObject(body['pagination']) ? body['pagination'] : {};
     return { events, next: cursorOrNull(pagination['next_cursor']), previous: cursorOrNull(pagination['previous_cursor']) };
   }
+}
+
+function nirvanaCapabilities(bothOrders: boolean): SourceCapabilities {
+  return {
+    nativeOrder: 'DESC',
+    bothOrders,
+    pagingKind: 'CURSOR',
+    minPageSize: MIN_LIMIT,
+    maxPageSize: MAX_LIMIT,
+    nativeFilters: [],
+    getById: true,
+    countsTotal: true,
+  };
 }
 
 /** One upstream page, normalised. */
