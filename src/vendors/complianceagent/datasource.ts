@@ -137,10 +137,14 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     const done = (events: AuditEventModel[], next: ComplianceAgentResume | null): ListEventsResult => ({ events, next, upstreamRequests: counter.requests });
 
     if (resume === null) {
-      const first = await fetch(1, limit, request.query.toMs);
+      // Without an upper bound from the caller, the window ends now (exclusive): an event written
+      // later in the millisecond of the newest one listed would otherwise join the window and
+      // shift every later page by one, repeating an entry.
+      const pin = request.query.toMs ?? Date.now();
+      const first = await fetch(1, limit, pin);
       if (first.events.length === 0) return done([], null);
       const newest = Math.max(...first.events.map((event) => event.occurredAtMs));
-      const t = Math.min(request.query.toMs ?? Infinity, newest + 1);
+      const t = Math.min(pin, newest + 1);
       if (request.direction === 'DESC') return done(first.events, first.events.length < first.total ? { t, o: first.events.length } : null);
       if (first.events.length >= first.total) return done(first.events, null);
       // Oldest first and more than one page: the last page of the pinned window comes next.
