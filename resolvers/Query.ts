@@ -1,12 +1,19 @@
 import { responsePathAsArray } from 'graphql';
-import { notImplemented } from '../src/errors';
+import { badUserInput, notImplemented } from '../src/errors';
+import { MAX_IDS_PER_BATCH } from '../src/federation/event-loader';
 import { decodeGlobalId } from '../src/federation/global-id';
-import { resolveNode } from '../src/federation/node';
+import { resolveNode, resolveNodes } from '../src/federation/node';
 import { resolveEventConnection } from '../src/federation/resolve-connection';
 import type { QueryResolvers } from '../src/generated/graphql';
 
 export const Query: QueryResolvers = {
   node: (_parent, { id }, context) => resolveNode(id, context),
+  nodes: (_parent, { ids }, context, info) => {
+    if (ids.length < 1 || ids.length > MAX_IDS_PER_BATCH) {
+      throw badUserInput(`ids must hold between 1 and ${MAX_IDS_PER_BATCH} ids (got ${ids.length})`, 'ARGUMENT_OUT_OF_RANGE', 'ids');
+    }
+    return resolveNodes(ids, context, responsePathAsArray(info.path));
+  },
   sources: (_parent, _args, context) => context.sources.all,
   source: (_parent, { sourceId }, context) => context.sources.get(sourceId) ?? null,
   auditEvents: (_parent, args, context, info) => resolveEventConnection(args, context, responsePathAsArray(info.path)),

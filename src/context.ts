@@ -30,7 +30,7 @@ export interface GatewayContext {
   /** Aborts when the request's deadline passes or the client goes away. */
   signal: AbortSignal;
   loaders: {
-    /** Events by global id; one upstream call per event id, batched per request. */
+    /** Events by global id, batched per request: one window read for the events of a source close in time where it can. */
     event: DataLoader<string, AuditEventModel | null>;
     /** `Actor.events` / `Target.events`; first pages of many owners share one traversal. */
     nestedEvents: DataLoader<NestedConnectionRequest, EventConnectionModel, string>;

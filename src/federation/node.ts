@@ -1,4 +1,5 @@
 import type { GatewayContext } from '../context';
+import { GatewayError } from '../errors';
 import type { ActorModel, AuditEventModel, TargetModel } from '../models/audit-event';
 import type { RegisteredSource } from '../sources/registry';
 import { loadEventConnection } from './events-connection';
@@ -35,6 +36,21 @@ export async function resolveNode(id: string, context: GatewayContext): Promise<
       return unreachable;
     }
   }
+}
+
+/**
+ * `nodes(ids:)`: every id resolved together, so the event loader batches the events of each
+ * source. An id that fails (its source is down, the id is malformed) is null with its own error
+ * at its index; the other ids still answer. Anything unexpected fails the whole field, masked.
+ */
+export async function resolveNodes(ids: readonly string[], context: GatewayContext, path: readonly (string | number)[]): Promise<Array<NodeModel | null>> {
+  const settled = await Promise.allSettled(ids.map((id) => resolveNode(id, context)));
+  return settled.map((outcome, index) => {
+    if (outcome.status === 'fulfilled') return outcome.value;
+    if (!(outcome.reason instanceof GatewayError)) throw outcome.reason;
+    context.partialErrors.push({ error: outcome.reason, path: [...path, index] });
+    return null;
+  });
 }
 
 async function newestEvent(

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * `signal`, also aborted with a TimeoutError after `ms`: what
  * `AbortSignal.any([signal, AbortSignal.timeout(ms)])` gives, at a quarter of its cost, and with
@@ -6,6 +8,9 @@
  */
 export function deadlineSignal(signal: AbortSignal | null, ms: number): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
+  // Every upstream call of the work listens on it, and one request may fan out to a hundred
+  // (nodes(ids:) over a vendor without window reads): above Node's warning threshold of 10.
+  setMaxListeners(1_000, controller.signal);
   const onAbort = () => controller.abort(signal?.reason);
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });

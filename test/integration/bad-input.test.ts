@@ -93,6 +93,43 @@ describe('the gateway refuses bad input with clear GraphQL errors', () => {
     expect(response.errors?.[0]?.message).toContain('different query');
   });
 
+  it('refuses a cursor used with the other order', async () => {
+    const page = await setup.query<{ auditEvents: { pageInfo: { endCursor: string } } }>(EVENTS, { first: 3 });
+    const ordered = EVENTS.replace('filter: $filter)', 'filter: $filter, orderBy: { direction: ASC })');
+    const before = upstreamCalls();
+    const response = await setup.query(ordered, { first: 3, after: page.data!.auditEvents.pageInfo.endCursor });
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'CURSOR_INVALID' });
+    expect(response.errors?.[0]?.message).toBe('after: cursor was issued for a different query (filter or order)');
+    expect(upstreamCalls()).toBe(before);
+  });
+
+  it('refuses a real cursor cut short, at every length, without calling the upstream', async () => {
+    const page = await setup.query<{ auditEvents: { pageInfo: { endCursor: string } } }>(EVENTS, { first: 3 });
+    const cursor = page.data!.auditEvents.pageInfo.endCursor;
+    const before = upstreamCalls();
+    for (let length = 1; length < cursor.length; length += Math.max(1, Math.floor(cursor.length / 25))) {
+      const response = await setup.query(EVENTS, { first: 3, after: cursor.slice(0, length) });
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'CURSOR_INVALID' });
+      expect(response.errors?.[0]?.message).toMatch(/^after: (malformed cursor|cursor signature mismatch)$/);
+      expect(response.data?.['auditEvents'] ?? null).toBeNull();
+    }
+    expect(upstreamCalls()).toBe(before);
+  });
+
+  it('answers an empty last page for a cursor at the end of the data, never the first page again', async () => {
+    type Page = { auditEvents: { edges: Array<{ cursor: string }>; pageInfo: { endCursor: string | null; hasNextPage: boolean } } };
+    const PAGE = `query ($first: Int, $after: String) { auditEvents(first: $first, after: $after) { edges { cursor } pageInfo { endCursor hasNextPage } } }`;
+    const all = await setup.query<Page>(PAGE, { first: 100 });
+    const rest = await setup.query<Page>(PAGE, { first: 100, after: all.data!.auditEvents.pageInfo.endCursor });
+    expect(rest.data!.auditEvents.edges).toHaveLength(20);
+    expect(rest.data!.auditEvents.pageInfo.hasNextPage).toBe(false);
+    const lastCursor = rest.data!.auditEvents.edges.at(-1)!.cursor;
+    const past = await setup.query<Page>(PAGE, { first: 5, after: lastCursor });
+    expect(past.errors).toBeUndefined();
+    expect(past.data!.auditEvents.edges).toEqual([]);
+    expect(past.data!.auditEvents.pageInfo.hasNextPage).toBe(false);
+  });
+
   it('refuses an id that is not one', async () => {
     const response = await setup.query('{ auditEvent(id: "not-an-id!") { id } }');
     expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_ID' });
