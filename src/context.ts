@@ -4,7 +4,7 @@ import type { ServerConfig } from './config';
 import type { GatewayError } from './errors';
 import type { CursorCodec } from './federation/cursor';
 import { createEventLoader } from './federation/event-loader';
-import type { EventConnectionModel } from './federation/events-connection';
+import type { ConnectionWarning, EventConnectionModel } from './federation/events-connection';
 import { createNestedConnectionLoader, type NestedConnectionRequest } from './federation/nested-connections';
 import type { Logger } from './logger';
 import type { AuditEventModel } from './models/audit-event';
@@ -13,6 +13,11 @@ import type { SourceRegistry } from './sources/registry';
 /** An error of one source that failed while the rest of the answer stands. */
 export interface PartialError {
   error: GatewayError;
+  path: readonly (string | number)[];
+}
+
+/** A warning about the field at `path`, sent in the response's `extensions.warnings`. */
+export interface PathWarning extends ConnectionWarning {
   path: readonly (string | number)[];
 }
 
@@ -37,6 +42,8 @@ export interface GatewayContext {
   };
   /** Reported next to the data by the partial-errors plugin. */
   partialErrors: PartialError[];
+  /** Sent by the same plugin in `extensions.warnings`. */
+  warnings: PathWarning[];
 }
 
 /** What {@link createContext} needs that lives longer than a request. */
@@ -65,5 +72,6 @@ export function createContext(deps: ContextDeps, requestId: string, signal: Abor
       }),
     },
     partialErrors: [],
+    warnings: [],
   };
 }

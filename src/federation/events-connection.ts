@@ -39,6 +39,17 @@ export interface SourcePageStatusModel {
   status: SourcePageState;
   errorCode: string | null;
   upstreamRequests: number;
+  /** Where the source's retention cuts the filter's window; null when it does not. */
+  retainedFrom: Date | null;
+}
+
+/** Something the client should know about a page that is not an error: the data is whole as far as it goes. */
+export interface ConnectionWarning {
+  code: 'SOURCE_RETENTION_EXCEEDED';
+  message: string;
+  source: string;
+  /** ISO 8601: the oldest instant the source still keeps. */
+  retainedFrom: string;
 }
 
 export interface EventEdgeModel {
@@ -65,6 +76,8 @@ export interface EventConnectionModel {
   totalCount: () => Promise<number | null>;
   /** Sources that failed for this page; reported in `errors` next to the partial data. */
   errors: UpstreamError[];
+  /** Reported in the response's `extensions.warnings`. */
+  warnings: ConnectionWarning[];
   /** True when every source read failed and nothing was listed: there is no partial answer. */
   allSourcesFailed: boolean;
 }
@@ -213,14 +226,28 @@ export function buildConnection(parts: ConnectionParts): EventConnectionModel {
   };
 
   const failures = streams.flatMap((stream) => (stream.failure ? [stream.failure] : []));
+  const warnings: ConnectionWarning[] = [];
+  const retainedFrom = (sourceId: string): Date | null => {
+    const horizon = retentionHorizon(deps.sources.get(sourceId)!.dataSource.capabilities.retentionDays, selection.queries.get(sourceId)!.fromMs, asOfMs);
+    if (horizon === null) return null;
+    const at = new Date(horizon);
+    warnings.push({
+      code: 'SOURCE_RETENTION_EXCEEDED',
+      message: `source '${sourceId}' keeps events only since ${at.toISOString()}: the window starts earlier, and older events cannot be listed`,
+      source: sourceId,
+      retainedFrom: at.toISOString(),
+    });
+    return at;
+  };
   const sourceStatuses: SourcePageStatusModel[] = [
     ...streams.map((stream): SourcePageStatusModel => ({
       sourceId: stream.sourceId,
       status: stream.failure ? 'FAILED' : stream.isExhausted ? 'EXHAUSTED' : 'OK',
       errorCode: stream.failure?.code ?? null,
       upstreamRequests: stream.requests,
+      retainedFrom: retainedFrom(stream.sourceId),
     })),
-    ...selection.skippedSourceIds.map((sourceId): SourcePageStatusModel => ({ sourceId, status: 'SKIPPED', errorCode: null, upstreamRequests: 0 })),
+    ...selection.skippedSourceIds.map((sourceId): SourcePageStatusModel => ({ sourceId, status: 'SKIPPED', errorCode: null, upstreamRequests: 0, retainedFrom: null })),
   ].sort((a, b) => (a.sourceId < b.sourceId ? -1 : 1));
 
   const totalCount = async (): Promise<number | null> => {
@@ -241,7 +268,18 @@ export function buildConnection(parts: ConnectionParts): EventConnectionModel {
   };
 
   const allSourcesFailed = failures.length > 0 && failures.length === streams.length && listed.length === 0;
-  return { edges, pageInfo, asOf: new Date(asOfMs), sourceStatuses, totalCount, errors: failures, allSourcesFailed };
+  return { edges, pageInfo, asOf: new Date(asOfMs), sourceStatuses, totalCount, errors: failures, warnings, allSourcesFailed };
+}
+
+/**
+ * The oldest instant (ms) a source with `retentionDays` still keeps at the snapshot `asOfMs`, when
+ * a window starting at `fromMs` reaches before it; null otherwise. A window without a start asks
+ * for whatever exists, which retention does not cut short.
+ */
+export function retentionHorizon(retentionDays: number | null, fromMs: number | null, asOfMs: number): number | null {
+  if (retentionDays === null || fromMs === null) return null;
+  const horizon = asOfMs - retentionDays * 86_400_000;
+  return fromMs < horizon ? horizon : null;
 }
 
 /**

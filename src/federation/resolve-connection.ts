@@ -25,7 +25,8 @@ export function resolveNestedConnection(request: NestedConnectionRequest, contex
 }
 
 /**
- * Failures of single sources are reported next to the data; when every source failed and
+ * Warnings (a window cut by a source's retention) go to `extensions.warnings`. Failures of
+ * single sources are reported next to the data; when every source failed and
  * nothing can be shown, the field fails with the first error and the others are reported too
  * (one error per source).
  */
@@ -35,6 +36,7 @@ async function reportPartialFailures(
   path: readonly (string | number)[],
 ): Promise<EventConnectionModel> {
   const connection = await loading;
+  for (const warning of connection.warnings) context.warnings.push({ ...warning, path });
   const [first, ...others] = connection.errors;
   if (connection.allSourcesFailed && first) {
     for (const error of others) context.partialErrors.push({ error, path });

@@ -81,6 +81,12 @@ export interface SourceCapabilities {
   getById: boolean;
   /** True when `countEvents` is available. */
   countsTotal: boolean;
+  /**
+   * Days the vendor keeps events, where it publishes a fixed period (Asana 90, Port 365 by
+   * default); null when it does not say or each organisation sets its own. A window reaching
+   * further back is answered with a warning naming the source, never silently cut.
+   */
+  retentionDays: number | null;
 }
 
 /** Enough to find one event again: its id and, where the id alone cannot find it, its time. */

@@ -39,6 +39,7 @@ export class FakeDataSource implements AuditDataSource {
     nativeFilters: [],
     getById: false,
     countsTotal: false,
+    retentionDays: null,
   };
   calls = 0;
   failNext = 0;

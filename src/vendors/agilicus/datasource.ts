@@ -116,6 +116,7 @@ export class AgilicusDataSource implements AuditDataSource {
     nativeFilters: ['window', 'actions', 'actorIds', 'targetIds'],
     getById: false,
     countsTotal: false,
+    retentionDays: null,
   };
   private readonly client: UpstreamClient;
   private readonly headers: Record<string, string>;

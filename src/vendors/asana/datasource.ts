@@ -91,6 +91,8 @@ export class AsanaDataSource implements AuditDataSource {
     nativeFilters: ['window', 'actions', 'actorIds', 'actorTypes', 'targetIds'],
     getById: false,
     countsTotal: false,
+    // "Events are deleted after 90 days" (vendor notes).
+    retentionDays: 90,
   };
   private readonly client: UpstreamClient;
   private readonly headers: Record<string, string>;

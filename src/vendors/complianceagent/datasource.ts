@@ -115,6 +115,8 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     nativeFilters: ['window', 'actions', 'actorIds', 'actorEmails', 'actorTypes'],
     getById: true,
     countsTotal: true,
+    // Set per organisation (`GET /audit/retention`), not a fixed period.
+    retentionDays: null,
   };
   private readonly client: UpstreamClient;
   private readonly headers: Record<string, string>;

@@ -191,6 +191,7 @@ function nirvanaCapabilities(bothOrders: boolean): SourceCapabilities {
     nativeFilters: [],
     getById: true,
     countsTotal: true,
+    retentionDays: null,
   };
 }
 

@@ -93,6 +93,8 @@ export class PortDataSource implements AuditDataSource {
     nativeFilters: ['window', 'actions', 'targetTypes'],
     getById: true,
     countsTotal: false,
+    // "Audit log kept 1 year by default" (vendor notes).
+    retentionDays: 365,
   };
   private readonly client: UpstreamClient;
   private readonly tokens: PortTokenProvider;
