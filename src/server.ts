@@ -44,6 +44,11 @@ export interface GatewayOptions {
 
 const MAX_DEPTH = 8;
 const MAX_ALIASES = 15;
+/**
+ * Lexical tokens a document may hold, checked while parsing, before validation spends anything on
+ * it. GraphiQL's introspection query has about 300; a page query about 60.
+ */
+export const MAX_TOKENS = 2_000;
 
 /**
  * Starts the gateway: Apollo Server 5 on a plain node:http server, so that the gateway owns
@@ -67,6 +72,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     hideSchemaDetailsFromClientErrors: !config.server.introspection,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
+    parseOptions: { maxTokens: MAX_TOKENS },
     validationRules: [maxDepthRule(MAX_DEPTH), maxAliasesRule(MAX_ALIASES)],
     formatError: (formatted, error) =>
       formatGatewayError(formatted, error, (masked) => logger.error({ err: masked }, 'unexpected error masked as INTERNAL_SERVER_ERROR')),

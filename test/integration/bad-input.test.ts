@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { getIntrospectionQuery } from 'graphql';
 import { request } from 'undici';
 import { nirvanaModule } from '../../src/vendors/nirvana';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
@@ -189,6 +190,21 @@ describe('the gateway refuses bad input with clear GraphQL errors', () => {
     expect(response.status).toBe(400);
     expect(response.errors?.[0]?.message).toMatch(/depth \d+ exceeds 8/);
     expect(upstreamCalls()).toBe(0);
+  });
+
+  it('refuses a document of more than 2,000 tokens while parsing, without calling the upstream', async () => {
+    const fields = Array.from({ length: 2_100 }, () => 'sourceId').join(' ');
+    const response = await setup.query(`{ sources { ${fields} } }`);
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_PARSE_FAILED');
+    expect(response.errors?.[0]?.message).toMatch(/Document contains more th\w+ 2000 tokens/);
+    expect(upstreamCalls()).toBe(0);
+  });
+
+  it('still takes the introspection query GraphiQL sends', async () => {
+    const response = await setup.query(getIntrospectionQuery());
+    expect(response.status).toBe(200);
+    expect(response.errors).toBeUndefined();
   });
 
   it('refuses more than 15 aliases', async () => {
