@@ -50,6 +50,8 @@ export interface SimulatorKnobs {
 export interface SimulatorStats {
   requests: number;
   byRoute: Map<string, number>;
+  /** Most requests being answered at the same time: shows whether a client sends them concurrently. */
+  maxInFlight: number;
 }
 
 /** Live control of a running simulator. */
@@ -115,12 +117,16 @@ export function commonServerOptions(options: {
 
 export async function startSimulatorServer(options: SimulatorServerOptions): Promise<RunningSimulatorServer> {
   const knobs: SimulatorKnobs = { latencyMs: 0, errorRate: 0, rateLimitBurst: null, appendPerRequest: 0, ...options.knobs };
-  const stats: SimulatorStats = { requests: 0, byRoute: new Map() };
+  const stats: SimulatorStats = { requests: 0, byRoute: new Map(), maxInFlight: 0 };
+  let inFlight = 0;
   const injected: InjectedFault[] = [];
   let burstLeft = 0;
   const compiled = options.routes.map((route) => ({ route, match: compile(route.pattern) }));
 
   const server = http.createServer((req, res) => {
+    inFlight += 1;
+    stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+    res.on('close', () => (inFlight -= 1));
     void handle(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify(options.errorBody(500, 'simulator error')));
@@ -182,6 +188,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
       resetStats() {
         stats.requests = 0;
         stats.byRoute.clear();
+        stats.maxInFlight = inFlight;
       },
     },
     stop: () =>

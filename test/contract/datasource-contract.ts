@@ -221,9 +221,14 @@ export function describeDataSourceContract(module: VendorModule<Record<string, u
       simulator.control.inject({ kind: 'status', status: 503 });
       const recovered = await dataSource.listEvents({ direction: 'DESC', query: NO_FILTER, resume: null, limit: 10, signal: AbortSignal.timeout(10_000) });
       expect(recovered.events.length).toBeGreaterThan(0);
-      simulator.control.inject({ kind: 'status', status: 503 }, 3);
-      const error = await dataSource.listEvents({ direction: 'DESC', query: NO_FILTER, resume: null, limit: 10, signal: AbortSignal.timeout(10_000) }).catch((e: unknown) => e);
-      expect((error as UpstreamError).code).toBe(ErrorCode.UpstreamUnavailable);
+      // Every request fails while it persists, however many a datasource sends at once.
+      simulator.control.knobs.errorRate = 1;
+      try {
+        const error = await dataSource.listEvents({ direction: 'DESC', query: NO_FILTER, resume: null, limit: 10, signal: AbortSignal.timeout(10_000) }).catch((e: unknown) => e);
+        expect((error as UpstreamError).code).toBe(ErrorCode.UpstreamUnavailable);
+      } finally {
+        simulator.control.knobs.errorRate = 0;
+      }
     });
 
     it('refuses a malformed JSON body as UPSTREAM_MALFORMED_RESPONSE', async () => {

@@ -80,6 +80,36 @@ type AgilicusResume = {
   e: [EndpointPosition, EndpointPosition];
 };
 
+/** The next far-side probe of an endpoint: its width, or (after an empty one) the step to grow by. */
+interface EndpointProbe {
+  width: number | null;
+  step: number | null;
+}
+
+/** What reading one endpoint for a batch gave. */
+type EndpointOutcome =
+  | { kind: 'skipped' }
+  /** Nothing usable; `position` is where to probe next, and nothing at or below `top` can join the batch. */
+  | { kind: 'shrink'; position: EndpointPosition; top: number }
+  /** Every record of `[from, top]` is in `known`. */
+  | { kind: 'read'; known: AuditEventModel[]; from: number; probe: EndpointProbe };
+
+/** The lowest forward time a batch can hand out after `outcome`. */
+function floorAfter(outcome: EndpointOutcome): number {
+  if (outcome.kind === 'read') return outcome.from;
+  return outcome.kind === 'shrink' ? outcome.top + 1 : -Infinity;
+}
+
+/**
+ * True when a full page of the endpoint will hold the records nearest the top: its upstream lists
+ * newest first and so does the traversal, or the order is not known yet and newest first, the
+ * usual upstream order, is asked for. Such a page is usable as far down as it reaches.
+ */
+function expectsNearSide(position: EndpointPosition, direction: Direction): boolean {
+  if (position.x) return true;
+  return position.o === undefined ? direction === 'DESC' : (position.o === 'n') === (direction === 'DESC');
+}
+
 /** A page of one endpoint: records with their base ids, whether the limit was reached, the order it shows (null: one timestamp). */
 interface EndpointPage {
   events: AuditEventModel[];
@@ -140,50 +170,43 @@ export class AgilicusDataSource implements AuditDataSource {
       ? filters.map((params): EndpointPosition => (params ? { t: null, b: null, g: null } : { t: null, b: null, g: null, x: 1 }))
       : parseResume(request.resume, direction, this.sourceId).e;
 
-    // `floor`: everything at or above it (forward) is known for every endpoint read so far, so
-    // the batch hands out exactly that range; a later endpoint's read is narrowed to it.
+    // `floor`: everything at or above it (forward) is known for every endpoint read, so the batch
+    // hands out exactly that range. A later endpoint's read is narrowed to the floor of the
+    // earlier one: it never reads what the batch cannot hand out, and an endpoint whose records
+    // all lie below the floor is not read at all. The first batch of a traversal is the exception
+    // when both endpoints are expected to answer with the records nearest the top (a newest-first
+    // upstream listed newest first): both start at the same top, so both reads are usable, and
+    // reading them at once halves the wait for a traversal's first page.
     let floor = -Infinity;
-    const reads: ({ known: AuditEventModel[]; from: number } | null)[] = [];
-    const nextProbes: { width: number | null; step: number | null }[] = [];
-    for (const [i, endpoint] of ENDPOINTS.entries()) {
-      const position = positions[i]!;
-      const params = filters[i];
-      const top = position.t ?? queryTop;
-      reads.push(null);
-      nextProbes.push({ width: null, step: null });
-      // Nothing of this endpoint can join the batch when the floor is above its top (or no
-      // floor exists at all: an earlier endpoint is still looking for where its records are).
-      if (position.x || !params || floor > top || floor === Infinity) continue;
-      const bottom = Math.max(position.b ?? low, low, floor);
-      const page = await this.fetchPage(endpoint, params, direction, bottom, top, limit, signal, counter);
-      const times = page.events.map((event) => forward(direction, event.occurredAtMs));
-      // A page of one timestamp shows no order; an earlier page of this traversal may have.
-      const order = page.order ?? position.o ?? null;
-      if (order) position.o = order;
-      const nearSide = order === null ? null : (order === 'n') === (direction === 'DESC');
-      const verdict = judgePage(bottom, top, { times, full: page.full, nearSide }, position.g);
-      if (verdict.kind === 'shrink') {
-        positions[i] = withOrder({ t: position.t, b: verdict.bottom, g: verdict.gap }, order);
-        floor = Math.max(floor, top + 1);
-        continue;
+    const outcomes: EndpointOutcome[] = [];
+    const read = (i: number, below: number, readSignal: AbortSignal) =>
+      this.readEndpoint(ENDPOINTS[i]!, positions[i]!, filters[i] ?? null, direction, low, queryTop, below, limit, readSignal, counter);
+    if (request.resume === null && positions.every((position) => expectsNearSide(position, direction))) {
+      // A failed endpoint fails the batch: the other one's read (and its retries) stops with it.
+      const both = new AbortController();
+      const onAbort = () => both.abort(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        const reading = ENDPOINTS.map((_endpoint, i) =>
+          read(i, floor, both.signal).catch((error: unknown) => {
+            both.abort();
+            throw error;
+          }),
+        );
+        outcomes.push(...(await Promise.all(reading)));
+      } finally {
+        signal.removeEventListener('abort', onAbort);
       }
-      let known = page.events;
-      if (verdict.kind === 'group') {
-        if (limit >= MAX_LIMIT && times.every((t) => t === verdict.at)) throw this.groupTooLarge(endpoint, verdict.at);
-        const group = await this.fetchPage(endpoint, params, direction, verdict.at, verdict.at, MAX_LIMIT, signal, counter);
-        if (group.full) throw this.groupTooLarge(endpoint, verdict.at);
-        known = [...page.events.filter((_event, j) => times[j] !== verdict.at), ...group.events];
+      for (const outcome of outcomes) floor = Math.max(floor, floorAfter(outcome));
+    } else {
+      for (const i of ENDPOINTS.keys()) {
+        const outcome = await read(i, floor, signal);
+        outcomes.push(outcome);
+        floor = Math.max(floor, floorAfter(outcome));
       }
-      if (position.b !== null) {
-        // A probe that found room: size the next one from what this one held. An empty one may
-        // have run past the end of the records, so the next read is the whole rest, which either
-        // ends the traversal or shows where records are; `g` keeps the grown width for that.
-        const width = nextProbeWidth(Number.isFinite(top) ? top - bottom + 1 : (position.g ?? 1), known.length, limit);
-        nextProbes[i] = known.length === 0 ? { width: null, step: width } : { width, step: null };
-      }
-      reads[i] = { known, from: verdict.from };
-      floor = Math.max(floor, verdict.from);
     }
+    const reads = outcomes.map((outcome) => (outcome.kind === 'read' ? outcome : null));
+    for (const [i, outcome] of outcomes.entries()) if (outcome.kind === 'shrink') positions[i] = outcome.position;
 
     const events: AuditEventModel[] = [];
     for (const [i, read] of reads.entries()) {
@@ -196,7 +219,7 @@ export class AgilicusDataSource implements AuditDataSource {
         positions[i] = { t: null, b: null, g: null, x: 1 };
         continue;
       }
-      const { width, step } = nextProbes[i]!;
+      const { width, step } = read.probe;
       const bottom = width === null ? null : top - width + 1;
       positions[i] = withOrder({ t: top, b: bottom !== null && bottom > low ? bottom : null, g: step }, positions[i]!.o ?? null);
     }
@@ -204,6 +227,52 @@ export class AgilicusDataSource implements AuditDataSource {
     events.sort((a, b) => (direction === 'DESC' ? b.occurredAtMs - a.occurredAtMs : a.occurredAtMs - b.occurredAtMs));
     const finished = positions.every((position) => position.x === 1);
     return { events, next: finished ? null : { d: direction, e: [positions[0]!, positions[1]!] }, upstreamRequests: counter.requests };
+  }
+
+  /**
+   * Reads one endpoint's next page of `[bottom, top]` for a batch whose floor is `floor` so far
+   * (nothing of the endpoint can join the batch when the floor is above its top, or when there is
+   * no floor at all because an earlier endpoint is still looking for where its records are).
+   */
+  private async readEndpoint(
+    endpoint: Endpoint,
+    position: EndpointPosition,
+    params: Record<string, string> | null,
+    direction: Direction,
+    low: number,
+    queryTop: number,
+    floor: number,
+    limit: number,
+    signal: AbortSignal,
+    counter: RequestCounter,
+  ): Promise<EndpointOutcome> {
+    const top = position.t ?? queryTop;
+    if (position.x || !params || floor > top || floor === Infinity) return { kind: 'skipped' };
+    const bottom = Math.max(position.b ?? low, low, floor);
+    const page = await this.fetchPage(endpoint, params, direction, bottom, top, limit, signal, counter);
+    const times = page.events.map((event) => forward(direction, event.occurredAtMs));
+    // A page of one timestamp shows no order; an earlier page of this traversal may have.
+    const order = page.order ?? position.o ?? null;
+    if (order) position.o = order;
+    const nearSide = order === null ? null : (order === 'n') === (direction === 'DESC');
+    const verdict = judgePage(bottom, top, { times, full: page.full, nearSide }, position.g);
+    if (verdict.kind === 'shrink') return { kind: 'shrink', position: withOrder({ t: position.t, b: verdict.bottom, g: verdict.gap }, order), top };
+    let known = page.events;
+    if (verdict.kind === 'group') {
+      if (limit >= MAX_LIMIT && times.every((t) => t === verdict.at)) throw this.groupTooLarge(endpoint, verdict.at);
+      const group = await this.fetchPage(endpoint, params, direction, verdict.at, verdict.at, MAX_LIMIT, signal, counter);
+      if (group.full) throw this.groupTooLarge(endpoint, verdict.at);
+      known = [...page.events.filter((_event, j) => times[j] !== verdict.at), ...group.events];
+    }
+    let probe: EndpointProbe = { width: null, step: null };
+    if (position.b !== null) {
+      // A probe that found room: size the next one from what this one held. An empty one may
+      // have run past the end of the records, so the next read is the whole rest, which either
+      // ends the traversal or shows where records are; `g` keeps the grown width for that.
+      const width = nextProbeWidth(Number.isFinite(top) ? top - bottom + 1 : (position.g ?? 1), known.length, limit);
+      probe = known.length === 0 ? { width: null, step: width } : { width, step: null };
+    }
+    return { kind: 'read', known, from: verdict.from, probe };
   }
 
   /**

@@ -89,6 +89,41 @@ describe('AgilicusDataSource paging at a shared timestamp', () => {
     });
   });
 
+  it('reads both endpoints at once for the first newest-first batch, one after the other later', async () => {
+    await withSource({ size: 2_000 }, async (dataSource, simulator) => {
+      // Latency only makes the two requests overlap when they are sent together.
+      simulator.control.knobs.latencyMs = 30;
+      simulator.control.resetStats();
+      const first = await list(dataSource, 'DESC', NO_FILTER, 50);
+      expect(first.upstreamRequests).toBe(2);
+      expect(simulator.control.stats.maxInFlight).toBe(2);
+
+      simulator.control.resetStats();
+      const second = await dataSource.listEvents({ direction: 'DESC', query: NO_FILTER, resume: first.next, limit: 50, signal: AbortSignal.timeout(10_000) });
+      expect(second.upstreamRequests).toBe(2);
+      // The second read is narrowed to the range the first one covers.
+      expect(simulator.control.stats.maxInFlight).toBe(1);
+
+      simulator.control.resetStats();
+      await list(dataSource, 'ASC', NO_FILTER, 50);
+      // Oldest first probes from the far side: never both endpoints blind at once.
+      expect(simulator.control.stats.maxInFlight).toBe(1);
+    });
+  });
+
+  it('stops the other endpoint when one fails in a batch read at once, and reports the failure', async () => {
+    await withSource({ size: 500 }, async (dataSource, simulator) => {
+      simulator.control.knobs.errorRate = 1;
+      const error = await list(dataSource, 'DESC', NO_FILTER, 50).catch((e: unknown) => e);
+      expect((error as UpstreamError).code).toBe(ErrorCode.UpstreamUnavailable);
+      simulator.control.knobs.errorRate = 0;
+      const settled = simulator.control.stats.requests;
+      // Nothing of the failed batch goes on retrying in the background.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(simulator.control.stats.requests).toBe(settled);
+    });
+  });
+
   it('answers a resume state made for the other direction with UPSTREAM_CURSOR_EXPIRED', async () => {
     await withSource({ size: 200 }, async (dataSource) => {
       const first = await list(dataSource, 'DESC');
