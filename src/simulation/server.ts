@@ -61,6 +61,11 @@ export interface SimulatorControl {
   /** Makes the next `times` requests (default 1) suffer `fault`, in order. */
   inject(fault: InjectedFault, times?: number): void;
   resetStats(): void;
+  /**
+   * Resolves once no request is being handled. A request its client gave up on is still handled
+   * (and may take an injected fault): tests wait for this before injecting the next fault.
+   */
+  idle(): Promise<void>;
 }
 
 /** A route: `pattern` like `/v1/audit_logs/:id`. */
@@ -119,6 +124,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
   const knobs: SimulatorKnobs = { latencyMs: 0, errorRate: 0, rateLimitBurst: null, appendPerRequest: 0, ...options.knobs };
   const stats: SimulatorStats = { requests: 0, byRoute: new Map(), maxInFlight: 0 };
   let inFlight = 0;
+  let onIdle: Array<() => void> = [];
   const injected: InjectedFault[] = [];
   let burstLeft = 0;
   const compiled = options.routes.map((route) => ({ route, match: compile(route.pattern) }));
@@ -126,11 +132,18 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
   const server = http.createServer((req, res) => {
     inFlight += 1;
     stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
-    res.on('close', () => (inFlight -= 1));
-    void handle(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(options.errorBody(500, 'simulator error')));
-    });
+    void handle(req, res)
+      .catch(() => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(options.errorBody(500, 'simulator error')));
+      })
+      .finally(() => {
+        inFlight -= 1;
+        if (inFlight === 0) {
+          for (const resolve of onIdle) resolve();
+          onIdle = [];
+        }
+      });
   });
 
   const reply = (res: http.ServerResponse, response: SimResponse) => send(res, options.decorate ? options.decorate(response) : response);
@@ -189,6 +202,9 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
         stats.requests = 0;
         stats.byRoute.clear();
         stats.maxInFlight = inFlight;
+      },
+      idle() {
+        return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => onIdle.push(resolve));
       },
     },
     stop: () =>
