@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { RecentEvents } from '../cache/recent-events';
 import type { AuditEventModel } from '../models/audit-event';
-import type { AuditDataSource, EventRef, SourceQuery, SourceResume } from '../sources/data-source';
+import { windowQuery, type AuditDataSource, type EventRef, type SourceResume } from '../sources/data-source';
 import type { SourceRegistry } from '../sources/registry';
 import { decodeGlobalId } from './global-id';
 
@@ -120,17 +120,7 @@ export function clusterByTime(wanted: readonly WantedEvent[], maxGapMs: number):
 async function findInWindow(dataSource: AuditDataSource, cluster: readonly WantedEvent[], answers: Answer[], signal: AbortSignal): Promise<WantedEvent[]> {
   const direction = dataSource.capabilities.nativeOrder;
   const times = cluster.map((one) => one.ref.occurredAtMs);
-  const query: SourceQuery = {
-    fromMs: Math.min(...times),
-    toMs: Math.max(...times) + 1,
-    actions: null,
-    actorIds: null,
-    actorEmails: null,
-    actorTypes: null,
-    targetIds: null,
-    targetTypes: null,
-    text: null,
-  };
+  const query = windowQuery(Math.min(...times), Math.max(...times) + 1);
   const { minPageSize, maxPageSize } = dataSource.capabilities;
   // The ids asked for usually come from one listed page: room for them and as many neighbours.
   const limit = Math.max(minPageSize, Math.min(maxPageSize, Math.max(100, cluster.length * 2)));

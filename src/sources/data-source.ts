@@ -32,6 +32,11 @@ export interface SourceQuery {
   text: string | null;
 }
 
+/** A query of every event in `[fromMs, toMs)` (null = unbounded), with no other filter. */
+export function windowQuery(fromMs: number | null, toMs: number | null): SourceQuery {
+  return { fromMs, toMs, actions: null, actorIds: null, actorEmails: null, actorTypes: null, targetIds: null, targetTypes: null, text: null };
+}
+
 /**
  * A datasource's own position in its upstream, as JSON so that it fits in a signed cursor.
  * Only the datasource that produced it reads it.

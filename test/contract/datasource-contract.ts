@@ -3,21 +3,12 @@ import { selectEvents } from '../../src/federation/filter';
 import { compareKeys, keyOf } from '../../src/federation/order';
 import type { AuditEventModel } from '../../src/models/audit-event';
 import type { AuditDataSource, Direction, FilterField, SourceQuery, SourceResume } from '../../src/sources/data-source';
+import { windowQuery } from '../../src/sources/data-source';
 import type { RunningSimulator, VendorModule } from '../../src/sources/vendor-module';
 import { dataSourceFor } from '../helpers/datasource';
 
 /** An unfiltered query. */
-export const NO_FILTER: SourceQuery = {
-  fromMs: null,
-  toMs: null,
-  actions: null,
-  actorIds: null,
-  actorEmails: null,
-  actorTypes: null,
-  targetIds: null,
-  targetTypes: null,
-  text: null,
-};
+export const NO_FILTER: SourceQuery = windowQuery(null, null);
 
 /** Follows `next` to the end; checks the monotone-batch contract on the way. */
 export async function readAll(

@@ -11,6 +11,7 @@ import type {
   SourceCapabilities,
   SourceQuery,
 } from '../../sources/data-source';
+import { windowQuery } from '../../sources/data-source';
 import { normalizePage } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import {
@@ -282,7 +283,7 @@ export class AgilicusDataSource implements AuditDataSource {
   async getEvent(ref: EventRef, signal: AbortSignal): Promise<AuditEventModel | null> {
     const endpoint = ENDPOINTS.find((candidate) => ref.sourceEventId.startsWith(`${candidate.kind}:`));
     if (!endpoint || !Number.isSafeInteger(ref.occurredAtMs)) return null;
-    const params = this.filtersFor(endpoint, { fromMs: null, toMs: null, actions: null, actorIds: null, actorEmails: null, actorTypes: null, targetIds: null, targetTypes: null, text: null });
+    const params = this.filtersFor(endpoint, windowQuery(null, null));
     const at = ref.occurredAtMs;
     const group = await this.fetchPage(endpoint, params ?? {}, 'DESC', at, at, MAX_LIMIT, signal, { requests: 0 });
     const found = withOccurrenceIds(group.events).find((event) => event.sourceEventId === ref.sourceEventId);

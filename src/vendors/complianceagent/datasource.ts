@@ -10,6 +10,7 @@ import type {
   SourceCapabilities,
   SourceQuery,
 } from '../../sources/data-source';
+import { windowQuery } from '../../sources/data-source';
 import { normalizePage } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import * as api from './evidence';
@@ -211,7 +212,7 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     input: { fromMs?: number | null; toMs?: number | null; maxEntries?: number },
     signal: AbortSignal,
   ): Promise<{ verification: ChainVerification; upstreamRequests: number }> {
-    const query: SourceQuery = { fromMs: input.fromMs ?? null, toMs: input.toMs ?? null, actions: null, actorIds: null, actorEmails: null, actorTypes: null, targetIds: null, targetTypes: null, text: null };
+    const query = windowQuery(input.fromMs ?? null, input.toMs ?? null);
     const max = input.maxEntries ?? 1_000_000;
     const raws: Record<string, unknown>[] = [];
     let requests = 0;
