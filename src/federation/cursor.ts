@@ -39,6 +39,12 @@ export interface CursorPayload {
    */
   m?: 1;
   /**
+   * The position a traversal that turned around (or followed a tail) started from. Every page of
+   * such a traversal reads each source from there, bounded by it, exactly as its first page did:
+   * the source states were built for that bounded read and mean nothing without it.
+   */
+  o?: EventKey;
+  /**
    * 1 on the endCursor of an oldest-first traversal that listed everything in its snapshot: paging
    * on from it later starts a newer snapshot at the same position (a tail), listing only what
    * arrived since, each event once.
@@ -81,6 +87,7 @@ const payloadSchema = z.strictObject({
     }),
   ),
   m: z.literal(1).optional(),
+  o: z.tuple([z.number().int(), z.string(), z.string()]).optional(),
   e: z.literal(1).optional(),
 });
 

@@ -96,7 +96,9 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
   let asOfMs = snapshotOf(now, deps.settleWindowMs);
   let position: EventKey | null = null;
   let baseStates: Record<string, SourceCursorState> = {};
-  let seek = false;
+  // Where this traversal started when it did not start at an end of the window: every page of it
+  // reads the sources bounded there.
+  let origin: EventKey | null = null;
   if (paging.cursor !== null) {
     const cursor = deps.cursors.decode(paging.cursor, paging.cursorArgument, now);
     if (cursor.q !== selection.fingerprint) throw cursorForDifferentQuery(paging.cursorArgument);
@@ -105,17 +107,26 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
       // A tail: everything up to the old snapshot was listed, so a newer snapshot from the same
       // position adds only events after it. Sources seek afresh: their old states ended at `a`.
       asOfMs = Math.max(cursor.a, asOfMs);
-      seek = position !== null;
-    } else {
+      origin = position;
+    } else if (cursor.d === traversal && cursor.m !== 1) {
+      // The same traversal continues: each source resumes where it stood, under the same bounds.
       asOfMs = cursor.a;
+      baseStates = cursor.s;
+      origin = cursor.o ?? null;
+      // A page of a turned traversal that listed nothing still stands at its origin.
+      position ??= origin;
+    } else {
       // Source states only continue a traversal in the direction they were built in; the other
-      // way (or when the cursor has none), every source seeks to the cursor's position instead.
-      if (cursor.d === traversal && cursor.m !== 1) baseStates = cursor.s;
-      else seek = position !== null;
+      // way (or when the cursor has none), a new traversal starts at the cursor's position.
+      asOfMs = cursor.a;
+      origin = position;
+      // No position: the cursor stands before the first event of its own direction, so nothing
+      // lies beyond it the other way.
+      if (position === null && cursor.d !== traversal) baseStates = Object.fromEntries(selection.sourceIds.map((id) => [id, { r: null, x: 1 as const }]));
     }
   }
 
-  const streams = openStreams(selection, traversal, asOfMs, seek ? position : null, baseStates, deps);
+  const streams = openStreams(selection, traversal, asOfMs, origin, baseStates, deps);
   const merged = await mergePage(streams, { limit: paging.count + 1, fetchSize: paging.count + 1, baseStates });
   if (paging.cursor !== null) for (const stream of streams) stream.readAhead(paging.count + 1);
   const hasMore = merged.edges.length > paging.count;
@@ -123,7 +134,15 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
   const failures = streams.flatMap((stream) => (stream.failure ? [stream.failure] : []));
 
   const encode = (p: EventKey | null, states: Record<string, SourceCursorState>, tail = false): string =>
-    deps.cursors.encode({ q: selection.fingerprint, a: asOfMs, i: Math.floor(now / 1000), d: traversal, p, s: states, ...(tail ? { e: 1 as const } : {}) });
+    deps.cursors.encode({
+      q: selection.fingerprint,
+      a: asOfMs,
+      i: Math.floor(now / 1000),
+      d: traversal,
+      p,
+      s: states,
+      ...(tail ? { e: 1 as const } : origin ? { o: origin } : {}),
+    });
   const lastListed = listed[listed.length - 1];
   // A full page resumes after its last edge (the look-ahead event was read, not listed). A page
   // that stopped short resumes from the scan position, which may lie past its last edge.
@@ -151,12 +170,15 @@ export function snapshotOf(nowMs: number, settleWindowMs = 0): number {
   return nowMs - settleWindowMs - 1;
 }
 
-/** One stream per selected source, resumed from `baseStates` or sought to `seekFrom`. */
+/**
+ * One stream per selected source, resumed from `baseStates`; with an `origin`, every source reads
+ * only what lies beyond it in the traversal.
+ */
 export function openStreams(
   selection: EventSelection,
   traversal: Direction,
   asOfMs: number,
-  seekFrom: EventKey | null,
+  origin: EventKey | null,
   baseStates: Record<string, SourceCursorState>,
   deps: EventConnectionDeps,
 ): SourceStream[] {
@@ -164,11 +186,11 @@ export function openStreams(
     const registered = deps.sources.get(sourceId)!;
     return new SourceStream({
       dataSource: registered.dataSource,
-      query: boundQuery(selection.queries.get(sourceId)!, asOfMs, seekFrom, traversal),
+      query: boundQuery(selection.queries.get(sourceId)!, asOfMs, origin, traversal),
       direction: traversal,
       state: baseStates[sourceId],
       asOfMs,
-      skipThrough: seekFrom,
+      skipThrough: origin,
       matches: selection.matches,
       requestBudget: deps.scanBudgetRequests,
       alone: selection.sourceIds.length === 1,
@@ -286,12 +308,12 @@ export function retentionHorizon(retentionDays: number | null, fromMs: number | 
  * The query a source is given for this page: the filter's window cut to the snapshot, and, when
  * seeking, to the cursor's position (inclusive: events sharing its time are skipped by key).
  */
-export function boundQuery(query: SourceQuery, asOfMs: number, seekFrom: EventKey | null, traversal: Direction): SourceQuery {
+export function boundQuery(query: SourceQuery, asOfMs: number, origin: EventKey | null, traversal: Direction): SourceQuery {
   let { fromMs, toMs } = query;
   toMs = toMs === null ? asOfMs + 1 : Math.min(toMs, asOfMs + 1);
-  if (seekFrom) {
-    if (traversal === 'DESC') toMs = Math.min(toMs, seekFrom[0] + 1);
-    else fromMs = fromMs === null ? seekFrom[0] : Math.max(fromMs, seekFrom[0]);
+  if (origin) {
+    if (traversal === 'DESC') toMs = Math.min(toMs, origin[0] + 1);
+    else fromMs = fromMs === null ? origin[0] : Math.max(fromMs, origin[0]);
   }
   return { ...query, fromMs, toMs };
 }

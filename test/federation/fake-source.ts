@@ -44,10 +44,15 @@ export class FakeDataSource implements AuditDataSource {
   calls = 0;
   failNext = 0;
 
+  /**
+   * @param honoursWindow false for an upstream that cannot filter by time (the gateway then scans
+   *   to where a window starts, as over a cursor-only API)
+   */
   constructor(
     readonly sourceId: string,
     private readonly events: AuditEventModel[],
     private readonly batchSize: (call: number) => number,
+    private readonly honoursWindow = true,
   ) {}
 
   async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
@@ -58,6 +63,7 @@ export class FakeDataSource implements AuditDataSource {
       throw new UpstreamError(ErrorCode.UpstreamUnavailable, this.sourceId);
     }
     const ordered = orderedByTime(this.events, request.direction).filter((event) => {
+      if (!this.honoursWindow) return true;
       const { fromMs, toMs } = request.query;
       return (fromMs === null || event.occurredAtMs >= fromMs) && (toMs === null || event.occurredAtMs < toMs);
     });

@@ -22,6 +22,8 @@ export interface TestSourceSpec {
   credentials?: Record<string, string>;
   /** Point the source at this URL instead of its simulator (e.g. a closed port). */
   baseUrl?: string;
+  /** Vendor-specific simulator options (e.g. Nirvana's `seedEra`). */
+  simulatorOptions?: Record<string, unknown>;
 }
 
 export interface TestGateway {
@@ -39,6 +41,7 @@ export async function startTestGateway(specs: readonly TestSourceSpec[], server:
   const sources = [];
   for (const spec of specs) {
     const simulator = await spec.module.startSimulator({
+      ...spec.simulatorOptions,
       size: spec.size,
       seed: spec.seed ?? 7,
       ...(spec.endMs !== undefined ? { endMs: spec.endMs } : { endMs: Date.UTC(2026, 10, 1) }),
