@@ -6,6 +6,7 @@ import type { CursorCodec } from './federation/cursor';
 import { createEventLoader } from './federation/event-loader';
 import type { ConnectionWarning, EventConnectionModel } from './federation/events-connection';
 import { createNestedConnectionLoader, type NestedConnectionRequest } from './federation/nested-connections';
+import { connectionDeps } from './federation/resolve-connection';
 import type { Logger } from './logger';
 import type { AuditEventModel } from './models/audit-event';
 import type { SourceRegistry } from './sources/registry';
@@ -63,13 +64,7 @@ export function createContext(deps: ContextDeps, requestId: string, signal: Abor
     signal,
     loaders: {
       event: createEventLoader(deps.sources, deps.caches.events, signal),
-      nestedEvents: createNestedConnectionLoader({
-        sources: deps.sources,
-        cursors: deps.cursors,
-        caches: deps.caches,
-        scanBudgetRequests: deps.config.scanBudgetRequests,
-        signal,
-      }),
+      nestedEvents: createNestedConnectionLoader(connectionDeps({ ...deps, signal })),
     },
     partialErrors: [],
     warnings: [],

@@ -25,8 +25,8 @@ export interface EventConnectionDeps {
   caches: GatewayCaches;
   /** Upstream requests one source may make for one page. */
   scanBudgetRequests: number;
-  /** See `ServerConfig.settleWindowMs`; default 0. */
-  settleWindowMs?: number;
+  /** See `ServerConfig.settleWindowMs`; required, so that no path to the engine forgets it. */
+  settleWindowMs: number;
   signal: AbortSignal;
   now?: () => number;
 }

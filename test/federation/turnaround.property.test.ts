@@ -61,6 +61,7 @@ function setup(specs: readonly SourceSpec[], scanBudgetRequests: number) {
     cursors: new CursorCodec({ secret: 'x'.repeat(32), ttlSeconds: 3600 }),
     caches: createGatewayCaches(),
     scanBudgetRequests,
+    settleWindowMs: 0,
     signal: AbortSignal.timeout(60_000),
   };
   return { events: events.flat(), deps };

@@ -86,3 +86,46 @@ describe('nested Actor.events and Target.events', () => {
     }
   });
 });
+
+describe('nested connections under a settle window', () => {
+  const SETTLE_MS = 10 * 60_000;
+  let setup: TestGateway;
+
+  beforeAll(async () => {
+    // Older history, then recent activity inside the settle window: events an upstream may still
+    // be making visible, which no snapshot may include yet.
+    setup = await startTestGateway(
+      modules.map((module, index) => ({ id: `${module.vendor}-settle`, module, size: 300, seed: 5 + index, endMs: Date.now() - 60 * 60_000 })),
+      { settleWindowMs: SETTLE_MS },
+    );
+    for (const simulator of setup.simulators.values()) simulator.dataset.append(60, Date.now() - 60_000);
+  });
+  afterAll(async () => {
+    await setup?.close();
+  });
+
+  it('holds the newest events back from Actor.events and Target.events as from auditEvents', async () => {
+    const response = await setup.query<{
+      auditEvents: {
+        asOf: string;
+        nodes: Array<{
+          actor: { events: { asOf: string; nodes: Array<{ occurredAt: string }> } };
+          target: { events: { asOf: string; nodes: Array<{ occurredAt: string }> } } | null;
+        }>;
+      };
+    }>(`{ auditEvents(first: 40) { asOf nodes {
+      actor { events(first: 100) { asOf nodes { occurredAt } } }
+      target { events(first: 100) { asOf nodes { occurredAt } } }
+    } } }`);
+    expect(response.errors).toBeUndefined();
+    const top = response.data!.auditEvents;
+    const limit = Date.parse(top.asOf);
+    expect(limit).toBeLessThanOrEqual(Date.now() - SETTLE_MS);
+    const nested = top.nodes.flatMap((node) => [node.actor.events, ...(node.target ? [node.target.events] : [])]);
+    expect(nested.length).toBeGreaterThan(40);
+    for (const connection of nested) {
+      expect(Date.parse(connection.asOf)).toBeLessThanOrEqual(Date.now() - SETTLE_MS);
+      for (const event of connection.nodes) expect(Date.parse(event.occurredAt)).toBeLessThanOrEqual(Date.parse(connection.asOf));
+    }
+  });
+});
