@@ -81,7 +81,7 @@ async function sequential(options: autocannon.Options): Promise<LoadResult> {
 }
 
 const graphqlBody = (query: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query, variables });
-const PAGE = 'query ($first: Int, $after: String, $filter: AuditEventFilter) { auditEvents(first: $first, after: $after, filter: $filter) { edges { node { id action occurredAt actor { id name } } } pageInfo { hasNextPage endCursor } } }';
+const PAGE = 'query ($first: Int, $after: String, $filter: AuditEventFilter) { auditEvents(first: $first, after: $after, filter: $filter) { edges { node { id action occurredAt actor { name node { id } } } } pageInfo { hasNextPage endCursor } } }';
 
 /** Upstream list request of a vendor for a 50-event page, for the direct baseline. */
 function directRequest(simulator: Ready['simulators'][number]): { url: string; headers: Record<string, string> } | null {

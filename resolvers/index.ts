@@ -1,8 +1,10 @@
 import type { Resolvers } from '../src/generated/graphql';
 import { Actor } from './Actor';
 import { AuditEvent } from './AuditEvent';
+import { AuditEventActor } from './AuditEventActor';
 import { AuditEventConnection } from './AuditEventConnection';
 import { AuditEventEdge } from './AuditEventEdge';
+import { AuditEventTarget } from './AuditEventTarget';
 import { Mutation } from './Mutation';
 import { Node } from './Node';
 import { Query } from './Query';
@@ -19,6 +21,8 @@ export const resolvers: Resolvers = {
   Mutation,
   Node,
   AuditEvent,
+  AuditEventActor,
+  AuditEventTarget,
   Actor,
   Target,
   Source,

@@ -42,7 +42,12 @@ export interface GatewayOptions {
   port?: number;
 }
 
-const MAX_DEPTH = 8;
+/**
+ * Fields a document may nest. The deepest useful query lists events with edges, an event's actor
+ * or target entity and its events with edges, and one field of those:
+ * `auditEvents.edges.node.actor.node.events.edges.node.id` is 9.
+ */
+const MAX_DEPTH = 9;
 const MAX_ALIASES = 15;
 /**
  * Lexical tokens a document may hold, checked while parsing, before validation spends anything on

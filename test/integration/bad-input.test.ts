@@ -184,11 +184,11 @@ describe('the gateway refuses bad input with clear GraphQL errors', () => {
     expect(await response.body.text()).toMatch(/CSRF/i);
   });
 
-  it('refuses a document nested deeper than 8 levels before running it', async () => {
-    const deep = '{ auditEvents { edges { node { actor { events { edges { node { target { events { edges { node { id } } } } } } } } } } } }';
+  it('refuses a document nested deeper than 9 levels before running it', async () => {
+    const deep = '{ auditEvents { edges { node { actor { node { events { edges { node { target { node { events { edges { node { id } } } } } } } } } } } } } }';
     const response = await setup.query(deep);
     expect(response.status).toBe(400);
-    expect(response.errors?.[0]?.message).toMatch(/depth \d+ exceeds 8/);
+    expect(response.errors?.[0]?.message).toMatch(/depth \d+ exceeds 9/);
     expect(upstreamCalls()).toBe(0);
   });
 

@@ -4,8 +4,8 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway';
 interface NestedPage {
   auditEvents: {
     nodes: Array<{
-      actor: { id: string; events: { nodes: Array<{ id: string }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
-      target: { id: string; events: { nodes: Array<{ id: string }> } } | null;
+      actor: { node: { id: string; events: { nodes: Array<{ id: string }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } };
+      target: { node: { id: string; events: { nodes: Array<{ id: string }> } } } | null;
     }>;
   };
 }
@@ -15,8 +15,8 @@ interface DirectPage {
 }
 
 const NESTED = `{ auditEvents(first: 50) { nodes {
-  actor { id events(first: 5) { nodes { id } pageInfo { hasNextPage endCursor } } }
-  target { id events(first: 3) { nodes { id } } }
+  actor { node { id events(first: 5) { nodes { id } pageInfo { hasNextPage endCursor } } } }
+  target { node { id events(first: 3) { nodes { id } } } }
 } } }`;
 const DIRECT = `query ($filter: AuditEventFilter, $first: Int, $after: String) { auditEvents(first: $first, after: $after, filter: $filter) { nodes { id } pageInfo { hasNextPage endCursor } } }`;
 
@@ -39,7 +39,7 @@ describe('nested Actor.events and Target.events', () => {
   it('lists for each owner exactly what its own connection lists, including the next page', async () => {
     const nested = await setup.query<NestedPage>(NESTED);
     expect(nested.errors).toBeUndefined();
-    const actors = new Map(nested.data!.auditEvents.nodes.map((node) => [node.actor.id, node.actor.events]));
+    const actors = new Map(nested.data!.auditEvents.nodes.map((node) => [node.actor.node.id, node.actor.node.events]));
     expect(actors.size).toBeGreaterThan(3);
     for (const [actorId, events] of actors) {
       const direct = await setup.query<DirectPage>(DIRECT, { first: 5, filter: { actorIds: [actorId] } });
@@ -54,8 +54,8 @@ describe('nested Actor.events and Target.events', () => {
     }
     for (const node of nested.data!.auditEvents.nodes) {
       if (!node.target) continue;
-      const direct = await setup.query<DirectPage>(DIRECT, { first: 3, filter: { targetIds: [node.target.id] } });
-      expect(node.target.events.nodes.map((n) => n.id)).toEqual(direct.data!.auditEvents.nodes.map((n) => n.id));
+      const direct = await setup.query<DirectPage>(DIRECT, { first: 3, filter: { targetIds: [node.target.node.id] } });
+      expect(node.target.node.events.nodes.map((n) => n.id)).toEqual(direct.data!.auditEvents.nodes.map((n) => n.id));
     }
   });
 
@@ -63,7 +63,7 @@ describe('nested Actor.events and Target.events', () => {
     for (const simulator of setup.simulators.values()) simulator.control.resetStats();
     const nested = await setup.query<NestedPage>(NESTED);
     expect(nested.errors).toBeUndefined();
-    const owners = new Set(nested.data!.auditEvents.nodes.flatMap((node) => [node.actor.id, node.target?.id ?? 'none'])).size;
+    const owners = new Set(nested.data!.auditEvents.nodes.flatMap((node) => [node.actor.node.id, node.target?.node.id ?? 'none'])).size;
     const calls = totalRequests();
     // The list, then one shared traversal for actors and one for targets, each within the
     // per-source budget: 3 traversals x sources x budget at the very most.
@@ -73,10 +73,10 @@ describe('nested Actor.events and Target.events', () => {
     const alone = await startTestGateway(modules.map((module, index) => ({ id: `${module.vendor}-main`, module, size: 400, seed: 21 + index })), { scanBudgetRequests: 40 });
     try {
       await alone.query(`{ auditEvents(first: 50) { nodes { id } } }`);
-      for (const actorId of new Set(nested.data!.auditEvents.nodes.map((node) => node.actor.id))) {
+      for (const actorId of new Set(nested.data!.auditEvents.nodes.map((node) => node.actor.node.id))) {
         await alone.query(DIRECT, { first: 5, filter: { actorIds: [actorId] } });
       }
-      for (const targetId of new Set(nested.data!.auditEvents.nodes.flatMap((node) => (node.target ? [node.target.id] : [])))) {
+      for (const targetId of new Set(nested.data!.auditEvents.nodes.flatMap((node) => (node.target ? [node.target.node.id] : [])))) {
         await alone.query(DIRECT, { first: 3, filter: { targetIds: [targetId] } });
       }
       const aloneCalls = [...alone.simulators.values()].reduce((sum, simulator) => sum + simulator.control.stats.requests, 0);
@@ -109,19 +109,19 @@ describe('nested connections under a settle window', () => {
       auditEvents: {
         asOf: string;
         nodes: Array<{
-          actor: { events: { asOf: string; nodes: Array<{ occurredAt: string }> } };
-          target: { events: { asOf: string; nodes: Array<{ occurredAt: string }> } } | null;
+          actor: { node: { events: { asOf: string; nodes: Array<{ occurredAt: string }> } } };
+          target: { node: { events: { asOf: string; nodes: Array<{ occurredAt: string }> } } } | null;
         }>;
       };
     }>(`{ auditEvents(first: 40) { asOf nodes {
-      actor { events(first: 100) { asOf nodes { occurredAt } } }
-      target { events(first: 100) { asOf nodes { occurredAt } } }
+      actor { node { events(first: 100) { asOf nodes { occurredAt } } } }
+      target { node { events(first: 100) { asOf nodes { occurredAt } } } }
     } } }`);
     expect(response.errors).toBeUndefined();
     const top = response.data!.auditEvents;
     const limit = Date.parse(top.asOf);
     expect(limit).toBeLessThanOrEqual(Date.now() - SETTLE_MS);
-    const nested = top.nodes.flatMap((node) => [node.actor.events, ...(node.target ? [node.target.events] : [])]);
+    const nested = top.nodes.flatMap((node) => [node.actor.node.events, ...(node.target ? [node.target.node.events] : [])]);
     expect(nested.length).toBeGreaterThan(40);
     for (const connection of nested) {
       expect(Date.parse(connection.asOf)).toBeLessThanOrEqual(Date.now() - SETTLE_MS);

@@ -135,16 +135,19 @@ describe('Nirvana through the gateway over loopback HTTP', () => {
   });
 
   it('refetches an actor by node(id) and pages its events', async () => {
-    const response = await setup.query<{ auditEvents: { nodes: Array<{ actor: { id: string; name: string } }> } }>(`{ auditEvents(first: 1) { nodes { actor { id name } } } }`);
+    const response = await setup.query<{ auditEvents: { nodes: Array<{ actor: { name: string; node: { id: string; sourceActorId: string } } }> } }>(
+      `{ auditEvents(first: 1) { nodes { actor { name node { id sourceActorId } } } } }`,
+    );
     const actor = response.data!.auditEvents.nodes[0]!.actor;
-    const refetched = await setup.query<{ node: { id: string; name: string; events: { nodes: Array<{ actor: { id: string } }> } } }>(
-      `query ($id: ID!) { node(id: $id) { ... on Actor { id name events(first: 5) { nodes { actor { id } } } } } }`,
-      { id: actor.id },
+    const refetched = await setup.query<{ node: { id: string; sourceActorId: string; events: { nodes: Array<{ actor: { name: string; node: { id: string } } }> } } }>(
+      `query ($id: ID!) { node(id: $id) { ... on Actor { id sourceActorId events(first: 5) { nodes { actor { name node { id } } } } } } }`,
+      { id: actor.node.id },
     );
     expect(refetched.errors).toBeUndefined();
-    expect(refetched.data!.node.name).toBe(actor.name);
+    expect(refetched.data!.node.sourceActorId).toBe(actor.node.sourceActorId);
     expect(refetched.data!.node.events.nodes.length).toBeGreaterThan(0);
-    expect(refetched.data!.node.events.nodes.every((node) => node.actor.id === actor.id)).toBe(true);
+    expect(refetched.data!.node.events.nodes.every((node) => node.actor.node.id === actor.node.id)).toBe(true);
+    expect(refetched.data!.node.events.nodes[0]!.actor.name).toBe(actor.name);
   });
 
   it('filters by action in the gateway when the vendor cannot', async () => {

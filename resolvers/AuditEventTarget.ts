@@ -1,0 +1,6 @@
+import type { AuditEventTargetResolvers } from '../src/generated/graphql';
+
+/** The target as one event recorded it; `node` is the shared entity, keyed by the same model. */
+export const AuditEventTarget: AuditEventTargetResolvers = {
+  node: (target) => target,
+};
