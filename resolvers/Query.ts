@@ -3,7 +3,8 @@ import { badUserInput, notImplemented } from '../src/errors';
 import { MAX_IDS_PER_BATCH } from '../src/federation/event-loader';
 import { decodeGlobalId } from '../src/federation/global-id';
 import { resolveNode, resolveNodes } from '../src/federation/node';
-import { resolveEventConnection } from '../src/federation/resolve-connection';
+import { findEventBySourceId } from '../src/federation/lookup';
+import { connectionDeps, resolveEventConnection } from '../src/federation/resolve-connection';
 import type { QueryResolvers } from '../src/generated/graphql';
 
 export const Query: QueryResolvers = {
@@ -21,6 +22,7 @@ export const Query: QueryResolvers = {
     const decoded = decodeGlobalId(id);
     return decoded.type === 'AuditEvent' ? context.loaders.event.load(id) : null;
   },
+  auditEventBySourceId: (_parent, { source, sourceEventId }, context) => findEventBySourceId(source, sourceEventId, connectionDeps(context)),
   auditStatistics: () => {
     throw notImplemented('Query.auditStatistics');
   },

@@ -18,9 +18,9 @@ export interface PartialError {
 }
 
 /** A warning about the field at `path`, sent in the response's `extensions.warnings`. */
-export interface PathWarning extends ConnectionWarning {
+export type PathWarning = ConnectionWarning & {
   path: readonly (string | number)[];
-}
+};
 
 /**
  * Everything a resolver may use, made fresh for each GraphQL request: DataLoaders never share

@@ -12,6 +12,8 @@ export enum ErrorCode {
   Forbidden = 'FORBIDDEN',
   NotFound = 'NOT_FOUND',
   NotImplemented = 'NOT_IMPLEMENTED',
+  /** A search that ran out of its request budget before it could tell whether something exists. */
+  LookupIncomplete = 'LOOKUP_INCOMPLETE',
   InternalServerError = 'INTERNAL_SERVER_ERROR',
   UpstreamUnavailable = 'UPSTREAM_UNAVAILABLE',
   UpstreamUnreachable = 'UPSTREAM_UNREACHABLE',

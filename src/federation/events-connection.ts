@@ -2,7 +2,7 @@ import { cacheKey } from '../cache/cache';
 import type { GatewayCaches } from '../cache/fetch-cache';
 import { UpstreamError } from '../errors';
 import type { AuditEventModel } from '../models/audit-event';
-import type { Direction, SourceQuery } from '../sources/data-source';
+import { retentionDaysOf, type Direction, type SourceQuery } from '../sources/data-source';
 import type { SourceRegistry } from '../sources/registry';
 import { cursorForDifferentQuery, type CursorCodec, type SourceCursorState } from './cursor';
 import { selectEvents, type EventFilterInput, type EventSelection } from './filter';
@@ -31,7 +31,7 @@ export interface EventConnectionDeps {
   now?: () => number;
 }
 
-export type SourcePageState = 'OK' | 'EXHAUSTED' | 'FAILED' | 'SKIPPED';
+export type SourcePageState = 'OK' | 'EXHAUSTED' | 'FAILED' | 'SKIPPED' | 'NOT_APPLICABLE';
 
 /** How one source took part in one page. */
 export interface SourcePageStatusModel {
@@ -44,13 +44,21 @@ export interface SourcePageStatusModel {
 }
 
 /** Something the client should know about a page that is not an error: the data is whole as far as it goes. */
-export interface ConnectionWarning {
-  code: 'SOURCE_RETENTION_EXCEEDED';
-  message: string;
-  source: string;
-  /** ISO 8601: the oldest instant the source still keeps. */
-  retainedFrom: string;
-}
+export type ConnectionWarning =
+  | {
+      code: 'SOURCE_RETENTION_EXCEEDED';
+      message: string;
+      source: string;
+      /** ISO 8601: the oldest instant the source still keeps. */
+      retainedFrom: string;
+    }
+  | {
+      code: 'FILTER_NOT_APPLICABLE';
+      message: string;
+      source: string;
+      /** The filter fields the source's records never carry, e.g. `filter.actorEmails`. */
+      fields: string[];
+    };
 
 export interface EventEdgeModel {
   node: AuditEventModel;
@@ -89,7 +97,7 @@ export interface EventConnectionModel {
 export async function loadEventConnection(args: EventConnectionArgs, deps: EventConnectionDeps): Promise<EventConnectionModel> {
   const paging = parsePaging(args);
   const order: Direction = args.orderBy?.direction ?? 'DESC';
-  const selection = selectEvents(args.filter, deps.sources.ids, order);
+  const selection = selectEvents(args.filter, deps.sources.filterable, order);
   const traversal: Direction = paging.mode === 'forward' ? order : reverse(order);
   const now = deps.now?.() ?? Date.now();
 
@@ -127,7 +135,10 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
   }
 
   const streams = openStreams(selection, traversal, asOfMs, origin, baseStates, deps);
-  const merged = await mergePage(streams, { limit: paging.count + 1, fetchSize: paging.count + 1, baseStates });
+  const [merged, retentionDays] = await Promise.all([
+    mergePage(streams, { limit: paging.count + 1, fetchSize: paging.count + 1, baseStates }),
+    retentionOf(selection, deps),
+  ]);
   if (paging.cursor !== null) for (const stream of streams) stream.readAhead(paging.count + 1);
   const hasMore = merged.edges.length > paging.count;
   const listed = merged.edges.slice(0, paging.count);
@@ -156,6 +167,7 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
     streams,
     asOfMs,
     deps,
+    retentionDays,
     listed: listed.map((edge) => ({ event: edge.event, cursor: () => encode(keyOf(edge.event), edge.states()) })),
     moreInTraversal: hasMore || stoppedShort,
     resumeCursor: stoppedShort ? () => encode(lastListed ? keyOf(lastListed.event) : position, merged.finalStates) : null,
@@ -208,6 +220,8 @@ export interface ConnectionParts {
   streams: readonly SourceStream[];
   asOfMs: number;
   deps: EventConnectionDeps;
+  /** Days each source keeps events, from {@link retentionOf}. */
+  retentionDays: ReadonlyMap<string, number | null>;
   /** The listed events in traversal order, with their cursors. */
   listed: Array<{ event: AuditEventModel; cursor: () => string }>;
   /** True when more events may follow in the traversal. */
@@ -250,7 +264,7 @@ export function buildConnection(parts: ConnectionParts): EventConnectionModel {
   const failures = streams.flatMap((stream) => (stream.failure ? [stream.failure] : []));
   const warnings: ConnectionWarning[] = [];
   const retainedFrom = (sourceId: string): Date | null => {
-    const horizon = retentionHorizon(deps.sources.get(sourceId)!.dataSource.capabilities.retentionDays, selection.queries.get(sourceId)!.fromMs, asOfMs);
+    const horizon = retentionHorizon(parts.retentionDays.get(sourceId) ?? null, selection.queries.get(sourceId)!.fromMs, asOfMs);
     if (horizon === null) return null;
     const at = new Date(horizon);
     warnings.push({
@@ -261,6 +275,14 @@ export function buildConnection(parts: ConnectionParts): EventConnectionModel {
     });
     return at;
   };
+  for (const { sourceId, fields } of selection.notApplicable) {
+    warnings.push({
+      code: 'FILTER_NOT_APPLICABLE',
+      message: `source '${sourceId}' records nothing that ${fields.join(', ')} can match, so none of its events match this filter; it was not read`,
+      source: sourceId,
+      fields,
+    });
+  }
   const sourceStatuses: SourcePageStatusModel[] = [
     ...streams.map((stream): SourcePageStatusModel => ({
       sourceId: stream.sourceId,
@@ -270,6 +292,7 @@ export function buildConnection(parts: ConnectionParts): EventConnectionModel {
       retainedFrom: retainedFrom(stream.sourceId),
     })),
     ...selection.skippedSourceIds.map((sourceId): SourcePageStatusModel => ({ sourceId, status: 'SKIPPED', errorCode: null, upstreamRequests: 0, retainedFrom: null })),
+    ...selection.notApplicable.map(({ sourceId }): SourcePageStatusModel => ({ sourceId, status: 'NOT_APPLICABLE', errorCode: null, upstreamRequests: 0, retainedFrom: null })),
   ].sort((a, b) => (a.sourceId < b.sourceId ? -1 : 1));
 
   const totalCount = async (): Promise<number | null> => {
@@ -291,6 +314,20 @@ export function buildConnection(parts: ConnectionParts): EventConnectionModel {
 
   const allSourcesFailed = failures.length > 0 && failures.length === streams.length && listed.length === 0;
   return { edges, pageInfo, asOf: new Date(asOfMs), sourceStatuses, totalCount, errors: failures, warnings, allSourcesFailed };
+}
+
+/**
+ * Days each selected source keeps events, asked only where the filter's window has a start: a
+ * window without one asks for whatever exists, which retention cannot cut short.
+ */
+export async function retentionOf(selection: EventSelection, deps: EventConnectionDeps): Promise<Map<string, number | null>> {
+  const entries = await Promise.all(
+    selection.sourceIds.map(async (sourceId): Promise<[string, number | null]> => {
+      if (selection.queries.get(sourceId)!.fromMs === null) return [sourceId, null];
+      return [sourceId, await retentionDaysOf(deps.sources.get(sourceId)!.dataSource, deps.signal)];
+    }),
+  );
+  return new Map(entries);
 }
 
 /**

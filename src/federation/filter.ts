@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { badUserInput } from '../errors';
 import type { ActorType, AuditEventModel, EventCategory } from '../models/audit-event';
-import type { SourceQuery } from '../sources/data-source';
+import type { RecordedField, SourceQuery } from '../sources/data-source';
 import { actorKey, decodeGlobalId } from './global-id';
+import { canonicalIpOrRange, ipMatcher } from './ip-ranges';
 
 /** `AuditEventFilter` as the resolvers receive it (structurally the generated input type). */
 export interface EventFilterInput {
@@ -17,7 +18,40 @@ export interface EventFilterInput {
   from?: Date | null;
   to?: Date | null;
   text?: string | null;
+  clientIps?: readonly string[] | null;
+  sessionIds?: readonly string[] | null;
+  requestIds?: readonly string[] | null;
+  traceIds?: readonly string[] | null;
+  userAgents?: readonly string[] | null;
+  failed?: boolean | null;
+  repositoryIds?: readonly string[] | null;
+  sourceEventIds?: readonly string[] | null;
 }
+
+/** A source as the filter sees it: its config id and what its records can carry. */
+export interface FilterableSource {
+  id: string;
+  recordedFields: readonly RecordedField[];
+}
+
+/** A source left out because a filter asks about something its records never carry. */
+export interface NotApplicableSource {
+  sourceId: string;
+  /** The filter fields it cannot match, as paths (`filter.actorEmails`). */
+  fields: string[];
+}
+
+/** The part of an event each such filter asks about. */
+const FIELD_RECORDS: ReadonlyArray<[keyof EventFilterInput, RecordedField]> = [
+  ['actorEmails', 'actorEmail'],
+  ['clientIps', 'clientIp'],
+  ['userAgents', 'userAgent'],
+  ['sessionIds', 'sessionId'],
+  ['requestIds', 'requestId'],
+  ['traceIds', 'traceId'],
+  ['failed', 'failed'],
+  ['repositoryIds', 'repository'],
+];
 
 /** A validated filter, split into what each source is asked and what the gateway checks. */
 export interface EventSelection {
@@ -25,6 +59,8 @@ export interface EventSelection {
   sourceIds: string[];
   /** Sources named (or implied) by the filter that cannot match it, e.g. an actor id of another source. */
   skippedSourceIds: string[];
+  /** Sources whose records never carry what the filter asks about: answered at once, with a warning. */
+  notApplicable: NotApplicableSource[];
   /** The query each read source is given. */
   queries: Map<string, SourceQuery>;
   /** The whole filter, checked by the gateway on every event whatever the source pushed down. */
@@ -41,12 +77,12 @@ const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
  * Validates `input` against the configured sources and splits it per source. Throws
  * BAD_USER_INPUT naming the field for anything a user can fix.
  */
-export function selectEvents(input: EventFilterInput | null | undefined, knownSourceIds: readonly string[], order: string): EventSelection {
+export function selectEvents(input: EventFilterInput | null | undefined, sources: readonly FilterableSource[], order: string): EventSelection {
   const filter = input ?? {};
-  const known = new Set(knownSourceIds);
+  const known = new Map(sources.map((source) => [source.id, source]));
 
   let named: string[];
-  if (filter.sources == null) named = [...knownSourceIds];
+  if (filter.sources == null) named = [...known.keys()];
   else {
     if (filter.sources.length === 0) throw badUserInput('filter.sources: give at least one source, or omit the field for all', 'INVALID_FILTER', 'filter.sources');
     for (const id of filter.sources) {
@@ -57,10 +93,18 @@ export function selectEvents(input: EventFilterInput | null | undefined, knownSo
 
   const actions = textList(filter.actions, 'filter.actions');
   const targetTypes = textList(filter.targetTypes, 'filter.targetTypes');
-  const actorEmails = textList(filter.actorEmails, 'filter.actorEmails')?.map((email) => email.toLowerCase()) ?? null;
+  const actorEmails = lowerCased(textList(filter.actorEmails, 'filter.actorEmails'));
   const categories = enumList(filter.categories, 'filter.categories');
   const actorTypes = enumList(filter.actorTypes, 'filter.actorTypes');
   const text = filter.text == null ? null : checkText(filter.text, 'filter.text').toLowerCase();
+  const clientIps = ipList(filter.clientIps, 'filter.clientIps');
+  const sessionIds = textList(filter.sessionIds, 'filter.sessionIds');
+  const requestIds = textList(filter.requestIds, 'filter.requestIds');
+  const traceIds = textList(filter.traceIds, 'filter.traceIds');
+  const userAgents = lowerCased(textList(filter.userAgents, 'filter.userAgents'));
+  const failed = filter.failed ?? null;
+  const repositoryIds = textList(filter.repositoryIds, 'filter.repositoryIds');
+  const sourceEventIds = textList(filter.sourceEventIds, 'filter.sourceEventIds');
 
   const fromMs = filter.from ? filter.from.getTime() : null;
   const toMs = filter.to ? filter.to.getTime() : null;
@@ -80,75 +124,145 @@ export function selectEvents(input: EventFilterInput | null | undefined, knownSo
     return [decoded.sourceId, `${decoded.targetType}\u0000${decoded.sourceTargetId}`];
   });
 
+  const asked = FIELD_RECORDS.filter(([field]) => filter[field] !== null && filter[field] !== undefined);
   const sourceIds: string[] = [];
   const skippedSourceIds: string[] = [];
+  const notApplicable: NotApplicableSource[] = [];
   for (const id of named.sort()) {
     const canMatch = (!actorsBySource || actorsBySource.has(id)) && (!targetsBySource || targetsBySource.has(id));
-    (canMatch ? sourceIds : skippedSourceIds).push(id);
+    if (!canMatch) {
+      skippedSourceIds.push(id);
+      continue;
+    }
+    const recorded = known.get(id)!.recordedFields;
+    const missing = asked.filter(([, part]) => !recorded.includes(part)).map(([field]) => `filter.${field}`);
+    if (missing.length > 0) notApplicable.push({ sourceId: id, fields: missing });
+    else sourceIds.push(id);
   }
 
+  // What every selected source is asked, before its own actor and target ids.
+  const shared: SourceQuery = {
+    fromMs,
+    toMs,
+    actions,
+    actorIds: null,
+    actorEmails,
+    actorTypes,
+    targetIds: null,
+    targetTypes,
+    text,
+    clientIps,
+    sessionIds,
+    requestIds,
+    traceIds,
+    userAgents,
+    failed,
+    repositoryIds,
+    sourceEventIds,
+  };
   const queries = new Map<string, SourceQuery>();
   for (const id of sourceIds) {
     const actorKeys = actorsBySource?.get(id);
     const targetKeys = targetsBySource?.get(id);
     queries.set(id, {
-      fromMs,
-      toMs,
-      actions,
+      ...shared,
       // Only actors with a vendor id can be asked for upstream; `~TYPE` keys are matched here.
       actorIds: actorKeys && [...actorKeys].every((key) => !key.startsWith('~')) ? [...actorKeys] : null,
-      actorEmails,
-      actorTypes,
       targetIds: targetKeys ? [...new Set([...targetKeys].map((key) => key.split('\u0000')[1]!))] : null,
-      targetTypes,
-      text,
     });
   }
 
-  const actionSet = actions && new Set(actions);
+  const matchesShared = queryMatcher(shared);
   const categorySet = categories && new Set(categories);
-  const emailSet = actorEmails && new Set(actorEmails);
-  const actorTypeSet = actorTypes && new Set(actorTypes);
-  const targetTypeSet = targetTypes && new Set(targetTypes);
-
   const matches = (event: AuditEventModel): boolean => {
-    if (fromMs !== null && event.occurredAtMs < fromMs) return false;
-    if (toMs !== null && event.occurredAtMs >= toMs) return false;
-    if (actionSet && !actionSet.has(event.action)) return false;
+    if (!matchesShared(event)) return false;
     if (categorySet && !categorySet.has(event.category)) return false;
-    if (actorTypeSet && !actorTypeSet.has(event.actor.type)) return false;
-    if (emailSet && !(event.actor.email && emailSet.has(event.actor.email.toLowerCase()))) return false;
     if (actorsBySource && !actorsBySource.get(event.sourceId)?.has(actorKey(event.actor.sourceActorId, event.actor.type))) return false;
-    if (targetTypeSet && !(event.target && targetTypeSet.has(event.target.type))) return false;
     if (targetsBySource) {
       const target = event.target;
       if (!target || !targetsBySource.get(event.sourceId)?.has(`${target.type}\u0000${target.sourceTargetId}`)) return false;
     }
-    if (text !== null && !searchableText(event).includes(text)) return false;
     return true;
   };
 
+  const sorted = <T extends string>(values: readonly T[] | null) => values && [...values].sort();
   const canonical = JSON.stringify({
     s: sourceIds,
-    a: actions && [...actions].sort(),
-    c: categories && [...categories].sort(),
+    a: sorted(actions),
+    c: sorted(categories),
     ai: actorsBySource && [...actorsBySource].map(([s, keys]) => [s, [...keys].sort()]).sort(),
-    ae: actorEmails && [...actorEmails].sort(),
-    at: actorTypes && [...actorTypes].sort(),
+    ae: sorted(actorEmails),
+    at: sorted(actorTypes),
     ti: targetsBySource && [...targetsBySource].map(([s, keys]) => [s, [...keys].sort()]).sort(),
-    tt: targetTypes && [...targetTypes].sort(),
+    tt: sorted(targetTypes),
     f: fromMs,
     t: toMs,
     x: text,
+    ip: sorted(clientIps),
+    se: sorted(sessionIds),
+    rq: sorted(requestIds),
+    tr: sorted(traceIds),
+    ua: sorted(userAgents),
+    fa: failed,
+    re: sorted(repositoryIds),
+    ei: sorted(sourceEventIds),
     o: order,
   });
   const fingerprint = createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
 
-  return { sourceIds, skippedSourceIds, queries, matches, fingerprint };
+  return { sourceIds, skippedSourceIds, notApplicable, queries, matches, fingerprint };
+}
+
+/**
+ * Whether an event of one source matches every field of `query` (actor and target ids as the
+ * vendor's own). The gateway re-applies this to whatever a datasource returns, so a datasource
+ * may push down any part of a query, and must push down only what its vendor applies exactly
+ * this way.
+ */
+export function queryMatcher(query: SourceQuery): (event: AuditEventModel) => boolean {
+  const { fromMs, toMs, text, failed, userAgents } = query;
+  const set = <T>(values: readonly T[] | null) => values && new Set(values);
+  const actionSet = set(query.actions);
+  const actorIdSet = set(query.actorIds);
+  const emailSet = set(query.actorEmails);
+  const actorTypeSet = set(query.actorTypes);
+  const targetIdSet = set(query.targetIds);
+  const targetTypeSet = set(query.targetTypes);
+  const ipMatches = query.clientIps && ipMatcher(query.clientIps);
+  const sessionSet = set(query.sessionIds);
+  const requestSet = set(query.requestIds);
+  const traceSet = set(query.traceIds);
+  const repositorySet = set(query.repositoryIds);
+  const eventIdSet = set(query.sourceEventIds);
+  return (event) => {
+    if (fromMs !== null && event.occurredAtMs < fromMs) return false;
+    if (toMs !== null && event.occurredAtMs >= toMs) return false;
+    if (eventIdSet && !eventIdSet.has(event.sourceEventId)) return false;
+    if (actionSet && !actionSet.has(event.action)) return false;
+    if (actorTypeSet && !actorTypeSet.has(event.actor.type)) return false;
+    if (actorIdSet && !(event.actor.sourceActorId !== null && actorIdSet.has(event.actor.sourceActorId))) return false;
+    if (emailSet && !(event.actor.email && emailSet.has(event.actor.email.toLowerCase()))) return false;
+    if (targetTypeSet && !(event.target && targetTypeSet.has(event.target.type))) return false;
+    if (targetIdSet && !(event.target && targetIdSet.has(event.target.sourceTargetId))) return false;
+    if (failed !== null && event.failed !== failed) return false;
+    if (repositorySet && !(event.repository && repositorySet.has(event.repository.sourceRepositoryId))) return false;
+    const request = event.request;
+    if (ipMatches && !ipMatches(request?.clientIp ?? null)) return false;
+    if (sessionSet && !(request?.sessionId != null && sessionSet.has(request.sessionId))) return false;
+    if (requestSet && !(request?.requestId != null && requestSet.has(request.requestId))) return false;
+    if (traceSet && !(request?.traceId != null && traceSet.has(request.traceId))) return false;
+    if (userAgents) {
+      const agent = request?.userAgent?.toLowerCase();
+      if (agent === undefined || !userAgents.some((part) => agent.includes(part))) return false;
+    }
+    if (text !== null && !searchableText(event).includes(text)) return false;
+    return true;
+  };
 }
 
 /** The text `filter.text` is matched against, lower-cased. */
 export function searchableText(event: AuditEventModel): string {
+  const request = event.request;
   const parts = [
     event.action,
     event.actor.name,
@@ -157,6 +271,16 @@ export function searchableText(event: AuditEventModel): string {
     event.target?.name,
     event.target?.sourceTargetId,
     event.target?.type,
+    request?.clientIp,
+    request?.userAgent,
+    request?.httpMethod,
+    request?.path,
+    request?.sessionId,
+    request?.traceId,
+    request?.requestId,
+    request?.origin,
+    event.repository?.name,
+    event.repository?.sourceRepositoryId,
     event.details === null ? null : JSON.stringify(event.details),
   ];
   return parts.filter((part): part is string => typeof part === 'string').join('\n').toLowerCase();
@@ -166,7 +290,29 @@ function textList(list: readonly string[] | null | undefined, field: string): st
   if (list == null) return null;
   if (list.length === 0) throw badUserInput(`${field}: give at least one value, or omit the field`, 'INVALID_FILTER', field);
   if (list.length > MAX_LIST) throw badUserInput(`${field}: at most ${MAX_LIST} values`, 'INVALID_FILTER', field);
-  return [...new Set(list.map((value) => checkText(value, field)))];
+  return [...new Set(list.map((value, index) => checkText(value, `${field}[${index}]`)))];
+}
+
+function lowerCased(list: string[] | null): string[] | null {
+  return list && [...new Set(list.map((value) => value.toLowerCase()))];
+}
+
+/** Addresses and CIDR ranges in canonical form; a value that is neither names its index. */
+function ipList(list: readonly string[] | null | undefined, field: string): string[] | null {
+  const values = textList(list, field);
+  if (values === null) return null;
+  return [
+    ...new Set(
+      values.map((value) => {
+        const canonical = canonicalIpOrRange(value);
+        if (canonical === null) {
+          const at = `${field}[${list!.indexOf(value)}]`;
+          throw badUserInput(`${at}: '${clip(value)}' is not an IPv4 or IPv6 address or a CIDR range (e.g. 192.0.2.0/24, 2001:db8::/32)`, 'INVALID_FILTER', at);
+        }
+        return canonical;
+      }),
+    ),
+  ];
 }
 
 function enumList<T extends string>(list: readonly T[] | null | undefined, field: string): T[] | null {

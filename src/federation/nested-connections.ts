@@ -6,6 +6,7 @@ import {
   buildConnection,
   loadEventConnection,
   openStreams,
+  retentionOf,
   snapshotOf,
   type EventConnectionArgs,
   type EventConnectionDeps,
@@ -88,30 +89,33 @@ export async function loadGroupedFirstPages(requests: readonly NestedConnectionR
   const now = deps.now?.() ?? Date.now();
   const asOfMs = snapshotOf(now, deps.settleWindowMs);
 
-  const owners = requests.map((request) => ({ selection: selectEvents(withOwner(request).filter, deps.sources.ids, order), bucket: [] as AuditEventModel[] }));
+  const owners = requests.map((request) => ({ selection: selectEvents(withOwner(request).filter, deps.sources.filterable, order), bucket: [] as AuditEventModel[] }));
   const union: EventSelection = selectEvents(
     { ...first.args.filter, ...(first.owner === 'actor' ? { actorIds: requests.map((r) => r.ownerId) } : { targetIds: requests.map((r) => r.ownerId) }) },
-    deps.sources.ids,
+    deps.sources.filterable,
     order,
   );
   const wanted = paging.count + 1;
   let open = owners.length;
 
   const streams = openStreams(union, traversal, asOfMs, null, {}, deps);
-  const merged = await mergePage(streams, {
-    limit: Number.POSITIVE_INFINITY,
-    fetchSize: Math.min(1000, wanted * owners.length),
-    baseStates: {},
-    onEvent: (event) => {
-      for (const owner of owners) {
-        if (owner.bucket.length < wanted && owner.selection.matches(event)) {
-          owner.bucket.push(event);
-          if (owner.bucket.length === wanted) open -= 1;
+  const [merged, retentionDays] = await Promise.all([
+    mergePage(streams, {
+      limit: Number.POSITIVE_INFINITY,
+      fetchSize: Math.min(1000, wanted * owners.length),
+      baseStates: {},
+      onEvent: (event) => {
+        for (const owner of owners) {
+          if (owner.bucket.length < wanted && owner.selection.matches(event)) {
+            owner.bucket.push(event);
+            if (owner.bucket.length === wanted) open -= 1;
+          }
         }
-      }
-      return open === 0;
-    },
-  });
+        return open === 0;
+      },
+    }),
+    retentionOf(union, deps),
+  ]);
   const stoppedShort = merged.budgetSpent || streams.some((stream) => stream.failure);
 
   return owners.map(({ selection, bucket }) => {
@@ -127,6 +131,7 @@ export async function loadGroupedFirstPages(requests: readonly NestedConnectionR
       streams: streams.filter((stream) => ownSources.has(stream.sourceId)),
       asOfMs,
       deps,
+      retentionDays,
       listed: listed.map((event) => ({ event, cursor: () => encode(keyOf(event)) })),
       moreInTraversal: hasMore || ownerStoppedShort,
       // Everything up to the last event taken has been dealt out, so the scan resumes there.

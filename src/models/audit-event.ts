@@ -56,6 +56,13 @@ export interface RequestContextModel {
   origin: string | null;
 }
 
+/** The code repository an event concerns, where the vendor records one (ComplianceAgent). */
+export interface RepositoryModel {
+  sourceRepositoryId: string;
+  /** E.g. `org/repo`; null when the record gives only the id. */
+  name: string | null;
+}
+
 /** Hash-chain fields of a tamper-evident log. */
 export interface IntegrityModel {
   hash: string | null;
@@ -77,6 +84,7 @@ export interface AuditEventModel {
   actor: ActorModel;
   target: TargetModel | null;
   request: RequestContextModel | null;
+  repository: RepositoryModel | null;
   details: JsonValue | null;
   integrity: IntegrityModel | null;
   /** True when the vendor marks the action as failed or denied; null when it does not say. */

@@ -8,7 +8,31 @@ export type Direction = 'ASC' | 'DESC';
 export type PagingKind = 'CURSOR' | 'PAGE_NUMBER' | 'OFFSET_TOKEN' | 'TIME_WINDOW';
 
 /** The fields of {@link SourceQuery} a datasource may apply upstream. */
-export type FilterField = 'window' | 'actions' | 'actorIds' | 'actorEmails' | 'actorTypes' | 'targetIds' | 'targetTypes' | 'text';
+export type FilterField =
+  | 'window'
+  | 'actions'
+  | 'actorIds'
+  | 'actorEmails'
+  | 'actorTypes'
+  | 'targetIds'
+  | 'targetTypes'
+  | 'text'
+  | 'clientIps'
+  | 'sessionIds'
+  | 'requestIds'
+  | 'traceIds'
+  | 'userAgents'
+  | 'failed'
+  | 'repositoryIds'
+  | 'sourceEventIds';
+
+/**
+ * Parts of an event that some vendors never record. A filter on a part a source never records
+ * cannot match any of its events, so the gateway answers for that source at once (status
+ * NOT_APPLICABLE, with a warning) instead of scanning its whole log for nothing. A datasource
+ * lists a part here when its normaliser can fill it in from the vendor's records.
+ */
+export type RecordedField = 'actorEmail' | 'clientIp' | 'userAgent' | 'sessionId' | 'requestId' | 'traceId' | 'failed' | 'repository';
 
 /**
  * What one source is asked for, in vendor-neutral terms. The gateway always re-applies every
@@ -30,11 +54,64 @@ export interface SourceQuery {
   targetTypes: readonly string[] | null;
   /** Lower-cased free text. */
   text: string | null;
+  /**
+   * Client addresses and CIDR ranges, canonical: IPv4 dotted decimal (an IPv4-mapped IPv6
+   * address is given as its IPv4 form), IPv6 as RFC 5952 text, ranges as `network/prefix` with
+   * the host bits cleared. An entry without `/` is one address.
+   */
+  clientIps: readonly string[] | null;
+  /** Exact session ids. */
+  sessionIds: readonly string[] | null;
+  /** Exact request ids (a vendor's id of one request or one login attempt). */
+  requestIds: readonly string[] | null;
+  /** Exact trace (correlation) ids. */
+  traceIds: readonly string[] | null;
+  /** Lower-cased substrings, any of which the user agent must contain. */
+  userAgents: readonly string[] | null;
+  /** Only events the vendor marks failed (true) or succeeded (false); events it says nothing of never match. */
+  failed: boolean | null;
+  /** Vendor repository ids (ComplianceAgent). */
+  repositoryIds: readonly string[] | null;
+  /** Vendor event ids (`sourceEventId`). */
+  sourceEventIds: readonly string[] | null;
 }
 
 /** A query of every event in `[fromMs, toMs)` (null = unbounded), with no other filter. */
 export function windowQuery(fromMs: number | null, toMs: number | null): SourceQuery {
-  return { fromMs, toMs, actions: null, actorIds: null, actorEmails: null, actorTypes: null, targetIds: null, targetTypes: null, text: null };
+  return {
+    fromMs,
+    toMs,
+    actions: null,
+    actorIds: null,
+    actorEmails: null,
+    actorTypes: null,
+    targetIds: null,
+    targetTypes: null,
+    text: null,
+    clientIps: null,
+    sessionIds: null,
+    requestIds: null,
+    traceIds: null,
+    userAgents: null,
+    failed: null,
+    repositoryIds: null,
+    sourceEventIds: null,
+  };
+}
+
+/** The one value of a list, or null when it is absent or holds several (which most upstream filters cannot take). */
+export function onlyValue<T>(values: readonly T[] | null): T | null {
+  return values !== null && values.length === 1 ? values[0]! : null;
+}
+
+/**
+ * The one IPv4 address of `query.clientIps`, or null. The only address filter a vendor is given:
+ * an upstream compares address text, and IPv4 is the one family whose text has a single form
+ * (IPv6 can be written many ways, and an upstream might record a client as IPv4-mapped IPv6).
+ */
+export function onlyIpv4Address(query: SourceQuery): string | null {
+  const address = onlyValue(query.clientIps);
+  return address !== null && /^[0-9.]+$/.test(address) ? address : null;
 }
 
 /**
@@ -80,8 +157,10 @@ export interface SourceCapabilities {
   /** Smallest and largest page the upstream accepts. */
   minPageSize: number;
   maxPageSize: number;
-  /** Query fields the datasource pushes down to the upstream. */
+  /** Query fields the datasource pushes down to the upstream (at least in some cases: one value, one endpoint). */
   nativeFilters: readonly FilterField[];
+  /** Parts of an event this vendor's records can carry; see {@link RecordedField}. */
+  recordedFields: readonly RecordedField[];
   /** True when `getEvent` is one upstream call by id rather than a narrow search. */
   getById: boolean;
   /** True when `countEvents` is available. */
@@ -113,8 +192,25 @@ export interface AuditDataSource {
   listEvents(request: ListEventsRequest): Promise<ListEventsResult>;
   /** One event, or null when the upstream has no such event. */
   getEvent(ref: EventRef, signal: AbortSignal): Promise<AuditEventModel | null>;
+  /**
+   * One event by its `sourceEventId` alone, without knowing when it happened, where the vendor
+   * (or the id itself) makes that a lookup rather than a scan; null when there is no such event.
+   * Absent: the gateway searches the source's log within a request budget.
+   */
+  findEvent?(sourceEventId: string, signal: AbortSignal): Promise<AuditEventModel | null>;
+  /**
+   * Days the source keeps events now, where the vendor reports its own policy (cached by the
+   * datasource, so asking costs no request most of the time); `capabilities.retentionDays` when
+   * absent. Null when the vendor does not say.
+   */
+  currentRetentionDays?(signal: AbortSignal): Promise<number | null>;
   /** The exact number of events matching `query`, when `capabilities.countsTotal`; null when the vendor cannot say for this query. */
   countEvents?(query: SourceQuery, signal: AbortSignal): Promise<number | null>;
   /** Releases connection pools. */
   close(): Promise<void>;
+}
+
+/** Days `dataSource` keeps events now: the vendor's own policy where it reports one, else its fixed capability. */
+export async function retentionDaysOf(dataSource: AuditDataSource, signal: AbortSignal): Promise<number | null> {
+  return dataSource.currentRetentionDays ? dataSource.currentRetentionDays(signal) : dataSource.capabilities.retentionDays;
 }

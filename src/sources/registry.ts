@@ -1,7 +1,7 @@
 import type { Logger } from '../logger';
 import type { SourceConfig } from '../config';
 import { vendorModules } from '../vendors';
-import type { AuditDataSource } from './data-source';
+import type { AuditDataSource, RecordedField } from './data-source';
 import { SourceHealthTracker } from './health';
 
 /** A configured source: its datasource and what the gateway saw of it. */
@@ -38,6 +38,11 @@ export class SourceRegistry {
 
   get all(): RegisteredSource[] {
     return [...this.byId.values()];
+  }
+
+  /** Each source's id and what its records can carry, as filters check them. */
+  get filterable(): Array<{ id: string; recordedFields: readonly RecordedField[] }> {
+    return this.all.map((source) => ({ id: source.config.id, recordedFields: source.dataSource.capabilities.recordedFields }));
   }
 
   get(sourceId: string): RegisteredSource | undefined {

@@ -1,8 +1,8 @@
 import { ErrorCode, UpstreamError } from '../../src/errors';
-import { selectEvents } from '../../src/federation/filter';
+import { queryMatcher, selectEvents } from '../../src/federation/filter';
 import { compareKeys, keyOf } from '../../src/federation/order';
 import type { AuditEventModel } from '../../src/models/audit-event';
-import type { AuditDataSource, Direction, FilterField, SourceQuery, SourceResume } from '../../src/sources/data-source';
+import type { AuditDataSource, Direction, FilterField, RecordedField, SourceQuery, SourceResume } from '../../src/sources/data-source';
 import { windowQuery } from '../../src/sources/data-source';
 import type { RunningSimulator, VendorModule } from '../../src/sources/vendor-module';
 import { dataSourceFor } from '../helpers/datasource';
@@ -52,15 +52,7 @@ function expectedFor(all: readonly AuditEventModel[], query: SourceQuery): strin
 }
 
 function matchesQuery(event: AuditEventModel, query: SourceQuery): boolean {
-  if (query.fromMs !== null && event.occurredAtMs < query.fromMs) return false;
-  if (query.toMs !== null && event.occurredAtMs >= query.toMs) return false;
-  if (query.actions && !query.actions.includes(event.action)) return false;
-  if (query.actorIds && !(event.actor.sourceActorId && query.actorIds.includes(event.actor.sourceActorId))) return false;
-  if (query.actorEmails && !(event.actor.email && query.actorEmails.includes(event.actor.email.toLowerCase()))) return false;
-  if (query.actorTypes && !query.actorTypes.includes(event.actor.type)) return false;
-  if (query.targetIds && !(event.target && query.targetIds.includes(event.target.sourceTargetId))) return false;
-  if (query.targetTypes && !(event.target && query.targetTypes.includes(event.target.type))) return false;
-  return true;
+  return queryMatcher(query)(event);
 }
 
 /** A query on `field` whose value is taken from the data, so that it matches some events. */
@@ -90,6 +82,30 @@ function queryOn(field: FilterField, all: readonly AuditEventModel[]): SourceQue
     }
     case 'text':
       return null;
+    case 'clientIps': {
+      // The one form every upstream compares exactly: a single IPv4 address.
+      const address = all.map((event) => event.request?.clientIp).find((ip) => ip && /^[0-9.]+$/.test(ip));
+      return address ? { ...NO_FILTER, clientIps: [address] } : null;
+    }
+    case 'sessionIds':
+    case 'requestIds':
+    case 'traceIds': {
+      const part = ({ sessionIds: 'sessionId', requestIds: 'requestId', traceIds: 'traceId' } as const)[field];
+      const value = all.map((event) => event.request?.[part]).find((id) => id);
+      return value ? { ...NO_FILTER, [field]: [value] } : null;
+    }
+    case 'userAgents': {
+      const agent = all.map((event) => event.request?.userAgent).find((ua) => ua);
+      return agent ? { ...NO_FILTER, userAgents: [agent.slice(0, 12).toLowerCase()] } : null;
+    }
+    case 'failed':
+      return all.some((event) => event.failed === true) ? { ...NO_FILTER, failed: true } : null;
+    case 'repositoryIds': {
+      const repository = all.find((event) => event.repository)?.repository;
+      return repository ? { ...NO_FILTER, repositoryIds: [repository.sourceRepositoryId] } : null;
+    }
+    case 'sourceEventIds':
+      return { ...NO_FILTER, sourceEventIds: [sample.sourceEventId] };
     default: {
       const unreachable: never = field;
       return unreachable;
@@ -169,8 +185,24 @@ export function describeDataSourceContract(module: VendorModule<Record<string, u
       }
     });
 
+    it('records exactly the parts of an event it declares, so that NOT_APPLICABLE never hides a match', () => {
+      const carries: Record<RecordedField, (event: AuditEventModel) => boolean> = {
+        actorEmail: (event) => event.actor.email !== null,
+        clientIp: (event) => event.request?.clientIp != null,
+        userAgent: (event) => event.request?.userAgent != null,
+        sessionId: (event) => event.request?.sessionId != null,
+        requestId: (event) => event.request?.requestId != null,
+        traceId: (event) => event.request?.traceId != null,
+        failed: (event) => event.failed !== null,
+        repository: (event) => event.repository !== null,
+      };
+      for (const [field, carried] of Object.entries(carries) as Array<[RecordedField, (event: AuditEventModel) => boolean]>) {
+        expect({ field, seen: all.some(carried) }).toEqual({ field, seen: dataSource.capabilities.recordedFields.includes(field) });
+      }
+    });
+
     it('agrees with the gateway filter on which events match', () => {
-      const selection = selectEvents({ actions: [all[0]!.action] }, [dataSource.sourceId], 'DESC');
+      const selection = selectEvents({ actions: [all[0]!.action] }, [{ id: dataSource.sourceId, recordedFields: dataSource.capabilities.recordedFields }], 'DESC');
       const matched = all.filter(selection.matches);
       expect(matched.length).toBeGreaterThan(0);
       expect(matched.every((event) => event.action === all[0]!.action)).toBe(true);

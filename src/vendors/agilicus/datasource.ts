@@ -145,6 +145,7 @@ export class AgilicusDataSource implements AuditDataSource {
     minPageSize: MIN_LIMIT,
     maxPageSize: MAX_LIMIT,
     nativeFilters: ['window', 'actions', 'actorIds', 'targetIds'],
+    recordedFields: ['clientIp', 'userAgent', 'sessionId', 'requestId', 'traceId', 'failed'],
     getById: false,
     countsTotal: false,
     retentionDays: null,

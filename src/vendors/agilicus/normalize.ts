@@ -179,6 +179,7 @@ export function normalizeAgilicusAudit(raw: RawAgilicusAudit & JsonObject, sourc
       : null,
     request,
     details: pickDetails('audit', raw, ['api_name', 'org_id', 'token_id', 'secondary_id', 'tertiary_id', 'parent_id', 'grandparent_id']),
+    repository: null,
     integrity: null,
     failed: null,
     raw,
@@ -211,6 +212,7 @@ export function normalizeAgilicusAuthAudit(raw: RawAgilicusAuthAudit & JsonObjec
     details: pickDetails('auth', raw, [
       'org_id', 'org_name', 'issuer', 'upstream_idp', 'upstream_user_id', 'login_org_id', 'login_org_name', 'token_id', 'application_name',
     ]),
+    repository: null,
     integrity: null,
     failed: result === null ? null : FAILED_RESULTS.has(result),
     raw,

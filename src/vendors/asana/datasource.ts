@@ -89,6 +89,7 @@ export class AsanaDataSource implements AuditDataSource {
     minPageSize: MIN_LIMIT,
     maxPageSize: MAX_LIMIT,
     nativeFilters: ['window', 'actions', 'actorIds', 'actorTypes', 'targetIds'],
+    recordedFields: ['actorEmail', 'clientIp', 'userAgent', 'failed'],
     getById: false,
     countsTotal: false,
     // "Events are deleted after 90 days" (vendor notes).

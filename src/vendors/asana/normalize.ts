@@ -120,6 +120,7 @@ export function normalizeAsanaAuditLogEvent(raw: RawAsanaAuditLogEvent & JsonObj
     target,
     request,
     details: isJsonObject(raw['details']) ? raw['details'] : null,
+    repository: null,
     integrity: null,
     failed: failedOf(raw.event_type),
     raw,

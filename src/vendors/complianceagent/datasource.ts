@@ -114,6 +114,7 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     minPageSize: MIN_LIMIT,
     maxPageSize: MAX_LIMIT,
     nativeFilters: ['window', 'actions', 'actorIds', 'actorEmails', 'actorTypes'],
+    recordedFields: ['actorEmail', 'clientIp', 'userAgent', 'sessionId', 'requestId', 'repository'],
     getById: true,
     countsTotal: true,
     // Set per organisation (`GET /audit/retention`), not a fixed period.

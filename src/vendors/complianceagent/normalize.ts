@@ -1,5 +1,5 @@
 import { emptyRequestContext, type ActorType, type AuditEventModel, type EventCategory } from '../../models/audit-event';
-import { isJsonObject, type JsonObject, type JsonValue } from '../../models/json';
+import { isJsonObject, type JsonObject } from '../../models/json';
 import type { RawAuditLogEntry } from './wire-types';
 
 /** A record that does not have the fields every ComplianceAgent log entry has. */
@@ -85,10 +85,7 @@ export function normalizeComplianceAgentLog(raw: RawAuditLogEntry & JsonObject, 
   const resource = raw.resource ?? null;
   const json: JsonObject = raw;
   const details: JsonObject = isJsonObject(json['details']) ? { ...json['details'] } : {};
-  // The repository is the scope every ComplianceAgent event belongs to; keep it with the details
-  // because the vendor-neutral model has no field for it.
-  const repository: JsonValue | undefined = json['repository'];
-  if (repository !== undefined && repository !== null) details['repository'] = repository;
+  const repository = raw.repository ?? null;
   const integrityHash = stringOrNull(raw.hash);
   const previousHash = stringOrNull(raw.previous_hash);
   return {
@@ -107,6 +104,7 @@ export function normalizeComplianceAgentLog(raw: RawAuditLogEntry & JsonObject, 
     },
     target: resource ? { sourceId, sourceTargetId: resource.id, type: resource.type, name: stringOrNull(resource.name) } : null,
     request,
+    repository: repository && typeof repository.id === 'string' && repository.id !== '' ? { sourceRepositoryId: repository.id, name: stringOrNull(repository.name) } : null,
     details: Object.keys(details).length > 0 ? details : null,
     integrity: integrityHash !== null || previousHash !== null ? { hash: integrityHash, previousHash } : null,
     failed: null,

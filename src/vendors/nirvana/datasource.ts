@@ -189,6 +189,7 @@ function nirvanaCapabilities(bothOrders: boolean): SourceCapabilities {
     minPageSize: MIN_LIMIT,
     maxPageSize: MAX_LIMIT,
     nativeFilters: [],
+    recordedFields: ['clientIp', 'userAgent', 'failed'],
     getById: true,
     countsTotal: true,
     retentionDays: null,

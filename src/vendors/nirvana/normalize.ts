@@ -60,6 +60,7 @@ export function normalizeNirvanaAuditLog(raw: RawNirvanaAuditLog & JsonObject, s
     target: raw.target ? { sourceId, sourceTargetId: raw.target.id, type: raw.target.type, name: null } : null,
     request,
     details: null,
+    repository: null,
     integrity: null,
     failed: typeof raw.status_code === 'number' ? raw.status_code >= 400 : null,
     raw,

@@ -91,6 +91,7 @@ export class PortDataSource implements AuditDataSource {
     maxPageSize: MAX_PAGE,
     // Also pushed down, but only in narrow cases: one target id of one target type.
     nativeFilters: ['window', 'actions', 'targetTypes'],
+    recordedFields: ['failed'],
     getById: true,
     countsTotal: false,
     // "Audit log kept 1 year by default" (vendor notes).

@@ -86,6 +86,7 @@ export function normalizePortAuditLog(raw: RawPortAuditLog & JsonObject, sourceI
     target: targetOf(resourceType, context, raw['diff'], sourceId),
     request,
     details: detailsOf(raw),
+    repository: null,
     integrity: null,
     failed: raw.status === 'FAILURE' ? true : raw.status === 'SUCCESS' ? false : null,
     raw,

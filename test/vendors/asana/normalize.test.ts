@@ -111,6 +111,7 @@ describe('normalizeAsanaAuditLogEvent', () => {
       occurredAtMs: Date.UTC(2026, 9, 31, 12, 0, 0, 123),
       actor: { sourceId: 'asana-main', sourceActorId: '1204000000000007', type: 'USER', name: 'Hana Smith', email: 'hana.smith@example.com' },
       target: { sourceId: 'asana-main', sourceTargetId: '1205000000000042', type: 'task', name: 'Review vendor contract' },
+      repository: null,
       request: {
         clientIp: '192.0.2.10',
         userAgent: 'Mozilla/5.0',

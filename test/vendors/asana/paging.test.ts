@@ -1,5 +1,6 @@
 import { ErrorCode, UpstreamError } from '../../../src/errors';
 import type { SourceQuery } from '../../../src/sources/data-source';
+import { windowQuery } from '../../../src/sources/data-source';
 import {
   WINDOW_CAP,
   afterOverflow,
@@ -16,7 +17,7 @@ import {
   windowTarget,
 } from '../../../src/vendors/asana/paging';
 
-const NO_FILTER: SourceQuery = { fromMs: null, toMs: null, actions: null, actorIds: null, actorEmails: null, actorTypes: null, targetIds: null, targetTypes: null, text: null };
+const NO_FILTER: SourceQuery = windowQuery(null, null);
 
 describe('pushDown', () => {
   it('sends nothing for an unfiltered query', () => {

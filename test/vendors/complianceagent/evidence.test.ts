@@ -1,3 +1,4 @@
+import { windowQuery } from '../../../src/sources/data-source';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, UpstreamError } from '../../../src/errors';
 import { complianceAgentModule } from '../../../src/vendors/complianceagent';
@@ -74,7 +75,7 @@ describe('evidence export', () => {
       const error = await readOnly.startEvidenceExport({ framework: 'soc2', auditPeriod: { from: '2025-01-01', to: '2025-01-31' } }, signal()).catch((e: unknown) => e);
       expect((error as UpstreamError).code).toBe(ErrorCode.UpstreamAuthFailed);
       expect((error as UpstreamError).httpStatus).toBe(403);
-      const page = await readOnly.listEvents({ direction: 'DESC', query: { fromMs: null, toMs: null, actions: null, actorIds: null, actorEmails: null, actorTypes: null, targetIds: null, targetTypes: null, text: null }, resume: null, limit: 5, signal: signal() });
+      const page = await readOnly.listEvents({ direction: 'DESC', query: windowQuery(null, null), resume: null, limit: 5, signal: signal() });
       expect(page.events).toHaveLength(5);
     } finally {
       await readOnly.close();

@@ -59,7 +59,7 @@ describe('Port filters against the simulator', () => {
   });
 
   const matching = (filter: Parameters<typeof selectEvents>[0], events: AuditEventModel[]) => {
-    const selection = selectEvents(filter, [dataSource.sourceId], 'DESC');
+    const selection = selectEvents(filter, [{ id: dataSource.sourceId, recordedFields: dataSource.capabilities.recordedFields }], 'DESC');
     return { query: selection.queries.get(dataSource.sourceId)!, kept: events.filter(selection.matches).map((e) => e.sourceEventId).sort() };
   };
 
@@ -76,7 +76,7 @@ describe('Port filters against the simulator', () => {
     for (const direction of ['DESC', 'ASC'] as const) {
       const { query, kept } = matching({ actions: ['run.created', 'run.updated', 'webhook.deleted'] }, all);
       const { events } = await readAll(dataSource, direction, query, 20);
-      const selection = selectEvents({ actions: ['run.created', 'run.updated', 'webhook.deleted'] }, [dataSource.sourceId], direction);
+      const selection = selectEvents({ actions: ['run.created', 'run.updated', 'webhook.deleted'] }, [{ id: dataSource.sourceId, recordedFields: dataSource.capabilities.recordedFields }], direction);
       expect(events.filter(selection.matches).map((e) => e.sourceEventId).sort()).toEqual(kept);
     }
   });

@@ -33,6 +33,7 @@ describe('normalizePortAuditLog', () => {
       actor: { sourceId: 'port-eu', sourceActorId: 'auth0|65f1c0de2a9b4c0012ab34cd', type: 'USER', name: null, email: null },
       target: { sourceId: 'port-eu', sourceTargetId: 'payment-api', type: 'entity', name: 'Payment API' },
       request: expect.objectContaining({ origin: 'UI', clientIp: null, userAgent: null }),
+      repository: null,
       details: { diff: raw['diff'], context: raw['context'], additionalData: {} },
       integrity: null,
       failed: false,

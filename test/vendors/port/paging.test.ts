@@ -1,6 +1,7 @@
 import { ErrorCode, UpstreamError } from '../../../src/errors';
 import type { AuditEventModel } from '../../../src/models/audit-event';
 import type { Direction, SourceQuery } from '../../../src/sources/data-source';
+import { windowQuery } from '../../../src/sources/data-source';
 import { mix } from '../../../src/simulation/random';
 import {
   MAX_UPSTREAM_LIMIT,
@@ -14,7 +15,7 @@ import {
   type UpstreamWindow,
 } from '../../../src/vendors/port/paging';
 
-const NO_FILTER: SourceQuery = { fromMs: null, toMs: null, actions: null, actorIds: null, actorEmails: null, actorTypes: null, targetIds: null, targetTypes: null, text: null };
+const NO_FILTER: SourceQuery = windowQuery(null, null);
 
 function event(id: string, at: number): AuditEventModel {
   return {
@@ -28,6 +29,7 @@ function event(id: string, at: number): AuditEventModel {
     target: null,
     request: null,
     details: null,
+    repository: null,
     integrity: null,
     failed: false,
     raw: { identifier: id },
