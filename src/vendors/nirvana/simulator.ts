@@ -1,24 +1,52 @@
 import { createHmac } from 'node:crypto';
 import type { AuditEventModel } from '../../models/audit-event';
 import { SyntheticDataset } from '../../simulation/dataset';
-import { clientIpFor, personFor, userAgentFor } from '../../simulation/people';
-import { choose, pick, unit } from '../../simulation/random';
 import { commonServerOptions, startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
 import type { RunningSimulator, SimulatorStartOptions } from '../../sources/vendor-module';
 import { normalizeNirvanaAuditLog, parseNirvanaAuditLog } from './normalize';
-import type { RawNirvanaAuditLog, RawNirvanaAuditLogList } from './wire-types';
+import { NirvanaEntry, NS, nirvanaRecord } from './simulator-data';
+import {
+  entryMatcher,
+  firstFilterParam,
+  MalformedFilter,
+  NO_FILTERS,
+  parseListFilters,
+  windowRange,
+  type NirvanaListFilters,
+} from './simulator-filters';
+import type { RawNirvanaAuditLogList } from './wire-types';
+
+export { nirvanaRecord } from './simulator-data';
 
 /**
- * A stand-in for Nirvana Labs' audit log API, as shared/vendors/nirvana.md describes it.
+ * A stand-in for Nirvana Labs' audit log API (`GET /v1/audit_logs`, `GET /v1/audit_logs/{id}`).
  *
  * Choices the vendor leaves open, made once here:
  * - order: newest first (`created_at` desc, ties by id desc); `sort=created_at:asc` (current API)
- *   lists oldest first, and a cursor only works with the sort it was issued for. `seedEra`
- *   ignores `sort`, as the seed-era API did;
+ *   lists oldest first. `seedEra` ignores `sort`, as the seed-era API did;
  * - `limit`: default 10, 10 to 100, anything else is a 400 `{message}`;
- * - cursors: opaque, HMAC-signed; `next_cursor` continues towards older entries,
- *   `previous_cursor` towards newer ones; both null at their end;
+ * - filters (current API): `action`, `actor_id`, `actor_type` (user | api_key), `client_ip`,
+ *   `method`, `target_id` and `target_type` compare exactly; `path` is a case-insensitive
+ *   substring of the request path; `created_at_min` / `created_at_max` are RFC 3339 instants, both
+ *   inclusive and compared at the precision given (digits beyond the millisecond are not
+ *   dropped, which would widen a bound); `status_code_min` / `status_code_max` are inclusive
+ *   integers. All combine with AND.
+ *   A malformed value (a date that is not RFC 3339, a status that is not an integer, another
+ *   actor type, a parameter given twice) is a 400 `{message}`. `seedEra` ignores every filter,
+ *   as the seed-era API did; `refuseFilters` answers any of them with a 400, as an API that
+ *   validates its parameters and does not know these would;
+ * - cursors: opaque, HMAC-signed, and bound to the sort and the filters they were issued for
+ *   (400 `{message}` with any other); `next_cursor` follows the sort, `previous_cursor` goes back
+ *   against it. Each is given only while a matching entry lies that way, so the last page of a
+ *   listing says so itself instead of leading to an empty one;
+ * - `pagination.total_count`: the entries matching the filters, whatever the cursor;
  * - errors: `{ "message": … }` with the SDK's status classes.
+ *
+ * Cost, for data sets of 20,000+ entries: a time window is a run of indexes found by binary
+ * search (indexes ascend with time), so a request never looks outside its window; within it,
+ * other filters scan from the page's start until the page is full (and one match further, for
+ * the cursor), deriving only the fields they compare. `total_count` takes one scan of the window
+ * per (filters, window), remembered, as entries never change once written.
  */
 export interface NirvanaSimulatorOptions extends SimulatorStartOptions {
   /** The API key the simulator accepts; default a random one. */
@@ -27,57 +55,14 @@ export interface NirvanaSimulatorOptions extends SimulatorStartOptions {
   endMs?: number;
   knobs?: Parameters<typeof startSimulatorServer>[0]['knobs'];
   /**
-   * Behave like the seed-era API: no `sort` parameter (it is ignored, the list is newest first).
-   * By default the simulator follows the current API, which honours `sort=created_at:asc|desc`.
+   * Behave like the seed-era API: `sort` and the list filters are ignored (the list is newest
+   * first, unfiltered). By default the simulator follows the current API, which honours both.
    */
   seedEra?: boolean;
-}
-
-/** Salt for ids, so that actor, target and event ids of one index differ. */
-const NS = { event: 1, actor: 2, target: 3 } as const;
-
-const RESOURCES = ['vm', 'volume', 'vpc', 'firewall_rule', 'api_key', 'project', 'user'] as const;
-const VERBS = ['created', 'updated', 'deleted', 'listed'] as const;
-const PATHS: Record<(typeof RESOURCES)[number], string> = {
-  vm: '/v1/compute/vms',
-  volume: '/v1/compute/volumes',
-  vpc: '/v1/networking/vpcs',
-  firewall_rule: '/v1/networking/firewall_rules',
-  api_key: '/v1/api_keys',
-  project: '/v1/projects',
-  user: '/v1/users',
-};
-const METHODS: Record<(typeof VERBS)[number], string> = { created: 'POST', updated: 'PATCH', deleted: 'DELETE', listed: 'GET' };
-
-/** The wire record of event `index` of `dataset`. */
-export function nirvanaRecord(dataset: SyntheticDataset, index: number): RawNirvanaAuditLog {
-  const seed = dataset.seed;
-  const resource = choose(RESOURCES, seed, index, 10);
-  const verb = choose(VERBS, seed, index, 11);
-  const method = METHODS[verb];
-  const apiKeyActor = unit(seed, index, 12) < 0.2;
-  const person = personFor(seed, index, 13, 40, 'example.com');
-  const actorIndex = apiKeyActor ? 10_000 + (person.n % 6) : person.n;
-  const targetIndex = pick(seed, index, 14, 300);
-  const targetId = dataset.uuidOf(targetIndex, NS.target);
-  const failed = unit(seed, index, 15) < 0.06;
-  const record: RawNirvanaAuditLog = {
-    id: dataset.uuidOf(index, NS.event),
-    action: `${resource}.${verb}`,
-    actor: {
-      id: dataset.uuidOf(actorIndex, NS.actor),
-      name: apiKeyActor ? `ci-deploy-key-${actorIndex - 10_000}` : person.name,
-      type: apiKeyActor ? 'api_key' : 'user',
-    },
-    client_ip: clientIpFor(seed, index, 16),
-    created_at: new Date(dataset.timeOf(index)).toISOString(),
-    method,
-    path: verb === 'created' || verb === 'listed' ? PATHS[resource] : `${PATHS[resource]}/${targetId}`,
-    status_code: failed ? choose([403, 404, 422], seed, index, 17) : verb === 'created' ? 201 : 200,
-    user_agent: userAgentFor(seed, index, 18),
-  };
-  if (verb !== 'listed') record.target = { id: targetId, type: resource };
-  return record;
+  /** Answer a list request that carries any filter parameter with a 400 `{message}`. */
+  refuseFilters?: boolean;
+  /** Called with the query of every list request the simulator answers (tests check what a client sends). */
+  observeList?(query: URLSearchParams): void;
 }
 
 interface PagePosition {
@@ -86,67 +71,72 @@ interface PagePosition {
   i: number;
   /** The sort the cursor was issued for ('a' = created_at:asc); absent = newest first. */
   s?: 'a';
+  /** Tag of the filters the cursor was issued for; absent = none. */
+  f?: string;
 }
+
+/** Most (filters, window) counts remembered at once. */
+const MAX_REMEMBERED_COUNTS = 256;
 
 /** Starts the simulator on loopback. */
 export async function startNirvanaSimulator(options: NirvanaSimulatorOptions): Promise<RunningSimulator> {
   const dataset = new SyntheticDataset({ size: options.size, seed: options.seed, ...(options.endMs !== undefined ? { endMs: options.endMs } : {}) });
   const apiKey = options.apiKey ?? `nl_sim_${createHmac('sha256', String(Math.random())).digest('hex').slice(0, 24)}`;
   const cursorKey = `nirvana-sim-${options.seed}`;
+  const counts = new Map<string, number>();
 
+  const mac = (text: string) => createHmac('sha256', cursorKey).update(text).digest('base64url').slice(0, 10);
   const encodeCursor = (position: PagePosition) => {
     const body = Buffer.from(JSON.stringify(position)).toString('base64url');
-    return `${body}.${createHmac('sha256', cursorKey).update(body).digest('base64url').slice(0, 10)}`;
+    return `${body}.${mac(body)}`;
   };
   const decodeCursor = (cursor: string): PagePosition | null => {
-    const [body, mac] = cursor.split('.');
-    if (!body || !mac || createHmac('sha256', cursorKey).update(body).digest('base64url').slice(0, 10) !== mac) return null;
+    const [body, signature] = cursor.split('.');
+    if (!body || !signature || mac(body) !== signature) return null;
     const parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as PagePosition;
     return parsed.d === 'o' || parsed.d === 'n' ? parsed : null;
   };
+  const filtersTag = (filters: NirvanaListFilters) => (filters.key === '' ? undefined : mac(filters.key));
 
   const list = (request: SimRequest): SimResponse => {
+    options.observeList?.(request.query);
     const limitText = request.query.get('limit');
     const limit = limitText === null ? 10 : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 10 || limit > 100) return { status: 400, json: { message: 'limit must be an integer between 10 and 100' } };
+    if (!Number.isInteger(limit) || limit < 10 || limit > 100) return badRequest('limit must be an integer between 10 and 100');
     const cursorText = request.query.get('cursor');
     const position = cursorText ? decodeCursor(cursorText) : null;
-    if (cursorText && !position) return { status: 400, json: { message: 'invalid cursor' } };
-    // The current API honours `sort` and ties a cursor to the sort it was issued for.
+    if (cursorText && !position) return badRequest('invalid cursor');
+    const refused = options.refuseFilters ? firstFilterParam(request.query) : null;
+    if (refused) return badRequest(`unknown query parameter: ${refused}`);
+    let filters: NirvanaListFilters;
+    try {
+      filters = options.seedEra ? NO_FILTERS : parseListFilters(request.query);
+    } catch (error) {
+      if (error instanceof MalformedFilter) return badRequest(error.message);
+      throw error;
+    }
+    // The current API honours `sort` and ties a cursor to the sort and filters it was issued for.
     const sortText = options.seedEra ? null : request.query.get('sort');
     if (sortText !== null && sortText !== 'created_at:asc' && sortText !== 'created_at:desc') {
-      return { status: 400, json: { message: 'sort must be created_at:asc or created_at:desc' } };
+      return badRequest('sort must be created_at:asc or created_at:desc');
     }
     const ascending = sortText === 'created_at:asc';
-    if (position && (position.s === 'a') !== ascending) return { status: 400, json: { message: 'cursor was issued for another sort order' } };
+    const tag = filtersTag(filters);
+    if (position && (position.s === 'a') !== ascending) return badRequest('cursor was issued for another sort order');
+    if (position && position.f !== tag) return badRequest('cursor was issued for other filters');
 
-    // Indexes ascend with time. 'o' pages go towards older entries, 'n' pages towards newer ones.
-    let hi: number;
-    let lo: number;
-    if (!position) {
-      if (ascending) {
-        lo = 0;
-        hi = Math.min(dataset.size - 1, limit - 1);
-      } else {
-        hi = dataset.size - 1;
-        lo = Math.max(0, hi - limit + 1);
-      }
-    } else if (position.d === 'o') {
-      hi = position.i - 1;
-      lo = Math.max(0, hi - limit + 1);
-    } else {
-      lo = position.i + 1;
-      hi = Math.min(dataset.size - 1, lo + limit - 1);
-    }
-    const items: RawNirvanaAuditLog[] = [];
-    if (ascending) for (let i = Math.max(lo, 0); i <= hi; i++) items.push(nirvanaRecord(dataset, i));
-    else for (let i = hi; i >= lo && i >= 0; i--) items.push(nirvanaRecord(dataset, i));
-    const older = items.length > 0 && lo > 0 ? encodeCursor({ d: 'o', i: lo, ...(ascending ? { s: 'a' as const } : {}) }) : null;
-    const newer = items.length > 0 && hi < dataset.size - 1 ? encodeCursor({ d: 'n', i: hi, ...(ascending ? { s: 'a' as const } : {}) }) : null;
-    // `next_cursor` follows the sort; `previous_cursor` goes back against it.
+    const scope = listScope(dataset, filters);
+    const indexes = pageIndexes(scope, position, ascending, limit);
+    const lowest = Math.min(...indexes);
+    const highest = Math.max(...indexes);
+    const cursorFields = { ...(ascending ? { s: 'a' as const } : {}), ...(tag ? { f: tag } : {}) };
+    const older = indexes.length > 0 && scope.find(lowest - 1, -1, 1).length > 0 ? encodeCursor({ d: 'o', i: lowest, ...cursorFields }) : null;
+    const newer = indexes.length > 0 && scope.find(highest + 1, 1, 1).length > 0 ? encodeCursor({ d: 'n', i: highest, ...cursorFields }) : null;
+    indexes.sort((a, b) => (ascending ? a - b : b - a));
     const body: RawNirvanaAuditLogList = {
-      items,
-      pagination: { next_cursor: ascending ? newer : older, previous_cursor: ascending ? older : newer, total_count: dataset.size },
+      items: indexes.map((index) => nirvanaRecord(dataset, index)),
+      // `next_cursor` follows the sort; `previous_cursor` goes back against it.
+      pagination: { next_cursor: ascending ? newer : older, previous_cursor: ascending ? older : newer, total_count: countOf(scope, filters, counts) },
     };
     return { status: 200, json: body };
   };
@@ -182,4 +172,59 @@ export async function startNirvanaSimulator(options: NirvanaSimulatorOptions): P
       return events;
     },
   };
+}
+
+function badRequest(message: string): SimResponse {
+  return { status: 400, json: { message } };
+}
+
+/** The entries one request may list: a run of indexes (its time window) and a test of each. */
+interface ListScope {
+  lo: number;
+  hi: number;
+  /** True when a filter besides the window applies: counting then takes a scan. */
+  scans: boolean;
+  /** Up to `limit` matching indexes from `from` on in steps of `step` (1 or -1), within `lo..hi`. */
+  find(from: number, step: 1 | -1, limit: number): number[];
+  /** The matching entries of the whole window. */
+  count(): number;
+}
+
+function listScope(dataset: SyntheticDataset, filters: NirvanaListFilters): ListScope {
+  const { lo, hi } = windowRange(dataset, filters);
+  const matches = entryMatcher(filters);
+  const find = (from: number, step: 1 | -1, limit: number): number[] => {
+    const found: number[] = [];
+    // A start beyond the window in the direction of travel begins at the window's edge.
+    for (let index = step === 1 ? Math.max(lo, from) : Math.min(hi, from); index >= lo && index <= hi && found.length < limit; index += step) {
+      if (!matches || matches(new NirvanaEntry(dataset, index))) found.push(index);
+    }
+    return found;
+  };
+  const count = () => {
+    if (!matches) return Math.max(0, hi - lo + 1);
+    let matching = 0;
+    for (let index = lo; index <= hi; index++) if (matches(new NirvanaEntry(dataset, index))) matching += 1;
+    return matching;
+  };
+  return { lo, hi, scans: matches !== null, find, count };
+}
+
+/** The indexes of the page a request asks for, in scan order. */
+function pageIndexes(scope: ListScope, position: PagePosition | null, ascending: boolean, limit: number): number[] {
+  if (!position) return ascending ? scope.find(scope.lo, 1, limit) : scope.find(scope.hi, -1, limit);
+  return position.d === 'o' ? scope.find(position.i - 1, -1, limit) : scope.find(position.i + 1, 1, limit);
+}
+
+/** `total_count`, remembered per (filters, window) where it takes a scan: entries never change once written. */
+function countOf(scope: ListScope, filters: NirvanaListFilters, counts: Map<string, number>): number {
+  if (!scope.scans) return scope.count();
+  const key = `${scope.lo}|${scope.hi}|${filters.key}`;
+  let count = counts.get(key);
+  if (count === undefined) {
+    count = scope.count();
+    if (counts.size >= MAX_REMEMBERED_COUNTS) counts.clear();
+    counts.set(key, count);
+  }
+  return count;
 }

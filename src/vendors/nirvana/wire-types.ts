@@ -1,4 +1,4 @@
-/** Nirvana Labs audit log JSON as sent (nirvana-go `AuditLog`, SDK v1.74; see shared/vendors/nirvana.md). */
+/** Nirvana Labs audit log JSON as sent (nirvana-go `AuditLog`, SDK v1.74; `action` and `target` arrived in v1.58, `actor.name` in v1.69). */
 export interface RawNirvanaAuditLog {
   id: string;
   action?: string;
