@@ -11,7 +11,7 @@ import type {
   SourceCapabilities,
   SourceQuery,
 } from '../../sources/data-source';
-import { windowQuery } from '../../sources/data-source';
+import { onlyIpv4Address, onlyValue, windowQuery } from '../../sources/data-source';
 import { normalizePage } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import {
@@ -19,8 +19,10 @@ import {
   normalizeAgilicusAuthAudit,
   parseAgilicusAudit,
   parseAgilicusAuthAudit,
+  parseAgilicusId,
   UNKNOWN_AUDIT_ACTION,
   withOccurrenceIds,
+  type AgilicusIdParts,
   type AgilicusRecordKind,
 } from './normalize';
 import { forward, judgePage, nextProbeWidth, queryRange, upstreamWindow } from './paging';
@@ -131,8 +133,20 @@ interface EndpointPage {
  * that, as the window must be narrowed towards the oldest records (see paging.ts).
  *
  * Pushed down when the query has exactly one value: `user_id` (actorIds, both endpoints),
- * `action` (audits), `target_id` (audits) / `client_id` (auth). An endpoint none of whose records
- * can match (e.g. auth records for an action without `:`) is not read at all.
+ * `action` (audits), `target_id` (audits) / `client_id` (auth); on auth records only, `source_ip`
+ * (one IPv4 address, the one form whose text the upstream's exact comparison cannot miss),
+ * `session_id` (sessionIds, matched against the record's `session`) and `trace_id` (traceIds).
+ * `/v1/audits` takes no request filters, so there the gateway applies them. `request_id` is left
+ * to the gateway on both: only the newest SDK has it, and an older upstream would ignore it.
+ *
+ * An endpoint none of whose records can match is not read at all, judged by what the normaliser
+ * fills in: audit records carry a client address, a session and a trace id, but never a user
+ * agent, a request id or a failed flag (`failed` is always null), so a query with `userAgents`,
+ * `requestIds` or `failed` (true or false) skips `/v1/audits`; auth records are skipped for an
+ * action without `:` or a target type other than `issuer_client`; each endpoint for actor types
+ * its records never have; both for `actorEmails` and `repositoryIds`, which no record carries.
+ * Event ids name their kind and millisecond, so `sourceEventIds` skips the endpoint of the other
+ * kind and narrows the window to the milliseconds the ids name.
  */
 export class AgilicusDataSource implements AuditDataSource {
   readonly vendor = 'agilicus' as const;
@@ -144,7 +158,7 @@ export class AgilicusDataSource implements AuditDataSource {
     pagingKind: 'TIME_WINDOW',
     minPageSize: MIN_LIMIT,
     maxPageSize: MAX_LIMIT,
-    nativeFilters: ['window', 'actions', 'actorIds', 'targetIds'],
+    nativeFilters: ['window', 'actions', 'actorIds', 'targetIds', 'clientIps', 'sessionIds', 'traceIds', 'sourceEventIds'],
     recordedFields: ['clientIp', 'userAgent', 'sessionId', 'requestId', 'traceId', 'failed'],
     getById: false,
     countsTotal: false,
@@ -164,7 +178,9 @@ export class AgilicusDataSource implements AuditDataSource {
 
   async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
     const counter: RequestCounter = { requests: 0 };
-    const { direction, query, signal } = request;
+    const { direction, signal } = request;
+    const query = narrowedToIds(request.query);
+    if (query === null) return { events: [], next: null, upstreamRequests: 0 };
     const limit = Math.max(MIN_LIMIT, Math.min(MAX_LIMIT, Math.floor(request.limit)));
     const { low, top: queryTop } = queryRange(direction, query);
     const filters = ENDPOINTS.map((endpoint) => this.filtersFor(endpoint, query));
@@ -181,28 +197,14 @@ export class AgilicusDataSource implements AuditDataSource {
     // reading them at once halves the wait for a traversal's first page.
     let floor = -Infinity;
     const outcomes: EndpointOutcome[] = [];
-    const read = (i: number, below: number, readSignal: AbortSignal) =>
-      this.readEndpoint(ENDPOINTS[i]!, positions[i]!, filters[i] ?? null, direction, low, queryTop, below, limit, readSignal, counter);
+    const read = (i: number, below: number) =>
+      this.readEndpoint(ENDPOINTS[i]!, positions[i]!, filters[i] ?? null, direction, low, queryTop, below, limit, signal, counter);
     if (request.resume === null && positions.every((position) => expectsNearSide(position, direction))) {
-      // A failed endpoint fails the batch: the other one's read (and its retries) stops with it.
-      const both = new AbortController();
-      const onAbort = () => both.abort(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        const reading = ENDPOINTS.map((_endpoint, i) =>
-          read(i, floor, both.signal).catch((error: unknown) => {
-            both.abort();
-            throw error;
-          }),
-        );
-        outcomes.push(...(await Promise.all(reading)));
-      } finally {
-        signal.removeEventListener('abort', onAbort);
-      }
+      outcomes.push(...(await settleBoth(ENDPOINTS.map((_endpoint, i) => read(i, floor)))));
       for (const outcome of outcomes) floor = Math.max(floor, floorAfter(outcome));
     } else {
       for (const i of ENDPOINTS.keys()) {
-        const outcome = await read(i, floor, signal);
+        const outcome = await read(i, floor);
         outcomes.push(outcome);
         floor = Math.max(floor, floorAfter(outcome));
       }
@@ -278,47 +280,50 @@ export class AgilicusDataSource implements AuditDataSource {
   }
 
   /**
-   * No lookup by id upstream: reads the reference's millisecond on the endpoint its id names and
-   * picks the record whose derived id matches.
+   * No lookup by id upstream, but the id names its endpoint and millisecond: one read of that
+   * millisecond. A reference whose time is not the id's names no record, so it costs no request.
    */
   async getEvent(ref: EventRef, signal: AbortSignal): Promise<AuditEventModel | null> {
-    const endpoint = ENDPOINTS.find((candidate) => ref.sourceEventId.startsWith(`${candidate.kind}:`));
-    if (!endpoint || !Number.isSafeInteger(ref.occurredAtMs)) return null;
-    const params = this.filtersFor(endpoint, windowQuery(null, null));
-    const at = ref.occurredAtMs;
-    const group = await this.fetchPage(endpoint, params ?? {}, 'DESC', at, at, MAX_LIMIT, signal, { requests: 0 });
-    const found = withOccurrenceIds(group.events).find((event) => event.sourceEventId === ref.sourceEventId);
-    if (!found && group.full) throw this.groupTooLarge(endpoint, at);
-    return found ?? null;
+    const parts = parseAgilicusId(ref.sourceEventId);
+    if (!parts || parts.occurredAtMs !== ref.occurredAtMs) return null;
+    return this.readRecord(ref.sourceEventId, parts, signal);
+  }
+
+  /** As {@link getEvent}, with the time taken from the id itself; an id this source never gives out costs no request. */
+  async findEvent(sourceEventId: string, signal: AbortSignal): Promise<AuditEventModel | null> {
+    const parts = parseAgilicusId(sourceEventId);
+    return parts ? this.readRecord(sourceEventId, parts, signal) : null;
   }
 
   async close(): Promise<void> {
     await this.client.close();
   }
 
+  /**
+   * The record `id` names, read whole from its millisecond (copies are numbered within it). A
+   * millisecond holding more records than one page would hide the rest, so it is refused rather
+   * than answered with a null that may be wrong.
+   */
+  private async readRecord(id: string, parts: AgilicusIdParts, signal: AbortSignal): Promise<AuditEventModel | null> {
+    const endpoint = ENDPOINTS[0].kind === parts.kind ? ENDPOINTS[0] : ENDPOINTS[1];
+    const params = this.filtersFor(endpoint, windowQuery(null, null)) ?? {};
+    const at = parts.occurredAtMs;
+    const group = await this.fetchPage(endpoint, params, 'DESC', at, at, MAX_LIMIT, signal, { requests: 0 });
+    const found = withOccurrenceIds(group.events).find((event) => event.sourceEventId === id);
+    if (!found && group.full) throw this.groupTooLarge(endpoint, at);
+    return found ?? null;
+  }
+
   /** Query parameters of `endpoint` for `query`, or null when none of its records can match. */
   private filtersFor(endpoint: Endpoint, query: SourceQuery): Record<string, string> | null {
-    const params: Record<string, string> = {};
+    // No Agilicus record names an email or a repository: such a filter matches nothing anywhere.
+    if (query.actorEmails || query.repositoryIds) return null;
+    if (query.sourceEventIds && !query.sourceEventIds.some((id) => parseAgilicusId(id)?.kind === endpoint.kind)) return null;
+    const params = endpoint.kind === 'audit' ? auditParams(query) : authParams(query);
+    if (params === null) return null;
     if (this.orgId !== null) params['org_id'] = this.orgId;
-    // No Agilicus record names an email, so an email filter matches nothing anywhere.
-    if (query.actorEmails) return null;
-    const actorTypes = endpoint.kind === 'audit' ? ['USER', 'SYSTEM'] : ['USER', 'ANONYMOUS'];
-    if (query.actorTypes && !query.actorTypes.some((type) => actorTypes.includes(type))) return null;
-    const only = (values: readonly string[] | null): string | null => (values && values.length === 1 ? values[0]! : null);
-    const actorId = only(query.actorIds);
+    const actorId = onlyValue(query.actorIds);
     if (actorId !== null) params['user_id'] = actorId;
-    const targetId = only(query.targetIds);
-    if (endpoint.kind === 'audit') {
-      const action = only(query.actions);
-      // Records without `action` normalise to the placeholder, which the upstream cannot match.
-      if (action !== null && action !== UNKNOWN_AUDIT_ACTION) params['action'] = action;
-      if (targetId !== null) params['target_id'] = targetId;
-    } else {
-      // Auth actions are `<event_name>:<result>`; the endpoint has no filter that matches them exactly.
-      if (query.actions && !query.actions.some((action) => action.includes(':'))) return null;
-      if (query.targetTypes && !query.targetTypes.includes('issuer_client')) return null;
-      if (targetId !== null) params['client_id'] = targetId;
-    }
     return params;
   }
 
@@ -372,6 +377,80 @@ export class AgilicusDataSource implements AuditDataSource {
       logDetail: { reason: `more than ${MAX_LIMIT} records share one millisecond; paging cannot split them`, endpoint: endpoint.path, at },
     });
   }
+}
+
+/** `/v1/audits` parameters of `query` besides the shared ones, or null when no audit record can match it. */
+function auditParams(query: SourceQuery): Record<string, string> | null {
+  if (query.actorTypes && !query.actorTypes.some((type) => type === 'USER' || type === 'SYSTEM')) return null;
+  // An audit record has no user agent, request id or result, so the normaliser leaves them null,
+  // and a null never matches these filters (`failed: false` included).
+  if (query.userAgents || query.requestIds || query.failed !== null) return null;
+  const params: Record<string, string> = {};
+  const action = onlyValue(query.actions);
+  // Records without `action` normalise to the placeholder, which the upstream cannot match.
+  if (action !== null && action !== UNKNOWN_AUDIT_ACTION) params['action'] = action;
+  const targetId = onlyValue(query.targetIds);
+  if (targetId !== null) params['target_id'] = targetId;
+  return params;
+}
+
+/** `/v1/auth_audits` parameters of `query` besides the shared ones, or null when no auth record can match it. */
+function authParams(query: SourceQuery): Record<string, string> | null {
+  if (query.actorTypes && !query.actorTypes.some((type) => type === 'USER' || type === 'ANONYMOUS')) return null;
+  // Auth actions are `<event_name>:<result>`; the endpoint has no filter that matches them exactly.
+  if (query.actions && !query.actions.some((action) => action.includes(':'))) return null;
+  if (query.targetTypes && !query.targetTypes.includes('issuer_client')) return null;
+  const params: Record<string, string> = {};
+  const pushed: Array<[string, string | null]> = [
+    ['client_id', onlyValue(query.targetIds)],
+    ['source_ip', onlyIpv4Address(query)],
+    ['session_id', onlyValue(query.sessionIds)],
+    ['trace_id', onlyValue(query.traceIds)],
+  ];
+  for (const [name, value] of pushed) if (value !== null) params[name] = value;
+  return params;
+}
+
+/**
+ * `query` with its window narrowed to the milliseconds its `sourceEventIds` name (a derived id
+ * carries its record's time, and only an id that parses can be one of this source's), or null
+ * when no event can match: no id parses, or none lies in the window.
+ */
+function narrowedToIds(query: SourceQuery): SourceQuery | null {
+  if (query.sourceEventIds === null) return query;
+  const times = query.sourceEventIds.flatMap((id) => {
+    const parts = parseAgilicusId(id);
+    return parts ? [parts.occurredAtMs] : [];
+  });
+  if (times.length === 0) return null;
+  const fromMs = Math.max(query.fromMs ?? -Infinity, Math.min(...times));
+  const toMs = Math.min(query.toMs ?? Infinity, Math.max(...times) + 1);
+  return fromMs < toMs ? { ...query, fromMs, toMs } : null;
+}
+
+/**
+ * The outcomes of both endpoint reads of a batch read at once; when one fails, its failure, but
+ * only once the other read has ended too. The other read is deliberately not aborted: aborting
+ * drops a request that may already be on the wire, and the upstream still serves it, possibly
+ * only after the failed call has returned and its caller has moved on (a loaded upstream, or a
+ * test's simulator that has not yet read the socket). A failed batch would then leave a request
+ * behind that lands on whatever the caller does next. Waiting keeps every request of a batch
+ * inside its call, at the price of a failure being reported no sooner than the other read ends
+ * (its own retries included, bounded by the client's deadline); the caller's signal still stops
+ * both at once.
+ */
+async function settleBoth(reads: readonly Promise<EndpointOutcome>[]): Promise<EndpointOutcome[]> {
+  const failures: unknown[] = [];
+  const outcomes = await Promise.all(
+    reads.map((reading) =>
+      reading.catch((error: unknown): EndpointOutcome => {
+        failures.push(error);
+        return { kind: 'skipped' };
+      }),
+    ),
+  );
+  if (failures.length > 0) throw failures[0];
+  return outcomes;
 }
 
 /**

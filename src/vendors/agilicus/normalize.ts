@@ -4,14 +4,17 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../../models/json
 import type { RawAgilicusAudit, RawAgilicusAuthAudit } from './wire-types';
 
 /**
- * Conventions of this normaliser (see shared/vendors/agilicus.md):
+ * Conventions of this normaliser (the vendor's AuditsApi as described in wire-types.ts):
  *
- * - ids: records have none, so `sourceEventId` is `<kind>:<first 32 hex of SHA-256 over the
- *   record's canonical JSON>` (keys sorted at every level), kind `audit` or `auth`. Two records
- *   with the same canonical JSON are the same bytes, so nothing can tell them apart; they still are
- *   two events, so the 2nd, 3rd … copy gets `:1`, `:2` … appended ({@link withOccurrenceIds}).
- *   The time is part of the JSON, so copies always share a timestamp; the datasource only hands
- *   out whole timestamp groups, which keeps the numbering the same on every read.
+ * - ids: records have none, so `sourceEventId` is `<kind>:<time>:<first 32 hex of SHA-256 over
+ *   the record's canonical JSON>` (keys sorted at every level), kind `audit` or `auth`, time the
+ *   record's millisecond since the epoch in base 10. Kind and time make an id self-locating: the
+ *   endpoint to read and the one millisecond to ask it for ({@link parseAgilicusId}), with no other
+ *   hint. Two records with the same canonical JSON are the same bytes, so nothing can tell them
+ *   apart; they still are two events, so the 2nd, 3rd … copy gets `:1`, `:2` … appended
+ *   ({@link withOccurrenceIds}). The time is part of the JSON, so copies always share a timestamp;
+ *   the datasource only hands out whole timestamp groups, which keeps the numbering the same on
+ *   every read.
  * - audit `action`: the record's `action` as given (a CREATE-style verb); the resource type it
  *   acted on is `target.type`, so a gateway filter combines them as `actions` + `targetTypes`.
  * - auth `action`: `<event_name>:<result>` (e.g. `Authentication Request:Success`), falling back
@@ -91,9 +94,30 @@ export function canonicalJson(value: JsonValue): string {
   return JSON.stringify(value);
 }
 
-/** The derived id of a record before occurrence numbering: `<kind>:<32 hex>`. */
-export function agilicusRecordId(kind: AgilicusRecordKind, raw: JsonObject): string {
-  return `${kind}:${createHash('sha256').update(canonicalJson(raw)).digest('hex').slice(0, 32)}`;
+/** The derived id of a record before occurrence numbering: `<kind>:<occurredAtMs>:<32 hex>`. */
+export function agilicusRecordId(kind: AgilicusRecordKind, occurredAtMs: number, raw: JsonObject): string {
+  return `${kind}:${occurredAtMs}:${createHash('sha256').update(canonicalJson(raw)).digest('hex').slice(0, 32)}`;
+}
+
+/** What a derived id tells before any request: which endpoint holds the record, and its millisecond. */
+export interface AgilicusIdParts {
+  kind: AgilicusRecordKind;
+  occurredAtMs: number;
+  /** 0 for a record's first copy, n for the id with `:n` appended. */
+  copy: number;
+}
+
+// Only the form `agilicusRecordId` writes (no leading zeros, no `-0`), so that an id that parses
+// is one this source could have given out, and anything else costs no request.
+const RECORD_ID = /^(audit|auth):(0|-?[1-9]\d{0,15}):[0-9a-f]{32}(?::([1-9]\d{0,8}))?$/;
+
+/** The parts of a derived id (see the module comment), or null when `id` is not one. */
+export function parseAgilicusId(id: string): AgilicusIdParts | null {
+  const match = RECORD_ID.exec(id);
+  if (!match) return null;
+  const occurredAtMs = Number(match[2]);
+  if (!Number.isSafeInteger(occurredAtMs)) return null;
+  return { kind: match[1] as AgilicusRecordKind, occurredAtMs, copy: match[3] === undefined ? 0 : Number(match[3]) };
 }
 
 /**
@@ -159,6 +183,7 @@ function text(value: string | null | undefined): string | null {
 
 /** A parsed `/v1/audits` record as an {@link AuditEventModel}, id before occurrence numbering. */
 export function normalizeAgilicusAudit(raw: RawAgilicusAudit & JsonObject, sourceId: string): AuditEventModel {
+  const occurredAtMs = parseAgilicusTime(raw.time ?? '');
   const request = emptyRequestContext();
   request.clientIp = text(raw.source_ip);
   request.traceId = text(raw.trace_id);
@@ -168,10 +193,10 @@ export function normalizeAgilicusAudit(raw: RawAgilicusAudit & JsonObject, sourc
   return {
     sourceId,
     vendor: 'agilicus',
-    sourceEventId: agilicusRecordId('audit', raw),
+    sourceEventId: agilicusRecordId('audit', occurredAtMs, raw),
     action: text(raw.action) ?? UNKNOWN_AUDIT_ACTION,
     category: agilicusAuditCategory(raw.target_resource_type ?? undefined, raw.api_name ?? undefined),
-    occurredAtMs: parseAgilicusTime(raw.time ?? ''),
+    occurredAtMs,
     // No user on the record: the platform acted on its own (e.g. a scheduled cleanup).
     actor: { sourceId, sourceActorId: userId, type: userId ? 'USER' : 'SYSTEM', name: null, email: null },
     target: targetId
@@ -188,6 +213,7 @@ export function normalizeAgilicusAudit(raw: RawAgilicusAudit & JsonObject, sourc
 
 /** A parsed `/v1/auth_audits` record as an AUTHENTICATION {@link AuditEventModel}, id before occurrence numbering. */
 export function normalizeAgilicusAuthAudit(raw: RawAgilicusAuthAudit & JsonObject, sourceId: string): AuditEventModel {
+  const occurredAtMs = parseAgilicusTime(raw.time ?? '');
   const request = emptyRequestContext();
   request.clientIp = text(raw.source_ip);
   request.userAgent = text(raw.user_agent);
@@ -200,10 +226,10 @@ export function normalizeAgilicusAuthAudit(raw: RawAgilicusAuthAudit & JsonObjec
   return {
     sourceId,
     vendor: 'agilicus',
-    sourceEventId: agilicusRecordId('auth', raw),
+    sourceEventId: agilicusRecordId('auth', occurredAtMs, raw),
     action: agilicusAuthAction(raw),
     category: 'AUTHENTICATION',
-    occurredAtMs: parseAgilicusTime(raw.time ?? ''),
+    occurredAtMs,
     // Before the pipeline has matched a local user there is only an upstream identity, if that.
     actor: { sourceId, sourceActorId: userId, type: userId ? 'USER' : 'ANONYMOUS', name: null, email: null },
     // The OIDC client presented is what the login was for; `client_id` is also its filter upstream.

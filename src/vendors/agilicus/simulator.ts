@@ -9,7 +9,7 @@ import { normalizeAgilicusAudit, normalizeAgilicusAuthAudit, parseAgilicusAudit,
 import type { RawAgilicusAudit, RawAgilicusAuthAudit } from './wire-types';
 
 /**
- * A stand-in for Agilicus' AuditsApi, as shared/vendors/agilicus.md describes it.
+ * A stand-in for Agilicus' AuditsApi (`GET /v1/audits`, `GET /v1/auth_audits`; see wire-types.ts).
  *
  * Choices the vendor leaves open, made once here:
  * - one data set, split by index: even indexes are `/v1/audits` records, odd ones
@@ -22,7 +22,10 @@ import type { RawAgilicusAudit, RawAgilicusAuthAudit } from './wire-types';
  * - `dt_from` inclusive, `dt_to` exclusive: ISO-8601 (UTC when no zone), `now`, `today`,
  *   `yesterday`, `now-<n><unit>` (s, min, hour, day, week; also `+`);
  * - errors: `ErrorMessage` `{error_code, error_message}`; 401 for a wrong token, 403 for an
- *   `org_id` the token may not read.
+ *   `org_id` the token may not read;
+ * - filters: every parameter of the newest SDK, each an exact text match on the record field it
+ *   names (`session_id` on `session`, `source_ip` on `source_ip`, `trace_id` on `trace_id` …), as
+ *   the datasource assumes when it pushes one down; an empty value is no filter.
  */
 export interface AgilicusSimulatorOptions extends SimulatorStartOptions {
   /** The access token the simulator accepts; default a random JWT-shaped one. */

@@ -1,6 +1,7 @@
 /**
- * Agilicus AuditsApi JSON as sent (agilicus SDK 1.405.8; see shared/vendors/agilicus.md). Every
- * record field is optional: older SDKs had an 8-field `Audit`, and both models allow extra keys.
+ * Agilicus AuditsApi JSON as sent (the models of the agilicus Python SDK 1.405.8, an OpenAPI
+ * client). Every record field is optional: older SDKs had an 8-field `Audit`, and both models allow
+ * extra keys.
  * Neither record kind has an id field.
  */
 

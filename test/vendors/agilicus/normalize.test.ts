@@ -8,6 +8,7 @@ import {
   normalizeAgilicusAuthAudit,
   parseAgilicusAudit,
   parseAgilicusAuthAudit,
+  parseAgilicusId,
   parseAgilicusTime,
   withOccurrenceIds,
 } from '../../../src/vendors/agilicus/normalize';
@@ -63,7 +64,7 @@ describe('normalizeAgilicusAudit', () => {
       failed: null,
     });
     expect(event.raw).toEqual(AUDIT);
-    expect(event.sourceEventId).toMatch(/^audit:[0-9a-f]{32}$/);
+    expect(event.sourceEventId).toMatch(/^audit:1773480413589:[0-9a-f]{32}$/);
   });
 
   it('makes a record without user_id a SYSTEM action and types a target by its API when the resource type is missing', () => {
@@ -126,7 +127,7 @@ describe('normalizeAgilicusAuthAudit', () => {
       },
       failed: false,
     });
-    expect(event.sourceEventId).toMatch(/^auth:[0-9a-f]{32}$/);
+    expect(event.sourceEventId).toMatch(/^auth:1773480414001:[0-9a-f]{32}$/);
     expect(event.raw).toEqual(AUTH);
   });
 
@@ -156,7 +157,18 @@ describe('derived ids', () => {
   });
 
   it('are pinned, so they survive releases', () => {
-    expect(normalizeAgilicusAudit(parseAgilicusAudit(AUDIT), 's').sourceEventId).toBe('audit:033c04a8b7fe61193cd786aa538ec4e7');
+    expect(normalizeAgilicusAudit(parseAgilicusAudit(AUDIT), 's').sourceEventId).toBe('audit:1773480413589:033c04a8b7fe61193cd786aa538ec4e7');
+  });
+
+  it('carry the record time as it was read, whatever zone or precision the record was written in', () => {
+    const ms = Date.UTC(2026, 2, 14, 9, 26, 53, 589);
+    for (const time of ['2026-03-14T09:26:53.589Z', '2026-03-14T10:26:53.589912+01:00', '2026-03-14 09:26:53.589']) {
+      const event = normalizeAgilicusAudit(parseAgilicusAudit({ ...AUDIT, time }), 's');
+      expect(parseAgilicusId(event.sourceEventId)).toEqual({ kind: 'audit', occurredAtMs: ms, copy: 0 });
+    }
+    const early = normalizeAgilicusAuthAudit(parseAgilicusAuthAudit({ time: '1969-12-31T23:59:59.999Z' }), 's');
+    expect(early.sourceEventId).toMatch(/^auth:-1:[0-9a-f]{32}$/);
+    expect(parseAgilicusId(early.sourceEventId)).toEqual({ kind: 'auth', occurredAtMs: -1, copy: 0 });
   });
 
   it('differ between an audit and an auth record with the same JSON', () => {
@@ -174,6 +186,30 @@ describe('derived ids', () => {
     const other = normalizeAgilicusAuthAudit(parseAgilicusAuthAudit({ ...AUTH, result: 'Failure' }), 's');
     const ids = withOccurrenceIds([one, other, one, one]).map((event) => event.sourceEventId);
     expect(ids).toEqual([one.sourceEventId, other.sourceEventId, `${one.sourceEventId}:1`, `${one.sourceEventId}:2`]);
+  });
+});
+
+describe('parseAgilicusId', () => {
+  const HASH = '033c04a8b7fe61193cd786aa538ec4e7';
+
+  it('reads kind, time and copy number', () => {
+    expect(parseAgilicusId(`audit:1773480413589:${HASH}`)).toEqual({ kind: 'audit', occurredAtMs: 1773480413589, copy: 0 });
+    expect(parseAgilicusId(`auth:0:${HASH}:2`)).toEqual({ kind: 'auth', occurredAtMs: 0, copy: 2 });
+  });
+
+  it.each([
+    ['the id format before times', `audit:${HASH}`],
+    ['an unknown kind', `login:1773480413589:${HASH}`],
+    ['a short hash', `audit:1773480413589:${HASH.slice(1)}`],
+    ['upper-case hex', `audit:1773480413589:${HASH.toUpperCase()}`],
+    ['a time with leading zeros', `audit:01773480413589:${HASH}`],
+    ['minus zero', `audit:-0:${HASH}`],
+    ['a time beyond safe integers', `audit:9999999999999999:${HASH}`],
+    ['copy number 0', `audit:1773480413589:${HASH}:0`],
+    ['trailing text', `audit:1773480413589:${HASH}x`],
+    ['an empty string', ''],
+  ])('refuses %s', (_what, id) => {
+    expect(parseAgilicusId(id)).toBeNull();
   });
 });
 

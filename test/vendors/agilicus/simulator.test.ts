@@ -88,6 +88,22 @@ describe('Agilicus simulator over HTTP', () => {
     expect(denied.every((record) => record['event_name'] === 'Policy Evaluation' && record['result'] === 'Denied' && record['upstream_idp'] === 'google')).toBe(true);
   });
 
+  it('filters auth records exactly on source_ip, session_id (the record field session) and trace_id', async () => {
+    const records = simulator.expectedEvents('s').map((event) => event.raw as Record<string, unknown>).filter((record) => 'event_name' in record);
+    const sample = records[records.length >> 1]!;
+    for (const [param, field] of [['source_ip', 'source_ip'], ['session_id', 'session'], ['trace_id', 'trace_id']] as const) {
+      const whole = sample[field] as string;
+      // A value cut short finds only records that hold exactly that text: no prefix matching.
+      for (const value of [whole, whole.slice(0, -1)]) {
+        const wanted = records.filter((record) => record[field] === value).map((record) => JSON.stringify(record)).sort();
+        const { body } = await get(`/v1/auth_audits?limit=5000&${param}=${encodeURIComponent(value)}`);
+        const listed = ((body['auth_audits'] ?? []) as Record<string, unknown>[]).map((record) => JSON.stringify(record)).sort();
+        expect({ param, value, listed }).toEqual({ param, value, listed: wanted });
+        if (value === whole) expect(listed.length).toBeGreaterThan(0);
+      }
+    }
+  });
+
   it('gives expected events of both kinds, oldest first', () => {
     const events = simulator.expectedEvents('s');
     expect(events).toHaveLength(2000);
