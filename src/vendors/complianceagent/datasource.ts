@@ -10,7 +10,7 @@ import type {
   SourceCapabilities,
   SourceQuery,
 } from '../../sources/data-source';
-import { windowQuery } from '../../sources/data-source';
+import { onlyValue, windowQuery } from '../../sources/data-source';
 import { normalizePage } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import * as api from './evidence';
@@ -26,7 +26,8 @@ import type {
   Soc2EvidenceModel,
   StartEvidenceExportInput,
 } from './models';
-import { normalizeComplianceAgentLog, parseComplianceAgentLog, wireActorType } from './normalize';
+import { normalizeComplianceAgentLog, parseComplianceAgentLog } from './normalize';
+import { CachedRetention } from './retention';
 
 /** ComplianceAgent's config keys besides the common ones. */
 export interface ComplianceAgentCredentials extends Record<string, unknown> {
@@ -72,30 +73,35 @@ interface QueryPlan {
   exact: boolean;
 }
 
+/** The query fields {@link planComplianceAgentQuery} can send upstream; any other field set makes a plan inexact. */
+const PLANNED_FIELDS: ReadonlySet<keyof SourceQuery> = new Set<keyof SourceQuery>(['fromMs', 'toMs', 'actions', 'repositoryIds']);
+
 /**
- * Pushes down the window, one action (`event_type`) and one actor value (`actor`, which the
- * simulator and, by its docs, the vendor match against the actor's id, email, or `user`/`system`
- * type). Lists of several values cannot be expressed and are left to the gateway. Free text is
- * never pushed: `/logs` has no text parameter (the `search` endpoint ranks, it does not filter).
+ * Pushes down the window, one action (`event_type`) and one repository (`repository_id`): the
+ * vendor compares each exactly, as the gateway does. Lists of several values cannot be expressed
+ * and are left to the gateway, as is everything else, notably:
+ * - actors: `actor` is never sent. The vendor describes it only as "user or system" and leaves
+ *   open whether it compares the actor's id, email or type, and how (case, partial matches).
+ *   The gateway's actor filters are exact (vendor id; email ignoring case; type), and a
+ *   push-down whose upstream semantics are a guess could drop events the gateway would keep.
+ * - free text: `/logs` has no text parameter (the `search` endpoint ranks, it does not filter).
  */
 export function planComplianceAgentQuery(query: SourceQuery): QueryPlan {
   const params: Record<string, QueryValue> = {};
-  let exact = query.targetIds === null && query.targetTypes === null && query.text === null;
   if (query.fromMs !== null) params['from'] = new Date(query.fromMs).toISOString();
-  if (query.actions !== null) {
-    if (query.actions.length === 1) params['event_type'] = query.actions[0];
-    else exact = false;
-  }
-  const actorValues: (string | null)[] = [
-    query.actorIds?.length === 1 ? query.actorIds[0]! : null,
-    query.actorEmails?.length === 1 ? query.actorEmails[0]! : null,
-    query.actorTypes?.length === 1 ? wireActorType(query.actorTypes[0]!) : null,
-  ];
-  const actorFields = [query.actorIds, query.actorEmails, query.actorTypes].filter((field) => field !== null).length;
-  const actor = actorValues.find((value) => value !== null) ?? null;
-  if (actor !== null) params['actor'] = actor;
-  if (actorFields > (actor === null ? 0 : 1)) exact = false;
+  const action = onlyValue(query.actions);
+  if (action !== null) params['event_type'] = action;
+  const repositoryId = onlyValue(query.repositoryIds);
+  if (repositoryId !== null) params['repository_id'] = repositoryId;
+  const unplanned = (Object.keys(query) as (keyof SourceQuery)[]).some((field) => !PLANNED_FIELDS.has(field) && query[field] !== null);
+  const exact = !unplanned && (query.actions === null || action !== null) && (query.repositoryIds === null || repositoryId !== null);
   return { params, exact };
+}
+
+/** Options of {@link ComplianceAgentDataSource} beyond its config, for tests. */
+export interface ComplianceAgentDataSourceOptions {
+  /** The clock the retention cache reads, ms since the epoch; default `Date.now`. */
+  now?: () => number;
 }
 
 /**
@@ -113,23 +119,33 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     pagingKind: 'PAGE_NUMBER',
     minPageSize: MIN_LIMIT,
     maxPageSize: MAX_LIMIT,
-    nativeFilters: ['window', 'actions', 'actorIds', 'actorEmails', 'actorTypes'],
+    nativeFilters: ['window', 'actions', 'repositoryIds'],
     recordedFields: ['actorEmail', 'clientIp', 'userAgent', 'sessionId', 'requestId', 'repository'],
     getById: true,
     countsTotal: true,
-    // Set per organisation (`GET /audit/retention`), not a fixed period.
+    // Each organisation sets its own period, read from the vendor by `currentRetentionDays`;
+    // there is no fixed one to fall back on.
     retentionDays: null,
   };
   private readonly client: UpstreamClient;
   private readonly headers: Record<string, string>;
   private readonly api: api.ComplianceAgentApi;
+  private readonly retention: CachedRetention;
 
-  constructor(config: BaseSourceConfig & ComplianceAgentCredentials, deps: DataSourceDeps) {
+  constructor(config: BaseSourceConfig & ComplianceAgentCredentials, deps: DataSourceDeps, options: ComplianceAgentDataSourceOptions = {}) {
     this.sourceId = config.id;
     this.displayName = config.name ?? `ComplianceAgent (${config.id})`;
     this.headers = { authorization: `Bearer ${config.apiKey}` };
     this.client = createUpstreamClient({ ...config, baseUrl: complianceAgentBaseUrl(config.baseUrl) }, deps, [config.apiKey]);
     this.api = { sourceId: this.sourceId, call: (request) => this.call(request) };
+    this.retention = new CachedRetention({
+      read: async (signal) => (await this.getRetentionPolicy(signal)).auditLogs?.retentionDays ?? null,
+      onFailure: (error) =>
+        // Only the error code: nothing the upstream sent and nothing of the request.
+        deps.logger.warn({ source: this.sourceId, code: error instanceof UpstreamError ? error.code : 'UNKNOWN' }, 'retention policy unavailable; keeping the last known period'),
+      readTimeoutMs: config.timeouts.requestMs + 1_000,
+      ...(options.now ? { now: options.now } : {}),
+    });
   }
 
   async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
@@ -165,11 +181,26 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     return this.ascBatch(resume.t, resume.r, limit, fetch, done);
   }
 
-  async getEvent(ref: EventRef, signal: AbortSignal): Promise<AuditEventModel | null> {
-    const response = await this.call({ method: 'GET', path: `/logs/${encodeURIComponent(ref.sourceEventId)}`, signal, acceptStatuses: [404] });
+  /** `GET /logs/{id}`: the time of `ref` is not needed. */
+  getEvent(ref: EventRef, signal: AbortSignal): Promise<AuditEventModel | null> {
+    return this.findEvent(ref.sourceEventId, signal);
+  }
+
+  /** One entry by id (`GET /logs/{id}`); null on a 404. */
+  async findEvent(sourceEventId: string, signal: AbortSignal): Promise<AuditEventModel | null> {
+    const response = await this.call({ method: 'GET', path: `/logs/${encodeURIComponent(sourceEventId)}`, signal, acceptStatuses: [404] });
     if (response.status === 404) return null;
     const data = isJsonObject(response.body) && response.body['success'] === true ? response.body['data'] : undefined;
     return normalizePage(this.sourceId, [data], parseComplianceAgentLog, normalizeComplianceAgentLog)[0] ?? null;
+  }
+
+  /**
+   * `policy.audit_logs.retention_days` of `GET /retention`, cached for ten minutes and read once
+   * for concurrent callers. Never throws: on failure (or when `signal` aborts first) it answers
+   * the last period read, or null before the first.
+   */
+  currentRetentionDays(signal: AbortSignal): Promise<number | null> {
+    return this.retention.current(signal);
   }
 
   /** `pagination.total` of a one-entry page; exact when the whole query goes upstream, else null. */

@@ -68,13 +68,6 @@ export function complianceAgentCategory(eventType: string): EventCategory {
 
 const ACTOR_TYPES: Record<string, ActorType> = { user: 'USER', system: 'SYSTEM' };
 
-/** The wire actor type for a normalised one, when the API has it (for the `actor` filter). */
-export function wireActorType(type: ActorType): 'user' | 'system' | null {
-  if (type === 'USER') return 'user';
-  if (type === 'SYSTEM') return 'system';
-  return null;
-}
-
 /** A parsed entry (either form) as an {@link AuditEventModel}; `raw` is the list form. */
 export function normalizeComplianceAgentLog(raw: RawAuditLogEntry & JsonObject, sourceId: string): AuditEventModel {
   const request = emptyRequestContext();

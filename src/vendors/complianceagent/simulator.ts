@@ -25,11 +25,12 @@ import type { RawAuditLogEntry } from './wire-types';
  * A stand-in for ComplianceAgent's Audit API as the seed documents it, every route under
  * `/api/v1/audit/...` of the returned `baseUrl` (a bare host, as the datasource expects).
  *
- * Choices the seed leaves open, made once here (see shared/vendors/complianceagent.md):
+ * Choices the seed leaves open, made once here:
  * - `/logs` is newest first (time desc, ties by chain position desc); `page` is 1-based;
  *   `limit` defaults to 20, 1 to 100, else 400; `from` is inclusive, `to` exclusive;
  * - `actor` matches `user` / `system` as the actor type, anything else as the actor's id or
  *   (case-insensitively) email; an unknown `event_type` matches nothing rather than erroring;
+ *   `repository_id` and `event_type` compare exactly (case included);
  * - the list form is the whole entry: it carries `hash`, `previous_hash`, `actor.name`,
  *   `session_id` and `request_id`; the single-entry form nests the request metadata under
  *   `metadata` as the seed shows. The hash covers the list form (see `hash-chain.ts`);
@@ -61,7 +62,22 @@ export interface RunningComplianceAgentSimulator extends RunningSimulator {
   readOnlyApiKey: string;
   /** The simulated log: entries, hashes, and `tamper(index, kind)` to break the chain. */
   data: ComplianceAgentData;
+  /**
+   * The requests that reached a route (past auth and injected faults) since the last call, oldest
+   * first, at most the last {@link REQUEST_LOG_SIZE}; forgets them. Shows what a client sent.
+   */
+  takeRequests(): LoggedRequest[];
 }
+
+/** One request as the simulator received it. */
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+}
+
+/** Requests kept for {@link RunningComplianceAgentSimulator.takeRequests}; bounded, so a long demo run does not grow. */
+export const REQUEST_LOG_SIZE = 1_000;
 
 const PREFIX = '/api/v1/audit';
 const FILTER_CACHE = 8;
@@ -90,6 +106,11 @@ export async function startComplianceAgentSimulator(options: ComplianceAgentSimu
   const exports = new ExportJobs(data, options.exportDelayMs ?? 200);
   const windows = new Map<string, { startMs: number; used: number }>();
   const filterCache = new Map<string, Int32Array>();
+  let requestLog: LoggedRequest[] = [];
+  const logRequest = (request: SimRequest): void => {
+    requestLog.push({ method: request.method, path: request.path, query: new URLSearchParams(request.query) });
+    if (requestLog.length > REQUEST_LOG_SIZE) requestLog.shift();
+  };
 
   /** Indexes (ascending) of the entries in `[lo, hi)` that match the filters; null = all of them. */
   const matching = (lo: number, hi: number, repositoryId: string | null, eventType: string | null, actor: string | null): Int32Array | null => {
@@ -173,6 +194,7 @@ export async function startComplianceAgentSimulator(options: ComplianceAgentSimu
     handle: (request, params) => {
       const { headers, refused } = meter(keyOf(request) ?? '');
       if (refused) return errorResponse(429, 'RATE_LIMITED', 'Rate limit exceeded', { limit: rateLimit?.limit ?? null }, headers);
+      logRequest(request);
       const response = route.handle(request, params);
       return { ...response, headers: { ...response.headers, ...headers } };
     },
@@ -213,6 +235,11 @@ export async function startComplianceAgentSimulator(options: ComplianceAgentSimu
     dataset,
     data,
     stop: server.stop,
+    takeRequests() {
+      const taken = requestLog;
+      requestLog = [];
+      return taken;
+    },
     expectedEvents(sourceId: string): AuditEventModel[] {
       const events: AuditEventModel[] = [];
       for (let i = 0; i < dataset.size; i++) {

@@ -1,6 +1,6 @@
 /**
- * ComplianceAgent Audit API JSON as sent (seed: josedab/complianceagent `website/docs/api/audit.md`;
- * see shared/vendors/complianceagent.md). Every success body is `{success: true, data, pagination?}`.
+ * ComplianceAgent Audit API JSON as sent (seed: josedab/complianceagent `website/docs/api/audit.md`,
+ * the only specification of these endpoints). Every success body is `{success: true, data, pagination?}`.
  */
 
 /** The ten event types the seed documents. */

@@ -10,6 +10,7 @@ import type {
   SourceCapabilities,
   SourceQuery,
 } from '../../sources/data-source';
+import { onlyValue } from '../../sources/data-source';
 import { normalizePage } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import { PortTokenProvider } from './auth';
@@ -47,7 +48,8 @@ function isResourceType(value: string): value is PortResourceType {
  * The filters Port can apply exactly, or as a superset the gateway narrows again; anything else
  * is left to the gateway. `<resource>.<verb>` actions become `resources` plus, when all share one
  * verb, `action` (Port takes a single action); target types become `resources`; one target id
- * of one resource type becomes that type's id parameter.
+ * of one resource type becomes that type's id parameter; `failed` becomes `status` and one
+ * event id `identifier` (see {@link recordParams}).
  */
 export function portPushDown(query: SourceQuery): PortPushDown {
   let resources: Set<PortResourceType> | null = null;
@@ -72,7 +74,20 @@ export function portPushDown(query: SourceQuery): PortPushDown {
   const only = resources?.size === 1 ? [...resources][0]! : null;
   const idParam = only ? ID_PARAMS[only] : undefined;
   if (idParam && query.targetIds?.length === 1) params[idParam] = query.targetIds[0]!;
-  return { params, matchesNothing: false };
+  return { params: { ...params, ...recordParams(query) }, matchesNothing: false };
+}
+
+/**
+ * Filters on the record itself, each exact: `status` is `SUCCESS` or `FAILURE`, the very field
+ * the normaliser turns into `failed` (a record with neither matches no `failed` filter, here or
+ * upstream); `identifier` selects the one record with that id.
+ */
+function recordParams(query: SourceQuery): Record<string, QueryValue> {
+  const params: Record<string, QueryValue> = {};
+  if (query.failed !== null) params['status'] = query.failed ? 'FAILURE' : 'SUCCESS';
+  const identifier = onlyValue(query.sourceEventIds);
+  if (identifier !== null) params['identifier'] = identifier;
+  return params;
 }
 
 /**
@@ -89,8 +104,8 @@ export class PortDataSource implements AuditDataSource {
     pagingKind: 'TIME_WINDOW',
     minPageSize: 1,
     maxPageSize: MAX_PAGE,
-    // Also pushed down, but only in narrow cases: one target id of one target type.
-    nativeFilters: ['window', 'actions', 'targetTypes'],
+    // Also pushed down in narrow cases: one target id of one target type; one event id.
+    nativeFilters: ['window', 'actions', 'targetTypes', 'failed', 'sourceEventIds'],
     recordedFields: ['failed'],
     getById: true,
     countsTotal: false,
@@ -130,16 +145,21 @@ export class PortDataSource implements AuditDataSource {
     return { events: sortBatch(batch.events, direction), next: batch.next, upstreamRequests: counter.requests };
   }
 
+  /** By id alone: the time of `ref` is not needed. */
+  getEvent(ref: EventRef, signal: AbortSignal): Promise<AuditEventModel | null> {
+    return this.findEvent(ref.sourceEventId, signal);
+  }
+
   /** `?identifier=` is the only lookup by id Port has; an empty list (or a 404) means no such log. */
-  async getEvent(ref: EventRef, signal: AbortSignal): Promise<AuditEventModel | null> {
+  async findEvent(sourceEventId: string, signal: AbortSignal): Promise<AuditEventModel | null> {
     const counter: RequestCounter = { requests: 0 };
     const response = await this.authorized(
-      (headers) => this.client.request({ method: 'GET', path: AUDIT_PATH, query: { identifier: ref.sourceEventId }, headers, signal, counter, acceptStatuses: [404] }),
+      (headers) => this.client.request({ method: 'GET', path: AUDIT_PATH, query: { identifier: sourceEventId }, headers, signal, counter, acceptStatuses: [404] }),
       signal,
       counter,
     );
     if (response.status === 404) return null;
-    return this.eventsOf(response).find((event) => event.sourceEventId === ref.sourceEventId) ?? null;
+    return this.eventsOf(response).find((event) => event.sourceEventId === sourceEventId) ?? null;
   }
 
   async close(): Promise<void> {

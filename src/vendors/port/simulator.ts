@@ -9,13 +9,14 @@ import { normalizePortAuditLog, parsePortAuditLog } from './normalize';
 import { PORT_ACTIONS, PORT_RESOURCE_TYPES, type PortAction, type PortResourceType, type RawPortAuditLog, type RawPortAuditLogList, type RawPortTokenResponse } from './wire-types';
 
 /**
- * A stand-in for Port's audit log API as shared/vendors/port.md describes the real one.
+ * A stand-in for Port's real audit log API (`GET /v1/audit-log` behind `POST /v1/auth/access_token`).
  *
  * Choices Port leaves open, made once here:
  * - `from` and `to` are inclusive; order is `trigger.at` desc, ties by generation index desc;
  * - `limit` defaults to 10,000 and must be 1 to 100,000 (the old default), else 422;
  * - asking for a token again before expiry returns the same token, with the seconds left;
- * - unknown `identifier` answers `{ok: true, audits: []}`;
+ * - unknown `identifier` answers `{ok: true, audits: []}`; `identifier` and `status` compare
+ *   exactly, and every filter given applies (they are ANDed);
  * - every answer of a route carries `x-ratelimit-*` for a 1,000-a-minute quota that is reported
  *   but not enforced (429s come from the shared knobs, which add only `Retry-After`).
  * Integration resyncs write many entities in one millisecond: the data set has such bursts
@@ -29,6 +30,24 @@ export interface PortSimulatorOptions extends SimulatorStartOptions {
   /** Token lifetime; default 10,800 s (Port's 3 hours). */
   tokenLifetimeSeconds?: number;
   knobs?: Parameters<typeof startSimulatorServer>[0]['knobs'];
+}
+
+/** One request to the audit route as the simulator received it. */
+export interface LoggedPortRequest {
+  path: string;
+  query: URLSearchParams;
+}
+
+/** Requests kept for {@link RunningPortSimulator.takeRequests}; bounded, so a long demo run does not grow. */
+export const PORT_REQUEST_LOG_SIZE = 1_000;
+
+/** The Port simulator's extras beyond {@link RunningSimulator}, for vendor tests. */
+export interface RunningPortSimulator extends RunningSimulator {
+  /**
+   * The audit-route requests answered since the last call (past auth and injected faults), oldest
+   * first, at most the last {@link PORT_REQUEST_LOG_SIZE}; forgets them. Shows what a client sent.
+   */
+  takeRequests(): LoggedPortRequest[];
 }
 
 /** Timestamps with Port's burstiness: ties, plus resync bursts of 12 to 61 events in one millisecond. */
@@ -193,7 +212,7 @@ const INCLUDES = new Set(['action', 'context', 'diff', 'identifier', 'resourceTy
 const portError = (status: number, error: string, message: string): SimResponse => ({ status, json: { ok: false, error, message } });
 
 /** Starts the simulator on loopback. */
-export async function startPortSimulator(options: PortSimulatorOptions): Promise<RunningSimulator> {
+export async function startPortSimulator(options: PortSimulatorOptions): Promise<RunningPortSimulator> {
   const dataset = createPortDataset({ size: options.size, seed: options.seed, ...(options.endMs !== undefined ? { endMs: options.endMs } : {}) });
   const initialSize = options.size;
   const clientId = options.clientId ?? `sim${randomBytes(12).toString('hex')}`;
@@ -203,6 +222,7 @@ export async function startPortSimulator(options: PortSimulatorOptions): Promise
   const tokens = new Map<string, number>(); // token -> expiry, ms
   let issued: { token: string; expiresAtMs: number } | null = null;
   const quota = { windowStart: 0, used: 0 };
+  let requestLog: LoggedPortRequest[] = [];
 
   /** Port reports its quota on every answer, the server's own 429s and 5xx included. */
   const withQuota = (response: SimResponse): SimResponse => {
@@ -234,6 +254,8 @@ export async function startPortSimulator(options: PortSimulatorOptions): Promise
 
   const list = (request: SimRequest): SimResponse => {
     const q = request.query;
+    requestLog.push({ path: request.path, query: new URLSearchParams(q) });
+    if (requestLog.length > PORT_REQUEST_LOG_SIZE) requestLog.shift();
     const limitText = q.get('limit');
     const limit = limitText === null ? 10_000 : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) return portError(422, 'invalid_request', 'querystring/limit must be an integer between 1 and 100000');
@@ -295,6 +317,11 @@ export async function startPortSimulator(options: PortSimulatorOptions): Promise
     control: server.control,
     dataset,
     stop: server.stop,
+    takeRequests() {
+      const taken = requestLog;
+      requestLog = [];
+      return taken;
+    },
     expectedEvents(sourceId: string): AuditEventModel[] {
       const events: AuditEventModel[] = [];
       for (let i = 0; i < dataset.size; i++) {

@@ -1,6 +1,7 @@
 /**
- * Port audit log JSON as sent by the real API (`GET /v1/audit-log`, `POST /v1/auth/access_token`);
- * see shared/vendors/port.md. The seed's PyPort shapes (`id`, `timestamp`, `user{…}`) do not exist.
+ * Port audit log JSON as sent by the real API (`GET /v1/audit-log`, `POST /v1/auth/access_token`),
+ * as Port's OpenAPI spec and its own exporter read it. The seed's PyPort shapes (`id`, `timestamp`,
+ * `user{…}`) do not exist.
  */
 
 /** The `resources` enum of `GET /v1/audit-log` (`integration` is beta upstream). */

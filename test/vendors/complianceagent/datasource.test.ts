@@ -27,20 +27,28 @@ describe('complianceAgentBaseUrl', () => {
 });
 
 describe('planComplianceAgentQuery', () => {
-  it('pushes down the window start, one action and one actor, and says when that is all of the query', () => {
-    expect(planComplianceAgentQuery({ ...NO_FILTER, fromMs: 0, actions: ['fix.applied'], actorEmails: ['a@acme.com'] })).toEqual({
-      params: { from: '1970-01-01T00:00:00.000Z', event_type: 'fix.applied', actor: 'a@acme.com' },
+  it('pushes down the window start, one action and one repository, and says when that is all of the query', () => {
+    expect(planComplianceAgentQuery({ ...NO_FILTER, fromMs: 0, toMs: 1, actions: ['fix.applied'], repositoryIds: ['repo_1'] })).toEqual({
+      params: { from: '1970-01-01T00:00:00.000Z', event_type: 'fix.applied', repository_id: 'repo_1' },
       exact: true,
     });
-    expect(planComplianceAgentQuery({ ...NO_FILTER, actorTypes: ['SYSTEM'] })).toEqual({ params: { actor: 'system' }, exact: true });
+    expect(planComplianceAgentQuery(NO_FILTER)).toEqual({ params: {}, exact: true });
   });
 
-  it('leaves lists, targets and text to the gateway', () => {
-    expect(planComplianceAgentQuery({ ...NO_FILTER, actions: ['a', 'b'] }).exact).toBe(false);
-    expect(planComplianceAgentQuery({ ...NO_FILTER, actorIds: ['user_1'], actorTypes: ['USER'] })).toEqual({ params: { actor: 'user_1' }, exact: false });
-    expect(planComplianceAgentQuery({ ...NO_FILTER, actorTypes: ['API_KEY'] })).toEqual({ params: {}, exact: false });
+  it('never sends actor: the vendor does not say what it compares', () => {
+    expect(planComplianceAgentQuery({ ...NO_FILTER, actorEmails: ['a@acme.com'] })).toEqual({ params: {}, exact: false });
+    expect(planComplianceAgentQuery({ ...NO_FILTER, actorIds: ['user_1'], actorTypes: ['USER'] })).toEqual({ params: {}, exact: false });
+    expect(planComplianceAgentQuery({ ...NO_FILTER, actorTypes: ['SYSTEM'] })).toEqual({ params: {}, exact: false });
+  });
+
+  it('leaves lists, targets, text and request fields to the gateway', () => {
+    expect(planComplianceAgentQuery({ ...NO_FILTER, actions: ['a', 'b'] })).toEqual({ params: {}, exact: false });
+    expect(planComplianceAgentQuery({ ...NO_FILTER, repositoryIds: ['repo_1', 'repo_2'] })).toEqual({ params: {}, exact: false });
     expect(planComplianceAgentQuery({ ...NO_FILTER, text: 'pii' }).exact).toBe(false);
     expect(planComplianceAgentQuery({ ...NO_FILTER, targetTypes: ['issue'] }).exact).toBe(false);
+    expect(planComplianceAgentQuery({ ...NO_FILTER, clientIps: ['192.0.2.1'] }).exact).toBe(false);
+    expect(planComplianceAgentQuery({ ...NO_FILTER, failed: false }).exact).toBe(false);
+    expect(planComplianceAgentQuery({ ...NO_FILTER, sourceEventIds: ['log_1'] })).toEqual({ params: {}, exact: false });
   });
 });
 
@@ -117,9 +125,14 @@ describe('ComplianceAgentDataSource over loopback', () => {
 
   it('counts pushed-down queries upstream and declines the others', async () => {
     const all = simulator.expectedEvents('x');
-    const email = all.find((event) => event.actor.email)!.actor.email!;
-    expect(await source.countEvents({ ...NO_FILTER, actorEmails: [email] }, AbortSignal.timeout(5000))).toBe(all.filter((event) => event.actor.email === email).length);
+    const repositoryId = all.find((event) => event.repository)!.repository!.sourceRepositoryId;
+    const query: SourceQuery = { ...NO_FILTER, actions: ['fix.applied'], repositoryIds: [repositoryId] };
+    const expected = all.filter((event) => event.action === 'fix.applied' && event.repository?.sourceRepositoryId === repositoryId).length;
+    expect(expected).toBeGreaterThan(0);
+    expect(await source.countEvents(query, AbortSignal.timeout(5000))).toBe(expected);
     expect(await source.countEvents({ ...NO_FILTER, actions: ['a', 'b'] }, AbortSignal.timeout(5000))).toBeNull();
+    const email = all.find((event) => event.actor.email)!.actor.email!;
+    expect(await source.countEvents({ ...NO_FILTER, actorEmails: [email] }, AbortSignal.timeout(5000))).toBeNull();
   });
 
   it('refuses a resume state it did not write', async () => {

@@ -1,9 +1,9 @@
-import { selectEvents } from '../../../src/federation/filter';
+import { queryMatcher, selectEvents } from '../../../src/federation/filter';
 import type { AuditEventModel } from '../../../src/models/audit-event';
-import type { AuditDataSource, SourceQuery } from '../../../src/sources/data-source';
-import type { RunningSimulator } from '../../../src/sources/vendor-module';
+import type { AuditDataSource, Direction, SourceQuery } from '../../../src/sources/data-source';
 import { portModule } from '../../../src/vendors/port';
 import { portPushDown } from '../../../src/vendors/port/datasource';
+import { startPortSimulator, type RunningPortSimulator } from '../../../src/vendors/port/simulator';
 import { NO_FILTER, readAll } from '../../contract/datasource-contract';
 import { dataSourceFor } from '../../helpers/datasource';
 
@@ -41,15 +41,26 @@ describe('portPushDown', () => {
   it('leaves actors and text to the gateway (Port has no user filter)', () => {
     expect(portPushDown(q({ actorIds: ['auth0|1'], actorTypes: ['USER'], text: 'deploy' })).params).toEqual({});
   });
+
+  it('sends failed as status: true as FAILURE, false as SUCCESS', () => {
+    expect(portPushDown(q({ failed: true })).params).toEqual({ status: 'FAILURE' });
+    expect(portPushDown(q({ failed: false })).params).toEqual({ status: 'SUCCESS' });
+    expect(portPushDown(q({ actions: ['run.created'], failed: true })).params).toEqual({ resources: ['run'], action: 'CREATE', status: 'FAILURE' });
+  });
+
+  it('sends one event id as identifier, and leaves several to the gateway', () => {
+    expect(portPushDown(q({ sourceEventIds: ['9b2f5c1e-0d1a-4c37-a0e4-3f1d2b6c7e80'] })).params).toEqual({ identifier: '9b2f5c1e-0d1a-4c37-a0e4-3f1d2b6c7e80' });
+    expect(portPushDown(q({ sourceEventIds: ['a', 'b'] })).params).toEqual({});
+  });
 });
 
 describe('Port filters against the simulator', () => {
-  let simulator: RunningSimulator;
+  let simulator: RunningPortSimulator;
   let dataSource: AuditDataSource;
   let all: AuditEventModel[];
 
   beforeAll(async () => {
-    simulator = await portModule.startSimulator({ size: 1_500, seed: 23, endMs: Date.UTC(2026, 6, 1) } as Parameters<typeof portModule.startSimulator>[0]);
+    simulator = await startPortSimulator({ size: 1_500, seed: 23, endMs: Date.UTC(2026, 6, 1) });
     dataSource = dataSourceFor(portModule, simulator);
     all = simulator.expectedEvents(dataSource.sourceId);
   });
@@ -108,5 +119,64 @@ describe('Port filters against the simulator', () => {
       const { events } = await readAll(dataSource, direction, { ...NO_FILTER, fromMs, toMs }, 13);
       expect(events.map((e) => e.sourceEventId).sort()).toEqual(expected);
     }
+  });
+
+  /** Reads `query` to the end: the events the gateway keeps, every event returned, and the audit requests sent. */
+  async function read(query: SourceQuery, direction: Direction, limit: number) {
+    simulator.takeRequests();
+    const { events } = await readAll(dataSource, direction, query, limit);
+    const kept = events.filter(queryMatcher(query)).map((e) => e.sourceEventId).sort();
+    return { kept, events, requests: simulator.takeRequests() };
+  }
+
+  const expected = (query: SourceQuery) => all.filter(queryMatcher(query)).map((e) => e.sourceEventId).sort();
+
+  it('sends failed as status and gets exactly the failed (or succeeded) events, in both orders', async () => {
+    for (const [failed, status] of [[true, 'FAILURE'], [false, 'SUCCESS']] as const) {
+      for (const direction of ['DESC', 'ASC'] as const) {
+        const query: SourceQuery = { ...NO_FILTER, failed };
+        const { kept, events, requests } = await read(query, direction, 40);
+        expect(kept.length).toBeGreaterThan(0);
+        expect(kept).toEqual(expected(query));
+        // Port applied it: nothing for the gateway to drop.
+        expect(events).toHaveLength(kept.length);
+        expect(requests.length).toBeGreaterThan(0);
+        expect(requests.every((request) => request.query.get('status') === status)).toBe(true);
+      }
+    }
+  });
+
+  it('combines status with the action filter', async () => {
+    const query: SourceQuery = { ...NO_FILTER, actions: ['run.updated'], failed: true };
+    const { kept, requests } = await read(query, 'DESC', 100);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept).toEqual(expected(query));
+    expect(requests.every((request) => request.query.get('status') === 'FAILURE' && request.query.get('action') === 'UPDATE')).toBe(true);
+  });
+
+  it('sends one event id as identifier and gets exactly that event', async () => {
+    const wanted = all[700]!;
+    for (const direction of ['DESC', 'ASC'] as const) {
+      const query: SourceQuery = { ...NO_FILTER, sourceEventIds: [wanted.sourceEventId] };
+      const { kept, events, requests } = await read(query, direction, 10);
+      expect(kept).toEqual([wanted.sourceEventId]);
+      expect(events).toEqual([wanted]);
+      expect(requests.length).toBeGreaterThan(0);
+      expect(requests.every((request) => request.query.get('identifier') === wanted.sourceEventId)).toBe(true);
+    }
+    const outside: SourceQuery = { ...NO_FILTER, sourceEventIds: [wanted.sourceEventId], fromMs: wanted.occurredAtMs + 1 };
+    expect((await read(outside, 'DESC', 10)).events).toEqual([]);
+  });
+
+  it('leaves several event ids to the gateway, which keeps exactly those events', async () => {
+    const query: SourceQuery = { ...NO_FILTER, sourceEventIds: [all[10]!.sourceEventId, all[1_200]!.sourceEventId] };
+    const { kept, requests } = await read(query, 'DESC', 200);
+    expect(kept).toEqual(expected(query));
+    expect(kept).toHaveLength(2);
+    expect(requests.some((request) => request.query.has('identifier'))).toBe(false);
+  });
+
+  it('declares the new push-downs', () => {
+    expect(dataSource.capabilities.nativeFilters).toEqual(expect.arrayContaining(['failed', 'sourceEventIds']));
   });
 });
