@@ -1,4 +1,5 @@
 import { asanaModule } from '../../src/vendors/asana';
+import { complianceAgentModule } from '../../src/vendors/complianceagent';
 import { nirvanaModule } from '../../src/vendors/nirvana';
 import { portModule } from '../../src/vendors/port';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
@@ -90,5 +91,30 @@ describe('a window older than a source keeps', () => {
     expect((await run(30)).warnings).toEqual([]);
     const open = await setup.query(QUERY, {});
     expect((open as typeof open & { extensions?: unknown }).extensions).toBeUndefined();
+  });
+});
+
+describe('a source that reports its own retention policy (ComplianceAgent)', () => {
+  let setup: TestGateway;
+  const now = Date.now();
+
+  beforeAll(async () => {
+    setup = await startTestGateway([{ id: 'ca-main', module: complianceAgentModule, size: 200, endMs: now - 60_000 }]);
+  });
+  afterAll(async () => {
+    await setup?.close();
+  });
+
+  it("warns from the vendor's own period, and shows it in the source's capabilities", async () => {
+    const policy = await setup.query<{ source: { capabilities: { retentionDays: number | null } } }>(`{ source(sourceId: "ca-main") { capabilities { retentionDays } } }`);
+    const days = policy.data!.source.capabilities.retentionDays;
+    expect(days).toBe(2555);
+    const response = await setup.query<Data>(QUERY, { filter: { from: new Date(now - (days! + 10) * DAY).toISOString() } });
+    const warnings = (response as typeof response & { extensions?: { warnings?: Warning[] } }).extensions?.warnings ?? [];
+    const horizon = new Date(Date.parse(response.data!.auditEvents.asOf) - days! * DAY).toISOString();
+    expect(warnings).toEqual([expect.objectContaining({ code: 'SOURCE_RETENTION_EXCEEDED', source: 'ca-main', retainedFrom: horizon })]);
+    expect(response.data!.auditEvents.sourceStatuses[0]!.retainedFrom).toBe(horizon);
+    const inside = await setup.query(QUERY, { filter: { from: new Date(now - (days! - 10) * DAY).toISOString() } });
+    expect((inside as typeof inside & { extensions?: unknown }).extensions).toBeUndefined();
   });
 });

@@ -114,3 +114,37 @@ describe('turning a merged traversal of every vendor around (property-based, ove
     await fc.assert(fc.asyncProperty(scenario, run), { numRuns: 5, endOnFailure: true });
   }, 900_000);
 });
+
+describe('turning a single source around deep in its log', () => {
+  // The case that once failed: one cursor-paged source, turned around beyond 2,000 events, where
+  // reaching the position again may cost more than one page's request budget.
+  for (const seedEra of [false, true]) {
+    for (const order of ['DESC', 'ASC'] as const) {
+      it(`retraces 3,500 Nirvana events ${order === 'DESC' ? 'newest' : 'oldest'} first${seedEra ? ' on an API that can neither sort nor filter by time' : ''}`, async () => {
+        const nirvana = modules.find((module) => module.vendor === 'nirvana')!;
+        const setup = await startTestGateway([{ id: 'nirvana-deep', module: nirvana, size: 5000, seed: 77, ...(seedEra ? { simulatorOptions: { seedEra: true } } : {}) }]);
+        try {
+          const truth = setup.simulators
+            .get('nirvana-deep')!
+            .expectedEvents('nirvana-deep')
+            .sort((a, b) => compareKeys(keyOf(a), keyOf(b), order))
+            .map((event) => `${event.sourceId}/${event.sourceEventId}`);
+          const forward: ListedEdge[] = [];
+          let after: string | null = null;
+          // Pages that spend their budget finding where the log starts are empty: page on to 3,500.
+          for (let page = 0; forward.length < 3500 && page < 100; page++) {
+            const response: { data?: Page | null } = await setup.query<Page>(PAGE, { first: 50, after, orderBy: { direction: order } });
+            const connection = response.data!.auditEvents;
+            forward.push(...connection.edges.map((edge) => ({ id: `${edge.node.source.sourceId}/${edge.node.sourceEventId}`, cursor: edge.cursor })));
+            after = connection.pageInfo.endCursor;
+          }
+          expect(forward.map((edge) => edge.id)).toEqual(truth.slice(0, 3500));
+          const backward = await traverse(setup, order, 'backward', 50, forward[3499]!.cursor);
+          expect(backward.map((edge) => edge.id)).toEqual(truth.slice(0, 3499));
+        } finally {
+          await setup.close();
+        }
+      });
+    }
+  }
+});
