@@ -77,6 +77,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     hideSchemaDetailsFromClientErrors: !config.server.introspection,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
+    // The process entry stops the gateway on SIGTERM/SIGINT itself (drain, then close the
+    // sources). Apollo's own handler, on by default outside NODE_ENV=test, would start a second
+    // stop on the same signal, and the two never finish: a compiled gateway ignored Ctrl-C.
+    stopOnTerminationSignals: false,
     parseOptions: { maxTokens: MAX_TOKENS },
     validationRules: [maxDepthRule(MAX_DEPTH), maxAliasesRule(MAX_ALIASES)],
     formatError: (formatted, error) =>

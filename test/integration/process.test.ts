@@ -4,11 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 
-const ENTRY = path.resolve(__dirname, '../../src/index.ts');
-const TSX = path.resolve(__dirname, '../../node_modules/.bin/tsx');
+/**
+ * The compiled entry that `npm start` runs (`npm test` builds it first), in production mode as
+ * `npm start` runs it: jest's own NODE_ENV=test would change what the process does (Apollo Server
+ * installs its own signal handlers only outside tests, which once kept the gateway from stopping).
+ */
+const ENTRY = path.resolve(__dirname, '../../dist/src/index.js');
 
 function run(args: string[], env: Record<string, string>) {
-  const child = spawn(TSX, [ENTRY, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [ENTRY, ...args], { env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -18,29 +22,36 @@ function run(args: string[], env: Record<string, string>) {
 }
 
 describe('the audit-gateway process', () => {
-  it('starts in demo mode without a config, says so first, serves, and stops on SIGTERM', async () => {
-    const proc = run([], { PORT: '0', LOG_LEVEL: 'info', AUDIT_GATEWAY_CONFIG: '' });
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setInterval(() => {
-          const match = /"url":"(http:[^"]+)"/.exec(proc.output().stdout);
-          if (match) {
-            clearInterval(timer);
-            resolve(match[1]!);
-          }
-        }, 100);
-        void proc.exited.then(() => reject(new Error(`exited early: ${proc.output().stderr}`)));
-      });
-      const firstLine = JSON.parse(proc.output().stdout.split('\n')[0]!) as { msg: string };
-      expect(firstLine.msg).toMatch(/^demo mode/);
-      const response = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ auditEvents(first: 2) { nodes { action source { vendor } } } }"}' });
-      const body = (await response.body.json()) as { data: { auditEvents: { nodes: unknown[] } } };
-      expect(body.data.auditEvents.nodes).toHaveLength(2);
-    } finally {
-      proc.child.kill('SIGTERM');
-    }
-    expect(await proc.exited).toBe(0);
-  }, 60_000);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`starts in demo mode without a config, says so first, serves, and stops on ${signal}${signal === 'SIGINT' ? ' (Ctrl-C)' : ''}`, async () => {
+      const proc = run([], { PORT: '0', LOG_LEVEL: 'info', AUDIT_GATEWAY_CONFIG: '' });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          const timer = setInterval(() => {
+            const match = /"url":"(http:[^"]+)"/.exec(proc.output().stdout);
+            if (match) {
+              clearInterval(timer);
+              resolve(match[1]!);
+            }
+          }, 100);
+          void proc.exited.then(() => reject(new Error(`exited early: ${proc.output().stderr}`)));
+        });
+        const firstLine = JSON.parse(proc.output().stdout.split('\n')[0]!) as { msg: string };
+        expect(firstLine.msg).toMatch(/^demo mode/);
+        const response = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ auditEvents(first: 2) { nodes { action source { vendor } } } }"}' });
+        const body = (await response.body.json()) as { data: { auditEvents: { nodes: unknown[] } } };
+        expect(body.data.auditEvents.nodes).toHaveLength(2);
+      } finally {
+        proc.child.kill(signal);
+      }
+      // A gateway that ignores the signal is killed, so that the test fails instead of hanging.
+      const stillRunning = setTimeout(() => proc.child.kill('SIGKILL'), 20_000);
+      const code = await proc.exited;
+      clearTimeout(stillRunning);
+      expect(proc.output().stdout).toContain('"msg":"stopped"');
+      expect(code).toBe(0);
+    }, 60_000);
+  }
 
   it('refuses an invalid config at start-up, naming the key and not the secret', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-'));
