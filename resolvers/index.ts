@@ -1,7 +1,7 @@
 import type { Resolvers } from '../src/generated/graphql';
 import { Actor } from './Actor';
 import { AuditEvent } from './AuditEvent';
-import { AuditEventActor } from './AuditEventActor';
+import { AuditEventActor, AuditEventActorReference } from './AuditEventActor';
 import { AuditEventConnection } from './AuditEventConnection';
 import { AuditEventEdge } from './AuditEventEdge';
 import { AuditEventTarget } from './AuditEventTarget';
@@ -22,6 +22,7 @@ export const resolvers: Resolvers = {
   Node,
   AuditEvent,
   AuditEventActor,
+  AuditEventActorReference,
   AuditEventTarget,
   Actor,
   Target,

@@ -39,6 +39,8 @@ export interface SourcePageStatusModel {
   status: SourcePageState;
   errorCode: string | null;
   upstreamRequests: number;
+  /** Records of the upstream pages read for this page that could not be placed, and so were left out. */
+  unusableRecords: number;
   /** Where the source's retention cuts the filter's window; null when it does not. */
   retainedFrom: Date | null;
 }
@@ -58,6 +60,13 @@ export type ConnectionWarning =
       source: string;
       /** The filter fields the source's records never carry, e.g. `filter.actorEmails`. */
       fields: string[];
+    }
+  | {
+      code: 'UNUSABLE_RECORDS';
+      message: string;
+      source: string;
+      /** Records left out: the upstream sent them without a usable time or identity. */
+      count: number;
     };
 
 export interface EventEdgeModel {
@@ -283,16 +292,34 @@ export function buildConnection(parts: ConnectionParts): EventConnectionModel {
       fields,
     });
   }
+  for (const stream of streams) {
+    if (stream.unusableRecords === 0) continue;
+    warnings.push({
+      code: 'UNUSABLE_RECORDS',
+      message: `source '${stream.sourceId}' sent ${stream.unusableRecords} record(s) without a usable time or identity; they were left out of this page (the server log has their ids)`,
+      source: stream.sourceId,
+      count: stream.unusableRecords,
+    });
+  }
+  const idle = (sourceId: string, status: SourcePageState): SourcePageStatusModel => ({
+    sourceId,
+    status,
+    errorCode: null,
+    upstreamRequests: 0,
+    unusableRecords: 0,
+    retainedFrom: null,
+  });
   const sourceStatuses: SourcePageStatusModel[] = [
     ...streams.map((stream): SourcePageStatusModel => ({
       sourceId: stream.sourceId,
       status: stream.failure ? 'FAILED' : stream.isExhausted ? 'EXHAUSTED' : 'OK',
       errorCode: stream.failure?.code ?? null,
       upstreamRequests: stream.requests,
+      unusableRecords: stream.unusableRecords,
       retainedFrom: retainedFrom(stream.sourceId),
     })),
-    ...selection.skippedSourceIds.map((sourceId): SourcePageStatusModel => ({ sourceId, status: 'SKIPPED', errorCode: null, upstreamRequests: 0, retainedFrom: null })),
-    ...selection.notApplicable.map(({ sourceId }): SourcePageStatusModel => ({ sourceId, status: 'NOT_APPLICABLE', errorCode: null, upstreamRequests: 0, retainedFrom: null })),
+    ...selection.skippedSourceIds.map((sourceId) => idle(sourceId, 'SKIPPED')),
+    ...selection.notApplicable.map(({ sourceId }) => idle(sourceId, 'NOT_APPLICABLE')),
   ].sort((a, b) => (a.sourceId < b.sourceId ? -1 : 1));
 
   const totalCount = async (): Promise<number | null> => {

@@ -81,6 +81,8 @@ export class SourceStream {
   failure: UpstreamError | null = null;
   /** Upstream requests made for this page. */
   requests = 0;
+  /** Records of the batches read for this page that the source could not place (see `normalizePage`). */
+  unusableRecords = 0;
   /** True when the request budget ran out before the stream could settle its next event. */
   budgetSpent = false;
 
@@ -180,6 +182,8 @@ export class SourceStream {
     try {
       const { result, cached } = await this.options.cache.getOrFetch(this.batchKey(resume), () => this.listBatch(resume, pageSize, signal));
       if (!cached) this.requests += result.upstreamRequests;
+      // Counted on every read, cached or not: a batch read ahead is first shown on the page that reads it.
+      this.unusableRecords += result.unusableRecords ?? 0;
       if (result.next !== null && JSON.stringify(result.next) === JSON.stringify(resume)) {
         throw new UpstreamError(ErrorCode.UpstreamProtocolError, dataSource.sourceId, { logDetail: { reason: 'resume state did not advance' } });
       }

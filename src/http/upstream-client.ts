@@ -73,9 +73,11 @@ export interface UpstreamRequest {
   counter?: RequestCounter;
 }
 
-/** Counts requests sent, for request budgets and the `upstreamRequests` figures. */
+/** Counts what one batch cost: requests sent (request budgets, `upstreamRequests`), and records left out. */
 export interface RequestCounter {
   requests: number;
+  /** Records of the pages read that could not be placed (see `normalizePage`). */
+  unusableRecords?: number;
 }
 
 export interface UpstreamResponse {

@@ -33,6 +33,14 @@ export interface ActorModel {
   type: ActorType;
   name: string | null;
   email: string | null;
+  /** The actor's organisation at the vendor, where it records one (e.g. Port's `trigger.by.orgId`). */
+  organizationId?: string | null;
+  /** The application the actor acted through, e.g. an OAuth app. */
+  application?: string | null;
+  /** The automation (a rule, a workflow) that performed the action for the actor. */
+  automation?: string | null;
+  /** The actor on whose behalf this one acted (e.g. a user who asked vendor support for a change). */
+  onBehalfOf?: ActorModel | null;
 }
 
 /** What an action was performed on, within one source. */
@@ -41,6 +49,10 @@ export interface TargetModel {
   sourceTargetId: string;
   type: string;
   name: string | null;
+  /** The vendor's finer kind of resource (e.g. Asana's `milestone` task). */
+  subtype?: string | null;
+  /** The resource's email, where it has one (e.g. a user acted on). */
+  email?: string | null;
 }
 
 /** The request or session that produced an event; every field is optional at every vendor. */

@@ -146,6 +146,11 @@ export interface ListEventsResult {
   next: SourceResume | null;
   /** Upstream HTTP requests this batch cost (auth exchanges included). */
   upstreamRequests: number;
+  /**
+   * Records of the upstream pages read that could not be placed (no usable time or identity):
+   * left out under the record policy (see `normalizePage`), reported to the client, never silent.
+   */
+  unusableRecords?: number;
 }
 
 /** What a datasource can do itself. */

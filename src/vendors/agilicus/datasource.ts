@@ -12,7 +12,8 @@ import type {
   SourceQuery,
 } from '../../sources/data-source';
 import { onlyIpv4Address, onlyValue, windowQuery } from '../../sources/data-source';
-import { normalizePage } from '../../sources/normalize-page';
+import type { Logger } from '../../logger';
+import { normalizePage, unusableOf } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import {
   normalizeAgilicusAudit,
@@ -165,6 +166,7 @@ export class AgilicusDataSource implements AuditDataSource {
     retentionDays: null,
   };
   private readonly client: UpstreamClient;
+  private readonly logger: Logger;
   private readonly headers: Record<string, string>;
   private readonly orgId: string | null;
 
@@ -174,6 +176,7 @@ export class AgilicusDataSource implements AuditDataSource {
     this.headers = { authorization: `Bearer ${config.token}` };
     this.orgId = config.orgId ?? null;
     this.client = createUpstreamClient(config, deps, [config.token]);
+    this.logger = deps.logger;
   }
 
   async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
@@ -230,7 +233,7 @@ export class AgilicusDataSource implements AuditDataSource {
 
     events.sort((a, b) => (direction === 'DESC' ? b.occurredAtMs - a.occurredAtMs : a.occurredAtMs - b.occurredAtMs));
     const finished = positions.every((position) => position.x === 1);
-    return { events, next: finished ? null : { d: direction, e: [positions[0]!, positions[1]!] }, upstreamRequests: counter.requests };
+    return { events, next: finished ? null : { d: direction, e: [positions[0]!, positions[1]!] }, upstreamRequests: counter.requests, ...unusableOf(counter) };
   }
 
   /**
@@ -362,7 +365,7 @@ export class AgilicusDataSource implements AuditDataSource {
     if (typeof applied !== 'number' || !Number.isInteger(applied) || applied < 1) {
       throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'no limit in body', endpoint: endpoint.path } });
     }
-    const events = normalizePage(this.sourceId, body[endpoint.listField] ?? [], (value) => value, endpoint.normalize);
+    const { events } = normalizePage(this.sourceId, body[endpoint.listField] ?? [], (value) => value, endpoint.normalize, { logger: this.logger, counter });
     // A record outside the window asked for would break the batch edges; the page still counts
     // it towards `full`, as the upstream did.
     const inWindow = events.filter((event) => {

@@ -10,7 +10,8 @@ import type {
   SourceCapabilities,
   SourceQuery,
 } from '../../sources/data-source';
-import { normalizePage } from '../../sources/normalize-page';
+import type { Logger } from '../../logger';
+import { normalizePage, unusableOf } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import { normalizeAsanaAuditLogEvent, parseAsanaAuditLogEvent } from './normalize';
 import {
@@ -96,6 +97,7 @@ export class AsanaDataSource implements AuditDataSource {
     retentionDays: 90,
   };
   private readonly client: UpstreamClient;
+  private readonly logger: Logger;
   private readonly headers: Record<string, string>;
   /**
    * Per filter set: the oldest matching event and a window width that worked, from earlier
@@ -112,12 +114,13 @@ export class AsanaDataSource implements AuditDataSource {
     this.headers = { authorization: `Bearer ${config.token}` };
     this.path = `/workspaces/${encodeURIComponent(config.workspaceGid)}/audit_log_events`;
     this.client = createUpstreamClient(config, deps, [config.token]);
+    this.logger = deps.logger;
   }
 
   async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
     const counter: RequestCounter = { requests: 0 };
     const batch = request.direction === 'ASC' ? await this.listOldestFirst(request, counter) : await this.listNewestFirst(request, counter);
-    return { ...batch, upstreamRequests: counter.requests };
+    return { ...batch, upstreamRequests: counter.requests, ...unusableOf(counter) };
   }
 
   /** No lookup by id exists: read the event's millisecond and pick it out by gid. */
@@ -267,7 +270,7 @@ export class AsanaDataSource implements AuditDataSource {
       throw error;
     }
     if (!isJsonObject(body)) throw this.malformed('body is not an object');
-    const events = normalizePage(this.sourceId, body['data'], parseAsanaAuditLogEvent, normalizeAsanaAuditLogEvent);
+    const { events } = normalizePage(this.sourceId, body['data'], parseAsanaAuditLogEvent, normalizeAsanaAuditLogEvent, { logger: this.logger, ...(counter ? { counter } : {}) });
     return { events, offset: this.nextOffset(body['next_page']) };
   }
 

@@ -11,7 +11,8 @@ import type {
   SourceQuery,
 } from '../../sources/data-source';
 import { onlyValue, windowQuery } from '../../sources/data-source';
-import { normalizePage } from '../../sources/normalize-page';
+import type { Logger } from '../../logger';
+import { normalizePage, normalizeRecord, unusableOf } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import * as api from './evidence';
 import { verifyChain, type ChainVerification, type VerifyChainOptions } from './hash-chain';
@@ -128,6 +129,7 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     retentionDays: null,
   };
   private readonly client: UpstreamClient;
+  private readonly logger: Logger;
   private readonly headers: Record<string, string>;
   private readonly api: api.ComplianceAgentApi;
   private readonly retention: CachedRetention;
@@ -137,6 +139,7 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     this.displayName = config.name ?? `ComplianceAgent (${config.id})`;
     this.headers = { authorization: `Bearer ${config.apiKey}` };
     this.client = createUpstreamClient({ ...config, baseUrl: complianceAgentBaseUrl(config.baseUrl) }, deps, [config.apiKey]);
+    this.logger = deps.logger;
     this.api = { sourceId: this.sourceId, call: (request) => this.call(request) };
     this.retention = new CachedRetention({
       read: async (signal) => (await this.getRetentionPolicy(signal)).auditLogs?.retentionDays ?? null,
@@ -154,7 +157,12 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     const limit = clamp(request.limit);
     const plan = planComplianceAgentQuery(request.query);
     const fetch = (page: number, pageLimit: number, toMs: number | null) => this.fetchPage(plan, page, pageLimit, toMs, request.signal, counter);
-    const done = (events: AuditEventModel[], next: ComplianceAgentResume | null): ListEventsResult => ({ events, next, upstreamRequests: counter.requests });
+    const done = (events: AuditEventModel[], next: ComplianceAgentResume | null): ListEventsResult => ({
+      events,
+      next,
+      upstreamRequests: counter.requests,
+      ...unusableOf(counter),
+    });
 
     if (resume === null) {
       // Without an upper bound from the caller, the window ends now (exclusive): an event written
@@ -191,7 +199,7 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     const response = await this.call({ method: 'GET', path: `/logs/${encodeURIComponent(sourceEventId)}`, signal, acceptStatuses: [404] });
     if (response.status === 404) return null;
     const data = isJsonObject(response.body) && response.body['success'] === true ? response.body['data'] : undefined;
-    return normalizePage(this.sourceId, [data], parseComplianceAgentLog, normalizeComplianceAgentLog)[0] ?? null;
+    return normalizeRecord(this.sourceId, data, parseComplianceAgentLog, normalizeComplianceAgentLog);
   }
 
   /**
@@ -319,7 +327,7 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     if (!isJsonObject(body) || body['success'] !== true) {
       throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'body is not a success envelope' } });
     }
-    const events = normalizePage(this.sourceId, body['data'], parseComplianceAgentLog, normalizeComplianceAgentLog);
+    const { events } = normalizePage(this.sourceId, body['data'], parseComplianceAgentLog, normalizeComplianceAgentLog, { logger: this.logger, counter });
     const pagination = body['pagination'];
     const total = isJsonObject(pagination) ? pagination['total'] : undefined;
     if (typeof total !== 'number' || !Number.isInteger(total) || total < 0) {

@@ -11,7 +11,8 @@ import type {
   SourceCapabilities,
   SourceQuery,
 } from '../../sources/data-source';
-import { normalizePage } from '../../sources/normalize-page';
+import type { Logger } from '../../logger';
+import { normalizePage, normalizeRecord, unusableOf } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import { normalizeNirvanaAuditLog, parseNirvanaAuditLog } from './normalize';
 import { NIRVANA_NATIVE_FILTERS, nirvanaPushDown, UNMATCHABLE_VALUES, type NirvanaFilterParams, type NirvanaPushDown } from './push-down';
@@ -71,6 +72,7 @@ export class NirvanaDataSource implements AuditDataSource {
   /** Filter parameters proven applied (or not) upstream, for exact counts. */
   private readonly appliedParams = new Map<string, boolean>();
   private readonly client: UpstreamClient;
+  private readonly logger: Logger;
   private readonly headers: Record<string, string>;
 
   constructor(config: BaseSourceConfig & NirvanaCredentials, deps: DataSourceDeps) {
@@ -78,6 +80,7 @@ export class NirvanaDataSource implements AuditDataSource {
     this.displayName = config.name ?? `Nirvana Labs (${config.id})`;
     this.headers = { authorization: `Bearer ${config.apiKey}` };
     this.client = createUpstreamClient(config, deps, [config.apiKey]);
+    this.logger = deps.logger;
   }
 
   /** Read on every batch: replaced (not rebuilt on each read) once the upstream's sort or filter support is known. */
@@ -223,7 +226,7 @@ export class NirvanaDataSource implements AuditDataSource {
       acceptStatuses: [404],
     });
     if (response.status === 404) return null;
-    return normalizePage(this.sourceId, [response.body], parseNirvanaAuditLog, normalizeNirvanaAuditLog)[0] ?? null;
+    return normalizeRecord(this.sourceId, response.body, parseNirvanaAuditLog, normalizeNirvanaAuditLog);
   }
 
   /**
@@ -294,7 +297,7 @@ export class NirvanaDataSource implements AuditDataSource {
     if (!isJsonObject(body)) {
       throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'body is not an object' } });
     }
-    const events = normalizePage(this.sourceId, body['items'], parseNirvanaAuditLog, normalizeNirvanaAuditLog);
+    const { events } = normalizePage(this.sourceId, body['items'], parseNirvanaAuditLog, normalizeNirvanaAuditLog, { logger: this.logger, counter });
     if (ask.filters && Object.keys(ask.filters.params).length > 0) {
       // An entry the filters exclude shows an upstream that does not apply them.
       this.learnFilterSupport(events.every(ask.filters.admits) ? 'accepted' : 'ignored');
@@ -347,12 +350,17 @@ interface NirvanaPage {
 
 /** A batch that continues at `cursor` (as a `key` state), tagged with whether filters were sent. */
 function batch(page: NirvanaPage, key: 'c' | 'a' | 'p', cursor: string | null, filtered: boolean, counter: RequestCounter): ListEventsResult {
-  return { events: page.events, next: page.events.length > 0 ? resumeAt(key, cursor, filtered) : null, upstreamRequests: counter.requests };
+  return {
+    events: page.events,
+    next: page.events.length > 0 ? resumeAt(key, cursor, filtered) : null,
+    upstreamRequests: counter.requests,
+    ...unusableOf(counter),
+  };
 }
 
 /** One step of the seed-era walk to the oldest page; that page is handed out, and the way back begins. */
 function walkStep(page: NirvanaPage, filtered: boolean, counter: RequestCounter): ListEventsResult {
-  if (page.events.length > 0 && page.next) return { events: [], next: resumeAt('w', page.next, filtered), upstreamRequests: counter.requests };
+  if (page.events.length > 0 && page.next) return { events: [], next: resumeAt('w', page.next, filtered), upstreamRequests: counter.requests, ...unusableOf(counter) };
   return batch(page, 'p', page.previous, filtered, counter);
 }
 

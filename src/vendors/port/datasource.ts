@@ -11,7 +11,8 @@ import type {
   SourceQuery,
 } from '../../sources/data-source';
 import { onlyValue } from '../../sources/data-source';
-import { normalizePage } from '../../sources/normalize-page';
+import type { Logger } from '../../logger';
+import { normalizePage, unusableOf } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import { PortTokenProvider } from './auth';
 import { normalizePortAuditLog, parsePortAuditLog } from './normalize';
@@ -113,6 +114,7 @@ export class PortDataSource implements AuditDataSource {
     retentionDays: 365,
   };
   private readonly client: UpstreamClient;
+  private readonly logger: Logger;
   private readonly tokens: PortTokenProvider;
 
   constructor(config: BaseSourceConfig & PortCredentials, deps: DataSourceDeps) {
@@ -121,6 +123,7 @@ export class PortDataSource implements AuditDataSource {
     // Mutable on purpose: the token provider adds each access token, so logs scrub it too.
     const secrets = [config.clientId, config.clientSecret];
     this.client = createUpstreamClient(config, deps, secrets);
+    this.logger = deps.logger;
     this.tokens = new PortTokenProvider(this.client, { clientId: config.clientId, clientSecret: config.clientSecret }, secrets, config.timeouts.requestMs);
   }
 
@@ -142,7 +145,7 @@ export class PortDataSource implements AuditDataSource {
       direction === 'DESC'
         ? await pageDesc(fetch, this.sourceId, query, descResume, limit)
         : await pageAsc(fetch, this.sourceId, query, ascResume, limit);
-    return { events: sortBatch(batch.events, direction), next: batch.next, upstreamRequests: counter.requests };
+    return { events: sortBatch(batch.events, direction), next: batch.next, upstreamRequests: counter.requests, ...unusableOf(counter) };
   }
 
   /** By id alone: the time of `ref` is not needed. */
@@ -159,7 +162,7 @@ export class PortDataSource implements AuditDataSource {
       counter,
     );
     if (response.status === 404) return null;
-    return this.eventsOf(response).find((event) => event.sourceEventId === sourceEventId) ?? null;
+    return this.eventsOf(response, counter).find((event) => event.sourceEventId === sourceEventId) ?? null;
   }
 
   async close(): Promise<void> {
@@ -168,15 +171,15 @@ export class PortDataSource implements AuditDataSource {
 
   private async fetchAudits(query: Record<string, QueryValue>, signal: AbortSignal, counter: RequestCounter): Promise<AuditEventModel[]> {
     const response = await this.authorized((headers) => this.client.request({ method: 'GET', path: AUDIT_PATH, query, headers, signal, counter }), signal, counter);
-    return this.eventsOf(response);
+    return this.eventsOf(response, counter);
   }
 
-  private eventsOf(response: UpstreamResponse): AuditEventModel[] {
+  private eventsOf(response: UpstreamResponse, counter: RequestCounter): AuditEventModel[] {
     const body = response.body;
     if (!isJsonObject(body) || body['ok'] === false) {
       throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'body is not {ok, audits}' } });
     }
-    return normalizePage(this.sourceId, body['audits'], parsePortAuditLog, normalizePortAuditLog);
+    return normalizePage(this.sourceId, body['audits'], parsePortAuditLog, normalizePortAuditLog, { logger: this.logger, counter }).events;
   }
 
   /** Sends with the cached token; on a 401 exchanges the credentials again and retries once (Port's advice on expiry). */

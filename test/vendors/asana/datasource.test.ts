@@ -155,14 +155,16 @@ describe('AsanaDataSource, hostile or broken responses', () => {
     });
   });
 
-  it('refuses a next_page without an offset, and a page with a record missing its gid', async () => {
+  it('refuses a next_page without an offset, and serves a page with a record missing its gid, counting that record', async () => {
     await withSource({}, async (dataSource, simulator) => {
       simulator.control.inject({ kind: 'status', status: 200, json: { data: [], next_page: { path: '/x' } } });
       expect((await failure(list(dataSource, 'ASC', null))).code).toBe(ErrorCode.UpstreamMalformedResponse);
       const [good] = simulator.expectedEvents('asana-test');
       const { gid: _dropped, ...withoutGid } = good!.raw;
       simulator.control.inject({ kind: 'status', status: 200, json: { data: [good!.raw, withoutGid], next_page: null } });
-      expect((await failure(list(dataSource, 'ASC', null))).code).toBe(ErrorCode.UpstreamMalformedResponse);
+      const served = await list(dataSource, 'ASC', null);
+      expect(served.events.map((event) => event.sourceEventId)).toEqual([good!.sourceEventId]);
+      expect(served.unusableRecords).toBe(1);
     });
   });
 });

@@ -1,6 +1,6 @@
 import { ErrorCode, UpstreamError } from '../../../src/errors';
 import type { JsonObject } from '../../../src/models/json';
-import { normalizePage } from '../../../src/sources/normalize-page';
+import { normalizeRecord } from '../../../src/sources/normalize-page';
 import {
   complianceAgentCategory,
   flattenComplianceAgentEntry,
@@ -86,8 +86,8 @@ describe('normalizeComplianceAgentLog', () => {
     expect(() => parseComplianceAgentLog({ ...LIST_ENTRY, actor: 'dev' })).toThrow('actor');
   });
 
-  it('refuses a whole page that holds one unreadable entry', () => {
-    const attempt = () => normalizePage('ca', [LIST_ENTRY, { ...LIST_ENTRY, id: '' }], parseComplianceAgentLog, normalizeComplianceAgentLog);
+  it('refuses an entry looked up by id that cannot be placed', () => {
+    const attempt = () => normalizeRecord('ca', { ...LIST_ENTRY, id: '' }, parseComplianceAgentLog, normalizeComplianceAgentLog);
     expect(attempt).toThrow(UpstreamError);
     try {
       attempt();
