@@ -4,10 +4,10 @@ import type { AuditDataSource } from '../../src/sources/data-source';
 import { SourceHealthTracker } from '../../src/sources/health';
 import type { BaseSourceConfig, RunningSimulator, VendorModule } from '../../src/sources/vendor-module';
 
-/** A datasource of `module` pointed at a running simulator, with fast retries for tests. */
+/** A datasource of `module` pointed at a running simulator (or a fixture server with credentials), with fast retries for tests. */
 export function dataSourceFor(
   module: VendorModule<Record<string, unknown>>,
-  simulator: RunningSimulator,
+  simulator: Pick<RunningSimulator, 'baseUrl' | 'credentials'>,
   overrides: { id?: string; credentials?: Record<string, string>; timeouts?: Partial<UpstreamTimeouts> } = {},
 ): AuditDataSource {
   const config: BaseSourceConfig & Record<string, unknown> = {
