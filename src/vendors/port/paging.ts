@@ -13,6 +13,10 @@ import type { Direction, SourceQuery } from '../../sources/data-source';
  * `[lo, hi]`: correct under either reading. A response shorter than `limit`, or one that reaches
  * below `lo`, holds everything in the range; a full one may hide older events of its oldest
  * millisecond, so that millisecond is never emitted from it.
+ *
+ * "Shorter than `limit`" counts the records Port returned, not the events made of them: a record
+ * that cannot be placed (record policy) still took one of the `limit` slots, so a full response
+ * with such records in it is still full, and the older events behind it are still read.
  */
 
 /** Port's own default `limit`, and the largest the datasource asks for. */
@@ -37,8 +41,16 @@ export interface UpstreamWindow {
   limit: number;
 }
 
-/** One upstream read, newest first, normalised. */
-export type FetchWindow = (window: UpstreamWindow) => Promise<AuditEventModel[]>;
+/** What one upstream read returned. */
+export interface WindowRead {
+  /** The records that could be placed, normalised. */
+  events: AuditEventModel[];
+  /** Every record the upstream returned, placeable or not: what `limit` bounds. */
+  received: number;
+}
+
+/** One upstream read, newest first. */
+export type FetchWindow = (window: UpstreamWindow) => Promise<WindowRead>;
 
 /**
  * DESC position: every event of the window at or after `b` (ms, exclusive upper bound of what is
@@ -79,7 +91,7 @@ async function readRange(fetch: FetchWindow, lo: number | null, hi: number | nul
   const seen = new Set<string>();
   const events: AuditEventModel[] = [];
   let passedLow = false;
-  for (const event of got) {
+  for (const event of got.events) {
     const t = event.occurredAtMs;
     if (lo !== null && t < lo) passedLow = true;
     else if ((hi === null || t <= hi) && !seen.has(event.sourceEventId)) {
@@ -87,7 +99,7 @@ async function readRange(fetch: FetchWindow, lo: number | null, hi: number | nul
       events.push(event);
     }
   }
-  return { events, complete: got.length < limit || passedLow };
+  return { events, complete: got.received < limit || passedLow };
 }
 
 function overflow(sourceId: string, atMs: number): UpstreamError {
@@ -133,7 +145,8 @@ export async function pageDesc(
     const read = await readRange(fetch, lo, hi, ask);
     if (read.complete) return { events: read.events, next: null };
     if (read.events.length === 0) {
-      // Every slot went to already-listed events at the bound (an inclusive `to`): ask for more.
+      // Every slot went to already-listed events at the bound (an inclusive `to`) or to records
+      // that cannot be placed: ask for more.
       if (ask >= MAX_UPSTREAM_LIMIT) throw overflow(sourceId, bound ?? 0);
       continue;
     }
@@ -172,7 +185,7 @@ export async function pageAsc(
   if (resume) state = resume;
   else if (query.fromMs !== null) state = { a: query.fromMs, w: 0, u: null };
   else {
-    const found = await findOldest(fetch, top, limit);
+    const found = await findOldest(fetch, sourceId, top, limit);
     if ('events' in found) return found;
     state = found.state;
   }
@@ -216,9 +229,9 @@ export async function pageAsc(
 }
 
 /** Gallops back from the newest events until a read holds everything before its bound. */
-async function findOldest(fetch: FetchWindow, top: number | null, limit: number): Promise<PagedBatch<AscResume> | { state: AscResume }> {
+async function findOldest(fetch: FetchWindow, sourceId: string, top: number | null, limit: number): Promise<PagedBatch<AscResume> | { state: AscResume }> {
   const ask = Math.min(MAX_UPSTREAM_LIMIT, limit);
-  const first = await readRange(fetch, null, top, ask);
+  const first = await readNewest(fetch, sourceId, top, ask);
   if (first.complete) return { events: first.events, next: null };
   const bounds = timeBounds(first.events);
   const u = top === null && first.events.length > 0 ? bounds.newest : null;
@@ -233,6 +246,21 @@ async function findOldest(fetch: FetchWindow, top: number | null, limit: number)
     }
     oldest = read.events.length > 0 ? timeBounds(read.events).oldest : t;
     gap *= 4;
+  }
+}
+
+/**
+ * The newest events up to `top`, asking for more while a full read held no event at all (only
+ * records that cannot be placed): the newest event seen is where an oldest-first traversal
+ * without an upper bound must switch to open-ended reads, so it has to be known.
+ */
+async function readNewest(fetch: FetchWindow, sourceId: string, top: number | null, limit: number): Promise<RangeRead> {
+  for (let ask = limit; ; ask = Math.min(MAX_UPSTREAM_LIMIT, ask * 2)) {
+    const read = await readRange(fetch, null, top, ask);
+    if (read.complete || read.events.length > 0) return read;
+    if (ask >= MAX_UPSTREAM_LIMIT) {
+      throw new UpstreamError(ErrorCode.UpstreamResponseTooLarge, sourceId, { logDetail: { reason: `the newest ${MAX_UPSTREAM_LIMIT} audit logs cannot be placed` } });
+    }
   }
 }
 

@@ -31,11 +31,12 @@ describe('portPushDown', () => {
     expect(portPushDown(q({ actions: ['entity.updated'], targetTypes: ['blueprint'] })).matchesNothing).toBe(true);
   });
 
-  it('sends a target id only with exactly one resource type that has an id parameter', () => {
-    expect(portPushDown(q({ targetTypes: ['entity'], targetIds: ['payment-api'] })).params).toEqual({ resources: ['entity'], entity: 'payment-api' });
-    expect(portPushDown(q({ actions: ['run.created'], targetIds: ['r_1'] })).params).toEqual({ resources: ['run'], action: 'CREATE', run_id: 'r_1' });
+  it('never sends a target id: entity, blueprint, run_id and webhookId name a resource Port looks up, which may be deleted', () => {
+    expect(portPushDown(q({ targetTypes: ['entity'], targetIds: ['payment-api'] })).params).toEqual({ resources: ['entity'] });
+    expect(portPushDown(q({ targetTypes: ['blueprint'], targetIds: ['service'] })).params).toEqual({ resources: ['blueprint'] });
+    expect(portPushDown(q({ actions: ['run.created'], targetIds: ['r_1'] })).params).toEqual({ resources: ['run'], action: 'CREATE' });
+    expect(portPushDown(q({ targetTypes: ['webhook'], targetIds: ['wh_1'] })).params).toEqual({ resources: ['webhook'] });
     expect(portPushDown(q({ targetIds: ['payment-api'] })).params).toEqual({});
-    expect(portPushDown(q({ targetTypes: ['entity'], targetIds: ['a', 'b'] })).params).toEqual({ resources: ['entity'] });
   });
 
   it('leaves actors and text to the gateway (Port has no user filter)', () => {
@@ -76,6 +77,7 @@ describe('Port filters against the simulator', () => {
 
   it('returns only events of a pushed-down action, and every one of them, in fewer requests', async () => {
     const { query, kept } = matching({ actions: ['entity.created'] }, all);
+    expect(kept).toEqual(all.filter(queryMatcher(query)).map((e) => e.sourceEventId).sort());
     const filtered = await readAll(dataSource, 'DESC', query, 50);
     expect(filtered.events.every((event) => event.action === 'entity.created')).toBe(true);
     expect(filtered.events.map((e) => e.sourceEventId).sort()).toEqual(kept);
@@ -92,15 +94,40 @@ describe('Port filters against the simulator', () => {
     }
   });
 
-  it('narrows to one entity with targetTypes + targetIds', async () => {
+  it('leaves one entity to the gateway, over a read narrowed to entities, in both orders', async () => {
     const id = all.find((event) => event.target?.type === 'entity')!.target!.sourceTargetId;
     const query: SourceQuery = { ...NO_FILTER, targetTypes: ['entity'], targetIds: [id] };
-    const expected = all.filter((e) => e.target?.type === 'entity' && e.target.sourceTargetId === id).map((e) => e.sourceEventId).sort();
-    const { events, requests } = await readAll(dataSource, 'DESC', query, 100);
-    expect(expected.length).toBeGreaterThan(0);
-    // Nothing for the gateway to drop: Port applied the filter itself, in one read.
-    expect(events.map((e) => e.sourceEventId).sort()).toEqual(expected);
-    expect(requests).toBe(1);
+    for (const direction of ['DESC', 'ASC'] as const) {
+      const { kept, events, requests } = await read(query, direction, 100);
+      expect(kept.length).toBeGreaterThan(0);
+      expect(kept).toEqual(expected(query));
+      // Port returned every entity log; the gateway keeps those of the one entity.
+      expect(events.every((event) => event.target?.type === 'entity')).toBe(true);
+      expect(events.length).toBeGreaterThan(kept.length);
+      expect(requests.every((request) => request.query.getAll('resources').join() === 'entity' && !request.query.has('entity'))).toBe(true);
+    }
+  });
+
+  it('never sends a target id of any type, and the gateway keeps exactly that target’s events', async () => {
+    for (const type of ['blueprint', 'run', 'webhook'] as const) {
+      const target = all.find((event) => event.target?.type === type)!.target!;
+      const query: SourceQuery = { ...NO_FILTER, targetTypes: [type], targetIds: [target.sourceTargetId] };
+      const { kept, requests } = await read(query, 'DESC', 200);
+      expect(kept.length).toBeGreaterThan(0);
+      expect(kept).toEqual(expected(query));
+      expect(requests.some((request) => ['entity', 'blueprint', 'run_id', 'webhookId', 'include_deleted_entities'].some((name) => request.query.has(name)))).toBe(false);
+    }
+  });
+
+  it('sends target types as resources and gets exactly the events of those types, in both orders', async () => {
+    const query: SourceQuery = { ...NO_FILTER, targetTypes: ['run', 'webhook'] };
+    for (const direction of ['DESC', 'ASC'] as const) {
+      const { kept, events, requests } = await read(query, direction, 60);
+      expect(kept.length).toBeGreaterThan(0);
+      expect(kept).toEqual(expected(query));
+      expect(events).toHaveLength(kept.length);
+      expect(requests.every((request) => request.query.getAll('resources').sort().join() === 'run,webhook')).toBe(true);
+    }
   });
 
   it('makes no request for a query no Port record can match', async () => {
@@ -114,10 +141,11 @@ describe('Port filters against the simulator', () => {
     const tied = [...counts].filter(([, n]) => n >= 3).map(([t]) => t).sort((x, y) => x - y);
     const fromMs = tied[1]!;
     const toMs = tied.at(-2)!;
-    const expected = all.filter((e) => e.occurredAtMs >= fromMs && e.occurredAtMs < toMs).map((e) => e.sourceEventId).sort();
+    const query: SourceQuery = { ...NO_FILTER, fromMs, toMs };
     for (const direction of ['DESC', 'ASC'] as const) {
-      const { events } = await readAll(dataSource, direction, { ...NO_FILTER, fromMs, toMs }, 13);
-      expect(events.map((e) => e.sourceEventId).sort()).toEqual(expected);
+      const { events } = await readAll(dataSource, direction, query, 13);
+      // Port applied the window: nothing for the gateway to drop.
+      expect(events.map((e) => e.sourceEventId).sort()).toEqual(expected(query));
     }
   });
 
@@ -176,7 +204,7 @@ describe('Port filters against the simulator', () => {
     expect(requests.some((request) => request.query.has('identifier'))).toBe(false);
   });
 
-  it('declares the new push-downs', () => {
-    expect(dataSource.capabilities.nativeFilters).toEqual(expect.arrayContaining(['failed', 'sourceEventIds']));
+  it('declares exactly the push-downs it makes', () => {
+    expect([...dataSource.capabilities.nativeFilters].sort()).toEqual(['actions', 'failed', 'sourceEventIds', 'targetTypes', 'window']);
   });
 });

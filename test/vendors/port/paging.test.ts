@@ -51,8 +51,10 @@ function times(count: number, seed: number, burst = 40): number[] {
 /**
  * An in-memory Port: newest `limit` events of the window, newest first, with `from`/`to` either
  * inclusive or exclusive and ties in a different order on every call (Port documents neither).
+ * Events whose ids are in `unplaceable` stand for records that cannot be placed: they take their
+ * slot in the response, but the datasource cannot make an event of them.
  */
-function fakePort(events: AuditEventModel[], inclusive: boolean): { fetch: FetchWindow; calls: UpstreamWindow[] } {
+function fakePort(events: AuditEventModel[], inclusive: boolean, unplaceable: ReadonlySet<string> = new Set()): { fetch: FetchWindow; calls: UpstreamWindow[] } {
   const calls: UpstreamWindow[] = [];
   const fetch: FetchWindow = async (window) => {
     calls.push(window);
@@ -64,7 +66,8 @@ function fakePort(events: AuditEventModel[], inclusive: boolean): { fetch: Fetch
       return afterFrom && beforeTo;
     });
     const shuffled = inside.map((e, i) => ({ e, k: mix(salt, i, 9) })).sort((x, y) => y.e.occurredAtMs - x.e.occurredAtMs || x.k - y.k);
-    return shuffled.slice(0, window.limit).map((x) => x.e);
+    const returned = shuffled.slice(0, window.limit).map((x) => x.e);
+    return { events: returned.filter((e) => !unplaceable.has(e.sourceEventId)), received: returned.length };
   };
   return { fetch, calls };
 }
@@ -173,6 +176,29 @@ describe('Port time-window paging', () => {
       resume = batch.next;
     }
     expect(ids(listed)).toEqual(ids(events));
+  });
+
+  it('counts records that cannot be placed toward a full read, so the events behind them are still listed', async () => {
+    // Every fifth record cannot be placed, the newest ones among them: a full read then holds fewer events than `limit`.
+    const unplaceable = new Set(all.filter((_, i) => i % 5 === 0 || i >= all.length - 3).map((e) => e.sourceEventId));
+    const placeable = all.filter((e) => !unplaceable.has(e.sourceEventId));
+    for (const inclusive of [true, false]) {
+      for (const direction of ['DESC', 'ASC'] as const) {
+        for (const limit of [3, 10]) {
+          const { fetch } = fakePort(all, inclusive, unplaceable);
+          expect(ids(await readAll(fetch, direction, NO_FILTER, limit))).toEqual(ids(placeable));
+        }
+      }
+    }
+  });
+
+  it('does not take a full read of only records that cannot be placed for the end of the log', async () => {
+    const events = Array.from({ length: 30 }, (_, i) => event(`r${String(i).padStart(2, '0')}`, 10_000 + i));
+    const unplaceable = new Set(events.slice(20).map((e) => e.sourceEventId));
+    for (const direction of ['DESC', 'ASC'] as const) {
+      const { fetch } = fakePort(events, true, unplaceable);
+      expect(ids(await readAll(fetch, direction, NO_FILTER, 10))).toEqual(ids(events.slice(0, 20)));
+    }
   });
 
   it('reads back only resume states it wrote', () => {
