@@ -11,7 +11,7 @@ import type {
   SourceQuery,
 } from '../../sources/data-source';
 import type { Logger } from '../../logger';
-import { normalizePage, unusableOf } from '../../sources/normalize-page';
+import { normalizePage, normalizeRecord, unusableOf } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import { normalizeAsanaAuditLogEvent, parseAsanaAuditLogEvent } from './normalize';
 import {
@@ -51,15 +51,24 @@ interface PageParams extends AsanaFilterParams {
 }
 
 interface Page {
+  /** The records of `data` that could be placed. */
   events: AuditEventModel[];
+  /** `data` as received, placed or not: only an empty `data` means "nothing more for now". */
+  data: readonly unknown[];
+  /** Records of `data` that could not be placed (see `normalizePage`). */
+  unusable: number;
   /** `next_page.offset`; null when the API sent `next_page: null`. */
   offset: string | null;
 }
 
-/** Steps of the search for the newest event when a query has no upper bound; each step is 4 times the last. */
 /** How long a remembered start (floor and window width) is trusted. */
 const START_HINT_TTL_MS = 5 * 60_000;
+/** Steps of the search for the newest event when a query has no upper bound; each step is 4 times the last. */
 const TOP_SEARCH_STEPS = 40;
+/** The API's log starts on 2021-10-08: no record, placed or not, can be older. */
+const LOG_START_MS = Date.UTC(2021, 9, 8);
+/** The last instant a date-time can name (ECMAScript's limit). */
+const LAST_TIME_MS = 8.64e15;
 /** Requests one newest-first call may spend stepping through windows that hand out nothing. */
 const CALL_REQUEST_BUDGET = 40;
 /** Pages of one millisecond read to find an event again; more events than this in 1 ms is not plausible. */
@@ -75,9 +84,14 @@ const GET_EVENT_PAGES = 50;
  * oldest matching event (the floor) and, only for a query without an upper bound, a short search
  * for the newest one.
  *
- * `nativeFilters` lists what is pushed down when single-valued: `actions` -> `event_type`,
- * `actorIds` -> `actor_gid`, `actorTypes` -> `actor_type` (not for USER, which two Asana types
- * produce), `targetIds` -> `resource_gid`. Several values fall back to the gateway's filter.
+ * `nativeFilters` lists what is pushed down when single-valued, each exact by Asana's documented
+ * semantics (see `pushDown`): `actions` -> `event_type`, `actorIds` -> `actor_gid`, `actorTypes`
+ * -> `actor_type` (only SYSTEM, VENDOR_SUPPORT and ANONYMOUS), `targetIds` -> `resource_gid`, and
+ * the window as `start_at`/`end_at`. Several values fall back to the gateway's filter.
+ *
+ * Records that cannot be placed (no gid or no usable `created_at`) are left out and counted in
+ * `unusableRecords`, once each: a page counts them when its events are handed out, so pages read
+ * only to measure (the floor probe, the top search, abandoned windows) count nothing.
  */
 export class AsanaDataSource implements AuditDataSource {
   readonly vendor = 'asana' as const;
@@ -93,7 +107,7 @@ export class AsanaDataSource implements AuditDataSource {
     recordedFields: ['actorEmail', 'clientIp', 'userAgent', 'failed'],
     getById: false,
     countsTotal: false,
-    // "Events are deleted after 90 days" (vendor notes).
+    // "Permanently deleted from our systems after 90 days" (the endpoint in Asana's OpenAPI spec).
     retentionDays: 90,
   };
   private readonly client: UpstreamClient;
@@ -132,7 +146,10 @@ export class AsanaDataSource implements AuditDataSource {
       const result = await this.fetchPage(params, signal);
       const found = result.events.find((event) => event.sourceEventId === ref.sourceEventId);
       if (found) return found;
-      if (result.events.length === 0 || result.offset === null) return null;
+      const unplaced = result.data.find((item) => isJsonObject(item) && String(item['gid']) === ref.sourceEventId);
+      // The record asked for is there but cannot be placed: an upstream fault, never a silent null.
+      if (unplaced !== undefined) return normalizeRecord(this.sourceId, unplaced, parseAsanaAuditLogEvent, normalizeAsanaAuditLogEvent);
+      if (result.data.length === 0 || result.offset === null) return null;
       offset = result.offset;
     }
     return null;
@@ -147,8 +164,10 @@ export class AsanaDataSource implements AuditDataSource {
     const params: PageParams = { ...bounds(request.query.fromMs, request.query.toMs), ...pushDown(request.query), limit: clampLimit(request.limit) };
     if (resume) params.offset = resume.o;
     const page = await this.fetchPage(params, request.signal, counter);
-    // Empty `data` is Asana's "nothing more for now"; `next_page` would keep coming forever.
-    if (page.events.length === 0 || page.offset === null) return { events: page.events, next: null };
+    countUnusable(counter, page.unusable);
+    // Empty `data` is Asana's "nothing more for now"; `next_page` would keep coming forever. A
+    // page of records that could not be placed is not empty: the log goes on after it.
+    if (page.data.length === 0 || page.offset === null) return { events: page.events, next: null };
     return { events: page.events, next: { o: page.offset } };
   }
 
@@ -181,10 +200,10 @@ export class AsanaDataSource implements AuditDataSource {
     }
     // The oldest events bound the walk (no growing windows down to 2021) and give a first density.
     const probe = await this.fetchPage({ ...filters, ...bounds(query.fromMs, top), limit: MAX_LIMIT }, signal, counter);
-    if (probe.events.length === 0) return null;
+    if (probe.data.length === 0) return null;
     const times = probe.events.map((event) => event.occurredAtMs);
-    const floor = Math.min(...times);
-    const width = initialWidth(times, top, floor, probe.events.length === MAX_LIMIT, target);
+    const floor = Math.min(floorOf(probe, query.fromMs), top - 1);
+    const width = initialWidth(times, top, floor, probe.data.length === MAX_LIMIT, target);
     // Only a probed floor is remembered: a walk's own lower bound moves up as it goes.
     if (query.fromMs === null) this.rememberStart(JSON.stringify(filters), floor, width);
     return { e: top, w: width, f: floor };
@@ -207,11 +226,15 @@ export class AsanaDataSource implements AuditDataSource {
   private async findTop(filters: AsanaFilterParams, fromMs: number | null, signal: AbortSignal, counter: RequestCounter): Promise<number> {
     let probeAt = Math.max(Date.now(), fromMs ?? 0);
     let step = 1000;
-    for (let attempt = 0; attempt < TOP_SEARCH_STEPS; attempt++) {
+    for (let attempt = 0; attempt < TOP_SEARCH_STEPS && probeAt <= LAST_TIME_MS; attempt++) {
       const page = await this.fetchPage({ ...filters, start_at: isoOf(probeAt), limit: 1 }, signal, counter);
+      if (page.data.length === 0) return probeAt;
       const first = page.events[0];
-      if (!first) return probeAt;
-      probeAt = Math.max(probeAt, first.occurredAtMs) + step;
+      if (first && first.occurredAtMs < probeAt) {
+        throw new UpstreamError(ErrorCode.UpstreamProtocolError, this.sourceId, { logDetail: { reason: 'an event before start_at' } });
+      }
+      // A record that cannot be placed still lies at or after `probeAt`: step over it blindly.
+      probeAt = (first?.occurredAtMs ?? probeAt) + step;
       step *= 4;
     }
     throw new UpstreamError(ErrorCode.UpstreamProtocolError, this.sourceId, { logDetail: { reason: 'no end to events in the future' } });
@@ -231,13 +254,18 @@ export class AsanaDataSource implements AuditDataSource {
     const start = windowStart(state);
     const width = state.e - start;
     const events: AuditEventModel[] = [];
+    let unusable = 0;
+    let newest = start;
     let offset = state.o;
     for (;;) {
       const params: PageParams = { ...filters, start_at: isoOf(start), end_at: isoOf(state.e), limit: MAX_LIMIT };
       if (offset !== undefined) params.offset = offset;
       const page = await this.fetchPage(params, signal, counter);
       events.push(...page.events);
-      if (page.events.length === 0 || page.offset === null) {
+      unusable += page.unusable;
+      for (const event of page.events) newest = Math.max(newest, event.occurredAtMs);
+      if (page.data.length === 0 || page.offset === null) {
+        countUnusable(counter, unusable);
         // Earlier parts of a 1 ms window were handed out already: count them as a full window.
         const seen = events.length + (state.o === undefined ? 0 : WINDOW_CAP);
         return { events, next: afterWindow(state, start, seen, target) };
@@ -245,17 +273,22 @@ export class AsanaDataSource implements AuditDataSource {
       offset = page.offset;
       if (width === 1) {
         // One timestamp: any split is still monotone, so hand out what is buffered.
-        if (events.length >= WINDOW_CAP) return { events, next: { ...state, o: offset } };
+        if (events.length >= WINDOW_CAP) {
+          countUnusable(counter, unusable);
+          return { events, next: { ...state, o: offset } };
+        }
         continue;
       }
-      const covered = Math.max(...page.events.map((event) => event.occurredAtMs)) - start + 1;
-      const full = page.events.length >= MAX_LIMIT;
+      const covered = newest - start + 1;
+      const full = page.data.length >= MAX_LIMIT;
       if (events.length >= WINDOW_CAP || (full && overflows(events.length, covered, width))) {
+        // Abandoned: its records are read again in the narrower windows, and counted there.
         return { events: [], next: afterOverflow(state, start, events.length, covered, target) };
       }
     }
   }
 
+  /** One page; its unusable records are logged here, and counted by the caller that hands its events out. */
   private async fetchPage(params: PageParams, signal: AbortSignal, counter?: RequestCounter): Promise<Page> {
     let body: unknown;
     try {
@@ -270,8 +303,9 @@ export class AsanaDataSource implements AuditDataSource {
       throw error;
     }
     if (!isJsonObject(body)) throw this.malformed('body is not an object');
-    const { events } = normalizePage(this.sourceId, body['data'], parseAsanaAuditLogEvent, normalizeAsanaAuditLogEvent, { logger: this.logger, ...(counter ? { counter } : {}) });
-    return { events, offset: this.nextOffset(body['next_page']) };
+    const data = body['data'];
+    const { events, unusable } = normalizePage(this.sourceId, data, parseAsanaAuditLogEvent, normalizeAsanaAuditLogEvent, { logger: this.logger });
+    return { events, data: Array.isArray(data) ? data : [], unusable, offset: this.nextOffset(body['next_page']) };
   }
 
   /**
@@ -303,6 +337,22 @@ export class AsanaDataSource implements AuditDataSource {
   private malformed(reason: string): UpstreamError {
     return new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason } });
   }
+}
+
+/** Adds the records left out of a page whose events are handed out to the batch's tally. */
+function countUnusable(counter: RequestCounter, unusable: number): void {
+  if (unusable > 0) counter.unusableRecords = (counter.unusableRecords ?? 0) + unusable;
+}
+
+/**
+ * The oldest time a newest-first walk must reach: the oldest placed event of the floor probe, or,
+ * when the probe met records that cannot be placed (which may be older than all it placed), the
+ * query's start or else the start of Asana's log, so that those records are read and counted too.
+ */
+function floorOf(probe: Page, fromMs: number | null): number {
+  const oldestPlaced = Math.min(...probe.events.map((event) => event.occurredAtMs));
+  if (probe.unusable === 0) return oldestPlaced;
+  return fromMs ?? Math.min(LOG_START_MS, oldestPlaced);
 }
 
 /** `start_at` (inclusive) and `end_at` (exclusive), the same bounds as {@link SourceQuery}. */

@@ -1,7 +1,8 @@
 import { ErrorCode, UpstreamError } from '../../errors';
 import type { ActorType } from '../../models/audit-event';
 import { isJsonObject, type JsonObject } from '../../models/json';
-import type { SourceQuery, SourceResume } from '../../sources/data-source';
+import { onlyValue, type SourceQuery, type SourceResume } from '../../sources/data-source';
+import { UNKNOWN_EVENT_TYPE } from './normalize';
 import type { RawAsanaActorType } from './wire-types';
 
 /**
@@ -166,14 +167,16 @@ export function isoOf(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** The `actor_type` whose events are a superset of one normalised actor type, where one exists. */
+/**
+ * The `actor_type` that selects exactly the events of one normalised actor type. Asana documents
+ * `actor_type` for the kinds of actor without an id, and each of these comes from one of them
+ * alone. USER (from `user` and `external_administrator`), SERVICE_ACCOUNT (a `user` with a
+ * service account token) and UNKNOWN have no such value: the gateway filters them.
+ */
 const ACTOR_TYPE_PARAM: Partial<Record<ActorType, RawAsanaActorType>> = {
   SYSTEM: 'asana',
   VENDOR_SUPPORT: 'asana_support',
   ANONYMOUS: 'anonymous',
-  // Service accounts are `user` actors: asking for `user` returns a superset, which the gateway narrows.
-  SERVICE_ACCOUNT: 'user',
-  // USER is not here: it comes from both `user` and `external_administrator`.
 };
 
 /** The filter parameters of one request: each parameter takes one value, so only single-valued filters go upstream. */
@@ -185,18 +188,22 @@ export interface AsanaFilterParams {
 }
 
 /**
- * What of `query` the API can apply itself. Every parameter is exact or a superset, so nothing
- * is lost; multi-valued filters stay with the gateway, which re-applies every filter anyway.
+ * What of `query` the API applies exactly as the gateway's filter would: `event_type` = action,
+ * `actor_gid` = actor id, `actor_type` for the id-less kinds, `resource_gid` = target id.
+ * Multi-valued filters stay with the gateway, which re-applies every filter anyway.
  */
 export function pushDown(query: SourceQuery): AsanaFilterParams {
   const params: AsanaFilterParams = {};
-  if (query.actions?.length === 1) params.event_type = query.actions[0]!;
-  if (query.actorIds?.length === 1) params.actor_gid = query.actorIds[0]!;
-  else if (query.actorTypes?.length === 1) {
-    // The API refuses `actor_type` together with `actor_gid`.
-    const actorType = ACTOR_TYPE_PARAM[query.actorTypes[0]!];
-    if (actorType) params.actor_type = actorType;
-  }
-  if (query.targetIds?.length === 1) params.resource_gid = query.targetIds[0]!;
+  const action = onlyValue(query.actions);
+  // Events without `event_type` are listed as this action; Asana cannot be asked for them.
+  if (action !== null && action !== UNKNOWN_EVENT_TYPE) params.event_type = action;
+  const actorId = onlyValue(query.actorIds);
+  const actorType = onlyValue(query.actorTypes);
+  const actorTypeParam = actorType === null ? undefined : ACTOR_TYPE_PARAM[actorType];
+  if (actorId !== null) params.actor_gid = actorId;
+  // The API wants `actor_type` left out when `actor_gid` is given.
+  else if (actorTypeParam !== undefined) params.actor_type = actorTypeParam;
+  const targetId = onlyValue(query.targetIds);
+  if (targetId !== null) params.resource_gid = targetId;
   return params;
 }

@@ -4,12 +4,13 @@ import { SyntheticDataset } from '../../simulation/dataset';
 import { clientIpFor, personFor, personOf, userAgentFor } from '../../simulation/people';
 import { choose, mix, pick, unit } from '../../simulation/random';
 import { commonServerOptions, startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
+import { UnusableRecord } from '../../sources/normalize-page';
 import type { RunningSimulator, SimulatorStartOptions } from '../../sources/vendor-module';
 import { normalizeAsanaAuditLogEvent, parseAsanaAuditLogEvent } from './normalize';
 import { ASANA_ACTOR_TYPES, type RawAsanaActor, type RawAsanaActorType, type RawAsanaAuditLogEvent, type RawAsanaContext, type RawAsanaErrorBody, type RawAsanaResource } from './wire-types';
 
 /**
- * A stand-in for Asana's Audit Log API, as shared/vendors/asana.md describes it. Serves
+ * A stand-in for Asana's Audit Log API, as docs/vendors/asana.md describes it. Serves
  * `GET /api/1.0/workspaces/{workspace_gid}/audit_log_events`.
  *
  * Choices the vendor leaves open, made once here:
@@ -25,7 +26,10 @@ import { ASANA_ACTOR_TYPES, type RawAsanaActor, type RawAsanaActorType, type Raw
  *   are gone. It is measured on the data set's own clock, not the wall clock, so that a fixed
  *   data set (e.g. the contract's, ending 2026-11-01) keeps working whatever the date;
  * - wrong token: 401 `Not Authorized`; a numeric workspace gid that is not ours: 403; anything
- *   else in that segment: 404; 429 and 5xx come from the knobs and `inject`, in Asana's bodies.
+ *   else in that segment: 404; 429 and 5xx come from the knobs and `inject`, in Asana's bodies;
+ * - context extras where Asana would record them: `rule_name` only on events Asana's automation
+ *   performed (`asana` actor, tasks), `on_behalf_of_user_id` only with `asana_support` actors,
+ *   `oauth_app_name` only with `api_authentication_method` `oauth`.
  */
 export interface AsanaSimulatorOptions extends SimulatorStartOptions {
   /** The service account token accepted; default a random one. */
@@ -44,6 +48,12 @@ export interface AsanaSimulatorOptions extends SimulatorStartOptions {
   /** Origin written into `next_page.uri`; default the simulator's own. Tests set a foreign one. */
   nextPageOrigin?: string;
   knobs?: Parameters<typeof startSimulatorServer>[0]['knobs'];
+  /**
+   * Replaces the record of event `index` as served and in `expectedEvents` (whose ground truth
+   * then leaves out what cannot be placed), to test the record policy over real paging. The server
+   * still places and filters the event by its generated values, as Asana does by its own.
+   */
+  alterRecord?: (record: RawAsanaAuditLogEvent, index: number) => unknown;
 }
 
 const HELP = 'For more information on API status codes and how to handle them, read the docs on errors: https://developers.asana.com/docs/errors';
@@ -101,6 +111,8 @@ const GID_BASE: Record<ResourceKind | 'event' | 'external' | 'service', number> 
   external: 1_209_000_000_000_000, service: 1_209_500_000_000_000,
 };
 const SERVICE_ACCOUNTS = ['Splunk audit export', 'SCIM provisioning'] as const;
+/** Automation rules of the example organization; the first is the spec's own example. */
+const RULE_NAMES = ['When Task is added to this project', 'Delete completed subtasks after 30 days', 'When task is moved to Archive, delete it'] as const;
 
 /** The fields a filter looks at, computed without building the whole record. */
 interface Shape {
@@ -161,9 +173,15 @@ function contextOf(shape: Shape, seed: number, index: number): RawAsanaContext {
   const client = { client_ip_address: clientIpFor(seed, index, 30), user_agent: userAgentFor(seed, index, 31) };
   switch (shape.actorType) {
     case 'asana':
-      return shape.spec.resource === 'task' ? { context_type: 'asana', rule_name: 'Delete completed subtasks after 30 days' } : { context_type: 'asana' };
+      // Asana also acts on its own (deprovisioning, privacy defaults): only a customer's rule has a name.
+      return shape.spec.resource === 'task' && unit(seed, index, 41) < 0.8
+        ? { context_type: 'asana', rule_name: choose(RULE_NAMES, seed, index, 42) }
+        : { context_type: 'asana' };
     case 'asana_support':
-      return { context_type: 'asana_support', on_behalf_of_user_id: GID_BASE.user + personFor(seed, index, 32, 40, DOMAIN).n };
+      // Support mostly acts on a user's request, sometimes on its own (an incident fix).
+      return unit(seed, index, 43) < 0.85
+        ? { context_type: 'asana_support', on_behalf_of_user_id: GID_BASE.user + personFor(seed, index, 32, 40, DOMAIN).n }
+        : { context_type: 'asana_support' };
     case 'anonymous':
     case 'external_administrator':
       return { context_type: 'web', ...client };
@@ -202,6 +220,16 @@ export function asanaRecord(dataset: SyntheticDataset, index: number, workspaceG
   return record;
 }
 
+/** The normalised event of a served record, or null for one that cannot be placed. */
+function placed(record: unknown, sourceId: string): AuditEventModel | null {
+  try {
+    return normalizeAsanaAuditLogEvent(parseAsanaAuditLogEvent(record), sourceId);
+  } catch (error) {
+    if (error instanceof UnusableRecord) return null;
+    throw error;
+  }
+}
+
 /** Position of an offset: the next index to scan, when it was issued, and the filters it belongs to. */
 interface OffsetPayload {
   p: number;
@@ -234,6 +262,8 @@ export async function startAsanaSimulator(options: AsanaSimulatorOptions): Promi
   const offsetTtlMs = options.offsetTtlMs ?? 3_600_000;
   const key = randomBytes(32);
   let ownOrigin = 'http://127.0.0.1';
+  const alter = options.alterRecord ?? ((record: RawAsanaAuditLogEvent) => record);
+  const served = (index: number): unknown => alter(asanaRecord(dataset, index, workspaceGid), index);
   let errors = 0;
 
   /** First index still retained: measured from the newest event, the data set's own "now". */
@@ -301,7 +331,7 @@ export async function startAsanaSimulator(options: AsanaSimulatorOptions): Promi
     const eventType = q.get('event_type');
     const resourceGid = q.get('resource_gid');
     const filtered = eventType !== null || actorType !== null || actorGid !== null || resourceGid !== null;
-    const data: RawAsanaAuditLogEvent[] = [];
+    const data: unknown[] = [];
     for (; next < end && data.length < limit; next++) {
       if (filtered) {
         const shape = shapeOf(dataset.seed, next, workspaceGid);
@@ -310,7 +340,7 @@ export async function startAsanaSimulator(options: AsanaSimulatorOptions): Promi
         if (actorGid !== null && shape.actorGid !== actorGid) continue;
         if (resourceGid !== null && shape.resourceGid !== resourceGid) continue;
       }
-      data.push(asanaRecord(dataset, next, workspaceGid));
+      data.push(served(next));
     }
     // Null only when nothing matches at all; an offset exists only because something did.
     if (offsetText === null && data.length === 0) return { status: 200, json: { data, next_page: null } };
@@ -351,7 +381,8 @@ export async function startAsanaSimulator(options: AsanaSimulatorOptions): Promi
     expectedEvents(sourceId: string): AuditEventModel[] {
       const events: AuditEventModel[] = [];
       for (let i = firstRetained(); i < dataset.size; i++) {
-        events.push(normalizeAsanaAuditLogEvent(parseAsanaAuditLogEvent(asanaRecord(dataset, i, workspaceGid)), sourceId));
+        const event = placed(served(i), sourceId);
+        if (event) events.push(event);
       }
       return events;
     },

@@ -1,6 +1,15 @@
-import type { JsonObject } from '../../../src/models/json';
+import type { JsonObject, JsonValue } from '../../../src/models/json';
+import { UnusableRecord } from '../../../src/sources/normalize-page';
+import {
+  UNKNOWN_EVENT_TYPE,
+  UNKNOWN_RESOURCE_TYPE,
+  asanaActorType,
+  asanaCategory,
+  asanaTimeOf,
+  normalizeAsanaAuditLogEvent,
+  parseAsanaAuditLogEvent,
+} from '../../../src/vendors/asana/normalize';
 import { ASANA_ACTOR_TYPES } from '../../../src/vendors/asana/wire-types';
-import { MalformedAsanaRecord, asanaActorType, asanaCategory, normalizeAsanaAuditLogEvent, parseAsanaAuditLogEvent } from '../../../src/vendors/asana/normalize';
 
 /** A realistic record as Asana sends it; `overrides` replace top-level fields. */
 function record(overrides: JsonObject = {}): JsonObject {
@@ -19,38 +28,101 @@ function record(overrides: JsonObject = {}): JsonObject {
 
 const normalize = (value: JsonObject) => normalizeAsanaAuditLogEvent(parseAsanaAuditLogEvent(value), 'asana-main');
 
-describe('parseAsanaAuditLogEvent', () => {
+/** `record()` with top-level fields removed (`undefined`) or replaced. */
+function without(overrides: Record<string, JsonValue | undefined>): JsonObject {
+  const value = record();
+  for (const [key, replacement] of Object.entries(overrides)) {
+    if (replacement === undefined) delete value[key];
+    else value[key] = replacement;
+  }
+  return value;
+}
+
+describe('parseAsanaAuditLogEvent (record policy: only identity and time are required)', () => {
   it.each([
-    ['gid', { gid: undefined }],
-    ['gid', { gid: '' }],
-    ['created_at', { created_at: undefined }],
-    ['created_at', { created_at: 'yesterday' }],
-    ['event_type', { event_type: 42 }],
-    ['actor.actor_type', { actor: { gid: '1' } }],
-    ['resource', { resource: { resource_type: 'task' } }],
-    ['context', { context: 'web' }],
-  ] as const)('refuses a record with a bad %s', (field, overrides) => {
-    const value = record() as Record<string, unknown>;
-    for (const [key, replacement] of Object.entries(overrides)) {
-      if (replacement === undefined) delete value[key];
-      else value[key] = replacement;
-    }
-    expect(() => parseAsanaAuditLogEvent(value)).toThrow(new MalformedAsanaRecord(field));
+    ['no gid', { gid: undefined }],
+    ['no gid', { gid: '' }],
+    ['no gid', { gid: null }],
+    ['no gid', { gid: 1.5 }],
+    ['no usable created_at', { created_at: undefined }],
+    ['no usable created_at', { created_at: null }],
+    ['no usable created_at', { created_at: 'yesterday' }],
+    ['no usable created_at', { created_at: 1_700_000_000_000 }],
+    // Without a zone the instant would depend on the host's time zone.
+    ['no usable created_at', { created_at: '2026-10-31T12:00:00.123' }],
+  ] as const)('finds a record with %s unusable (%j)', (reason, overrides) => {
+    expect(() => parseAsanaAuditLogEvent(without(overrides))).toThrow(new UnusableRecord(reason));
   });
 
-  it('refuses something that is not an object', () => {
-    expect(() => parseAsanaAuditLogEvent(['gid'])).toThrow(MalformedAsanaRecord);
+  it('finds something that is not an object unusable', () => {
+    expect(() => parseAsanaAuditLogEvent(['gid'])).toThrow(UnusableRecord);
   });
 
-  it('accepts a record without resource, context or details', () => {
-    const value = record();
-    delete value['resource'];
-    delete value['context'];
-    delete value['details'];
-    const event = normalize(value);
-    expect(event.target).toBeNull();
+  it('reads created_at in any zone and truncates finer fractions to the millisecond', () => {
+    expect(asanaTimeOf('2026-10-31T13:00:00.123+01:00')).toBe(Date.UTC(2026, 9, 31, 12, 0, 0, 123));
+    expect(asanaTimeOf('2026-10-31t12:00:00.123999z')).toBe(Date.UTC(2026, 9, 31, 12, 0, 0, 123));
+    expect(asanaTimeOf('2026-10-31T12:00:00Z')).toBe(Date.UTC(2026, 9, 31, 12));
+  });
+
+  it('takes an integer gid as its text', () => {
+    expect(normalize(record({ gid: 1208000000012345 })).sourceEventId).toBe('1208000000012345');
+  });
+});
+
+describe('normalizeAsanaAuditLogEvent, leniently (the spec marks no field required)', () => {
+  it('maps an event with nothing but gid and created_at', () => {
+    const event = normalize({ gid: '1', created_at: '2026-10-31T12:00:00.123Z' });
+    expect(event).toEqual({
+      sourceId: 'asana-main',
+      vendor: 'asana',
+      sourceEventId: '1',
+      action: UNKNOWN_EVENT_TYPE,
+      category: 'OTHER',
+      occurredAtMs: Date.UTC(2026, 9, 31, 12, 0, 0, 123),
+      actor: { sourceId: 'asana-main', sourceActorId: null, type: 'UNKNOWN', name: null, email: null },
+      target: null,
+      request: null,
+      details: null,
+      repository: null,
+      integrity: null,
+      failed: null,
+      raw: { gid: '1', created_at: '2026-10-31T12:00:00.123Z' },
+    });
+  });
+
+  it.each([
+    ['absent', undefined],
+    ['null', null],
+    ['not an object', 'user'],
+  ] as const)('gives an event whose actor is %s an UNKNOWN actor without id', (_case, actor) => {
+    expect(normalize(without({ actor })).actor).toEqual({ sourceId: 'asana-main', sourceActorId: null, type: 'UNKNOWN', name: null, email: null });
+  });
+
+  it('reads null actor fields as absent, keeping what the actor does record', () => {
+    const actor = { actor_type: null, gid: '1204000000000007', name: null, email: null };
+    expect(normalize(record({ actor })).actor).toEqual({ sourceId: 'asana-main', sourceActorId: '1204000000000007', type: 'UNKNOWN', name: null, email: null });
+    expect(normalize(record({ actor: { actor_type: 'user', gid: null, name: 'Hana Smith' } })).actor).toEqual({ sourceId: 'asana-main', sourceActorId: null, type: 'USER', name: 'Hana Smith', email: null });
+  });
+
+  it('has no target for a resource without a gid, and an unknown type for one without resource_type', () => {
+    expect(normalize(record({ resource: null })).target).toBeNull();
+    expect(normalize(record({ resource: { resource_type: 'task', name: 'x' } })).target).toBeNull();
+    expect(normalize(record({ resource: { gid: '1205000000000042', resource_type: null, name: null } })).target).toEqual({ sourceId: 'asana-main', sourceTargetId: '1205000000000042', type: UNKNOWN_RESOURCE_TYPE, name: null });
+  });
+
+  it('has no request for an event without context, and null parts for a context with nulls', () => {
+    expect(normalize(record({ context: null })).request).toBeNull();
+    expect(normalize(record({ context: 'web' })).request).toBeNull();
+    const request = normalize(record({ context: { context_type: null, client_ip_address: null, user_agent: 'Mozilla/5.0', oauth_app_name: null, rule_name: null, on_behalf_of_user_id: null } })).request;
+    expect(request).toMatchObject({ clientIp: null, userAgent: 'Mozilla/5.0', origin: null });
+  });
+
+  it('reads null event_type, event_category and details as absent', () => {
+    const event = normalize(record({ event_type: null, event_category: null, details: null }));
+    expect(event.action).toBe(UNKNOWN_EVENT_TYPE);
+    expect(event.category).toBe('OTHER');
     expect(event.details).toBeNull();
-    expect(event.request?.origin).toBeNull();
+    expect(normalize(record({ event_category: null })).category).toBe('DATA');
   });
 });
 
@@ -110,7 +182,7 @@ describe('normalizeAsanaAuditLogEvent', () => {
       category: 'DATA',
       occurredAtMs: Date.UTC(2026, 9, 31, 12, 0, 0, 123),
       actor: { sourceId: 'asana-main', sourceActorId: '1204000000000007', type: 'USER', name: 'Hana Smith', email: 'hana.smith@example.com' },
-      target: { sourceId: 'asana-main', sourceTargetId: '1205000000000042', type: 'task', name: 'Review vendor contract' },
+      target: { sourceId: 'asana-main', sourceTargetId: '1205000000000042', type: 'task', name: 'Review vendor contract', subtype: 'milestone' },
       repository: null,
       request: {
         clientIp: '192.0.2.10',
@@ -156,6 +228,36 @@ describe('normalizeAsanaAuditLogEvent', () => {
     expect(normalize(record({ event_type: 'user_login_failed', event_category: 'logins' })).failed).toBe(true);
     expect(normalize(record({ event_type: 'user_login_succeeded', event_category: 'logins' })).failed).toBe(false);
     expect(normalize(record()).failed).toBeNull();
+  });
+
+  it('maps the OAuth app, the automation rule and the user support acted for onto the actor', () => {
+    const api = normalize(record({ context: { context_type: 'api', api_authentication_method: 'oauth', oauth_app_name: 'Zapier', client_ip_address: '192.0.2.10' } }));
+    expect(api.actor).toEqual({ sourceId: 'asana-main', sourceActorId: '1204000000000007', type: 'USER', name: 'Hana Smith', email: 'hana.smith@example.com', application: 'Zapier' });
+    const rule = normalize(record({ actor: { actor_type: 'asana' }, context: { context_type: 'asana', rule_name: 'When Task is added to this project' } }));
+    expect(rule.actor).toEqual({ sourceId: 'asana-main', sourceActorId: null, type: 'SYSTEM', name: null, email: null, automation: 'When Task is added to this project' });
+    const support = normalize(record({ actor: { actor_type: 'asana_support' }, context: { context_type: 'asana_support', on_behalf_of_user_id: 1204000000000031 } }));
+    expect(support.actor).toEqual({
+      sourceId: 'asana-main',
+      sourceActorId: null,
+      type: 'VENDOR_SUPPORT',
+      name: null,
+      email: null,
+      onBehalfOf: { sourceId: 'asana-main', sourceActorId: '1204000000000031', type: 'USER', name: null, email: null },
+    });
+  });
+
+  it('leaves an on_behalf_of_user_id that JSON cannot hold exactly in raw only', () => {
+    // 2^53 + 1 is read as 2^53: naming that user would name the wrong one.
+    const event = normalize(record({ context: { context_type: 'asana_support', on_behalf_of_user_id: 9007199254740993 } }));
+    expect(event.actor.onBehalfOf).toBeUndefined();
+  });
+
+  it('maps the resource subtype and email onto the target', () => {
+    const resource = { resource_type: 'user', gid: '1204000000000012', name: 'Ivan Okafor', email: 'ivan.okafor@example.com' };
+    expect(normalize(record({ resource })).target).toEqual({ sourceId: 'asana-main', sourceTargetId: '1204000000000012', type: 'user', name: 'Ivan Okafor', email: 'ivan.okafor@example.com' });
+    const milestone = normalize(record()).target;
+    expect(milestone?.subtype).toBe('milestone');
+    expect(milestone?.email).toBeUndefined();
   });
 
   it('passes details through as they are, nested objects included', () => {

@@ -1,5 +1,7 @@
+import type { AuditEventModel } from '../../../src/models/audit-event';
 import type { RunningSimulator } from '../../../src/sources/vendor-module';
 import { startAsanaSimulator, type AsanaSimulatorOptions } from '../../../src/vendors/asana/simulator';
+import type { RawAsanaActor, RawAsanaContext } from '../../../src/vendors/asana/wire-types';
 
 interface Listed {
   status: number;
@@ -134,6 +136,36 @@ describe('Asana simulator', () => {
     await withSimulator({ ...options, retentionDays: null }, async (all) => {
       expect(all.expectedEvents('s')).toHaveLength(200);
     });
+  });
+
+  it('records rule names, support requesters and OAuth apps only where Asana does, and maps them', async () => {
+    // Support staff act rarely: a larger data set has enough of them to show both kinds.
+    await withSimulator({ size: 20_000 }, async (large) => expectRealisticContexts(large.expectedEvents('s')));
+  });
+
+  function expectRealisticContexts(events: AuditEventModel[]): void {
+    const contextOf = (event: AuditEventModel) => (event.raw['context'] ?? {}) as RawAsanaContext;
+    const actorTypeOf = (event: AuditEventModel) => (event.raw['actor'] as RawAsanaActor).actor_type;
+    const ruled = events.filter((event) => contextOf(event).rule_name !== undefined);
+    const requested = events.filter((event) => contextOf(event).on_behalf_of_user_id !== undefined);
+    const viaOauth = events.filter((event) => contextOf(event).oauth_app_name !== undefined);
+    expect([ruled.length, requested.length, viaOauth.length].every((count) => count > 0)).toBe(true);
+    expect(ruled.every((event) => actorTypeOf(event) === 'asana' && event.actor.automation === contextOf(event).rule_name)).toBe(true);
+    expect(requested.every((event) => actorTypeOf(event) === 'asana_support' && event.actor.onBehalfOf?.sourceActorId === String(contextOf(event).on_behalf_of_user_id))).toBe(true);
+    expect(viaOauth.every((event) => contextOf(event).api_authentication_method === 'oauth' && event.actor.application === contextOf(event).oauth_app_name)).toBe(true);
+    // "Sometimes": Asana also acts without a rule, and support without a request.
+    expect(events.some((event) => actorTypeOf(event) === 'asana' && event.actor.automation === undefined)).toBe(true);
+    expect(events.some((event) => actorTypeOf(event) === 'asana_support' && event.actor.onBehalfOf === undefined)).toBe(true);
+    expect(events.filter((event) => event.actor.automation !== undefined)).toEqual(ruled);
+    expect(events.filter((event) => event.actor.onBehalfOf !== undefined)).toEqual(requested);
+    expect(events.filter((event) => event.actor.application !== undefined)).toEqual(viaOauth);
+  }
+
+  it('gives user resources their email and some tasks a subtype, and maps both onto the target', () => {
+    const targets = simulator.expectedEvents('s').map((event) => event.target!);
+    expect(targets.filter((target) => target.type === 'user').every((target) => target.email?.endsWith('@example.com'))).toBe(true);
+    expect(targets.some((target) => target.type === 'task' && target.subtype === 'milestone')).toBe(true);
+    expect(targets.every((target) => target.subtype === undefined || target.type === 'task')).toBe(true);
   });
 
   it('has actors of every documented type', () => {
