@@ -16,6 +16,7 @@ import { normalizePage, normalizeRecord, unusableOf } from '../../sources/normal
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import { normalizeNirvanaAuditLog, parseNirvanaAuditLog } from './normalize';
 import { NIRVANA_NATIVE_FILTERS, nirvanaPushDown, UNMATCHABLE_VALUES, type NirvanaFilterParams, type NirvanaPushDown } from './push-down';
+import { ASCENDING, DESCENDING, parseResume, resumeAt, type NirvanaResume, type NirvanaSort, type ResumeKey } from './resume';
 
 /** Nirvana's config keys besides the common ones. */
 export interface NirvanaCredentials extends Record<string, unknown> {
@@ -25,29 +26,12 @@ export interface NirvanaCredentials extends Record<string, unknown> {
 /** The page-size bounds of `GET /v1/audit_logs` (docs: minimum 10, maximum 100). */
 const MIN_LIMIT = 10;
 const MAX_LIMIT = 100;
-const ASCENDING = 'created_at:asc';
-
-/** Where a resume state stands in the upstream's listing; see {@link NirvanaResume}. */
-type ResumePosition = { c: string } | { a: string } | { w: string } | { p: string };
 
 /**
- * Resume states, as JSON in gateway cursors:
- * - newest first: `{c}` = the upstream `next_cursor`;
- * - oldest first where the upstream honours `sort=created_at:asc` (the current API): `{a}` = the
- *   upstream `next_cursor` of that sort;
- * - oldest first on the seed-era API (no `sort`): `{w}` while walking to the oldest page through
- *   `next_cursor`, then `{p}` = the upstream `previous_cursor`, which walks back towards newer
- *   pages;
- * - `f: 1` when the request that issued the cursor carried filter parameters. The upstream takes
- *   a cursor only with the filters it was issued for, so a state is always continued with the
- *   parameters it was issued with, whatever has been learned since (the gateway continues a
- *   traversal with the same query, so the same query gives the same parameters). States without
- *   `f` (all of them before filters were pushed down) continue without filters.
+ * Whether the upstream lists in the order a `sort` value asks for, learned from first pages.
+ * `ignored`: it refused the value (400, 422) or answered in another order; it is not sent again.
  */
-type NirvanaResume = ResumePosition & { f?: 1 };
-
-/** Whether the upstream honours `sort=created_at:asc`; learned from the first oldest-first page. */
-type AscendingSort = 'unknown' | 'honoured' | 'ignored';
+type SortSupport = 'unknown' | 'honoured' | 'ignored';
 
 /**
  * What the upstream does with the list filters. `refused`: it answered them with a 400 or 422
@@ -56,18 +40,27 @@ type AscendingSort = 'unknown' | 'honoured' | 'ignored';
  */
 type FilterSupport = 'unknown' | 'accepted' | 'refused' | 'ignored';
 
+/** A page and what the request that fetched it carried: its cursors are continued with the same. */
+interface Listing {
+  page: NirvanaPage;
+  filtered: boolean;
+  sort: NirvanaSort | null;
+}
+
 /**
  * Nirvana Labs audit logs (`GET /v1/audit_logs`, `GET /v1/audit_logs/{id}`), API key as Bearer.
- * Lists with `cursor` and `limit`, plus `sort=created_at:asc` for oldest first where the upstream
- * honours it (the current API; the seed-era one ignores or refuses it, and is walked instead),
- * and the filters of `push-down.ts` where the upstream takes them (the seed-era API ignores or
- * refuses them; then the gateway's own filtering does all the work).
+ * Lists with `cursor` and `limit`, plus `sort=created_at:desc` (newest first) or
+ * `sort=created_at:asc` (oldest first) where the upstream honours them (the current API; the
+ * seed-era one ignores `sort`, so newest first relies on its default order and oldest first walks
+ * back from the oldest page), and the filters of `push-down.ts` where the upstream takes them (the
+ * seed-era API ignores or refuses them; then the gateway's own filtering does all the work).
+ * Resume states are described in `resume.ts`.
  */
 export class NirvanaDataSource implements AuditDataSource {
   readonly vendor = 'nirvana' as const;
   readonly sourceId: string;
   readonly displayName: string;
-  private ascendingSort: AscendingSort = 'unknown';
+  private readonly sortSupport: Record<NirvanaSort, SortSupport> = { [ASCENDING]: 'unknown', [DESCENDING]: 'unknown' };
   private filterSupport: FilterSupport = 'unknown';
   /** Filter parameters proven applied (or not) upstream, for exact counts. */
   private readonly appliedParams = new Map<string, boolean>();
@@ -93,20 +86,22 @@ export class NirvanaDataSource implements AuditDataSource {
     const pushDown = nirvanaPushDown(request.query);
     if (resume) return this.continueListing(resume, pushDown, limit, request.signal, counter);
     if (request.direction === 'DESC') {
-      const { page, filtered } = await this.firstPage(limit, request.signal, counter, null, pushDown);
-      return batch(page, 'c', page.next, filtered, counter);
+      const first = await this.firstNewestPage(limit, request.signal, counter, pushDown);
+      return batch(first, 'c', first.page.next, counter);
     }
-    if (this.ascendingSort !== 'ignored') {
+    if (this.sortSupport[ASCENDING] !== 'ignored') {
       const probed = await this.firstAscendingPage(limit, request.signal, counter, pushDown);
-      if (probed) return probed.sorted ? batch(probed.page, 'a', probed.page.next, probed.filtered, counter) : walkStep(probed.page, probed.filtered, counter);
+      if (probed) return probed.sorted ? batch(probed, 'a', probed.page.next, counter) : walkStep(probed, counter);
     }
-    // Oldest first without `sort`: walk to the oldest page in steps of the largest page, then
-    // hand out that page and follow `previous_cursor` back up. One step per call keeps each
-    // call one request, so the gateway's per-page request budget bounds the walk.
-    const { page, filtered } = await this.firstPage(MAX_LIMIT, request.signal, counter, null, pushDown);
-    return walkStep(page, filtered, counter);
+    // Oldest first without `sort=created_at:asc`: walk to the oldest page of the newest-first
+    // listing in steps of the largest page, then hand out that page and follow `previous_cursor`
+    // back up. One step per call keeps each call one request, so the gateway's per-page request
+    // budget bounds the walk.
+    const first = await this.firstNewestPage(MAX_LIMIT, request.signal, counter, pushDown);
+    return walkStep(first, counter);
   }
 
+  /** The next page of a state, asked with exactly the filters and sort the state was issued with. */
   private async continueListing(
     resume: NirvanaResume,
     pushDown: NirvanaPushDown,
@@ -114,22 +109,48 @@ export class NirvanaDataSource implements AuditDataSource {
     signal: AbortSignal,
     counter: RequestCounter,
   ): Promise<ListEventsResult> {
-    const filtered = resume.f === 1;
-    const filters = filtered ? pushDown : null;
-    if ('c' in resume) {
-      const page = await this.fetchPage({ cursor: resume.c, limit, sort: null, filters }, signal, counter);
-      return batch(page, 'c', page.next, filtered, counter);
+    const walking = resume.key === 'w';
+    const page = await this.fetchPage(
+      { cursor: resume.cursor, limit: walking ? MAX_LIMIT : limit, sort: resume.sort, filters: resume.filtered ? pushDown : null },
+      signal,
+      counter,
+    );
+    const listing: Listing = { page, filtered: resume.filtered, sort: resume.sort };
+    if (walking) return walkStep(listing, counter);
+    return batch(listing, resume.key, resume.key === 'p' ? page.previous : page.next, counter);
+  }
+
+  /**
+   * The first page of a newest-first listing, asked with `sort=created_at:desc` unless the
+   * upstream is known not to honour it. A refusal (400, 422) or an answer that is not newest
+   * first shows that it does not: remembered, and the page is asked again without `sort`, in the
+   * default order the seed-era API lists in. An unsorted answer that is not newest first either
+   * is a protocol error: the merge could not use its pages in any order.
+   */
+  private async firstNewestPage(limit: number, signal: AbortSignal, counter: RequestCounter, pushDown: NirvanaPushDown): Promise<Listing> {
+    if (this.sortSupport[DESCENDING] !== 'ignored') {
+      const sorted = await this.firstDescendingPage(limit, signal, counter, pushDown);
+      if (sorted) return sorted;
     }
-    if ('a' in resume) {
-      const page = await this.fetchPage({ cursor: resume.a, limit, sort: ASCENDING, filters }, signal, counter);
-      return batch(page, 'a', page.next, filtered, counter);
+    const unsorted = await this.firstPage(limit, signal, counter, null, pushDown);
+    if (!isNewestFirst(timeOrder(unsorted.page.events))) {
+      throw new UpstreamError(ErrorCode.UpstreamProtocolError, this.sourceId, { logDetail: { reason: 'the listing without sort is not newest first' } });
     }
-    if ('p' in resume) {
-      const page = await this.fetchPage({ cursor: resume.p, limit, sort: null, filters }, signal, counter);
-      return batch(page, 'p', page.previous, filtered, counter);
+    return unsorted;
+  }
+
+  /** A first page asked with `sort=created_at:desc`; null when the upstream refused it or answered in another order. */
+  private async firstDescendingPage(limit: number, signal: AbortSignal, counter: RequestCounter, pushDown: NirvanaPushDown): Promise<Listing | null> {
+    const listing = await this.firstPageUnlessSortRefused(limit, signal, counter, DESCENDING, pushDown);
+    if (!listing) return null;
+    const order = timeOrder(listing.page.events);
+    if (!isNewestFirst(order)) {
+      this.learnSort(DESCENDING, 'ignored');
+      return null;
     }
-    const page = await this.fetchPage({ cursor: resume.w, limit: MAX_LIMIT, sort: null, filters }, signal, counter);
-    return walkStep(page, filtered, counter);
+    // A page of one instant cannot tell; the next first page asks again.
+    if (order === 'DESC') this.learnSort(DESCENDING, 'honoured');
+    return listing;
   }
 
   /**
@@ -142,33 +163,38 @@ export class NirvanaDataSource implements AuditDataSource {
     signal: AbortSignal,
     counter: RequestCounter,
     pushDown: NirvanaPushDown,
-  ): Promise<{ page: NirvanaPage; filtered: boolean; sorted: boolean } | null> {
-    let first: { page: NirvanaPage; filtered: boolean };
-    try {
-      first = await this.firstPage(limit, signal, counter, ASCENDING, pushDown);
-    } catch (error) {
-      if (isRefusal(error)) {
-        this.ascendingSort = 'ignored';
-        return null;
-      }
-      throw error;
-    }
-    const { page } = first;
-    const order = timeOrder(page.events);
-    if (order === 'ASC' || (order === 'EQUAL' && page.next === null)) {
+  ): Promise<(Listing & { sorted: boolean }) | null> {
+    const listing = await this.firstPageUnlessSortRefused(limit, signal, counter, ASCENDING, pushDown);
+    if (!listing) return null;
+    const order = timeOrder(listing.page.events);
+    if (order === 'ASC' || (order === 'EQUAL' && listing.page.next === null)) {
       // A whole log in one page is listed in full whatever its order.
-      if (order === 'ASC') {
-        this.ascendingSort = 'honoured';
-        this.updateCapabilities();
-      }
-      return { ...first, sorted: true };
+      if (order === 'ASC') this.learnSort(ASCENDING, 'honoured');
+      return { ...listing, sorted: true };
     }
     if (order === 'DESC') {
-      this.ascendingSort = 'ignored';
+      this.learnSort(ASCENDING, 'ignored');
       // Newest first after all: the newest page of a seed-era listing, the walk's first step.
-      return { ...first, sorted: false };
+      return { ...listing, sorted: false };
     }
     return null;
+  }
+
+  /** A first page asked with `sort`; null, and the sort remembered as ignored, when the upstream refuses it. */
+  private async firstPageUnlessSortRefused(
+    limit: number,
+    signal: AbortSignal,
+    counter: RequestCounter,
+    sort: NirvanaSort,
+    pushDown: NirvanaPushDown,
+  ): Promise<Listing | null> {
+    try {
+      return await this.firstPage(limit, signal, counter, sort, pushDown);
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      this.learnSort(sort, 'ignored');
+      return null;
+    }
   }
 
   /**
@@ -181,21 +207,28 @@ export class NirvanaDataSource implements AuditDataSource {
     limit: number,
     signal: AbortSignal,
     counter: RequestCounter,
-    sort: typeof ASCENDING | null,
+    sort: NirvanaSort | null,
     pushDown: NirvanaPushDown,
-  ): Promise<{ page: NirvanaPage; filtered: boolean }> {
+  ): Promise<Listing> {
     const unfiltered = { cursor: null, limit, sort, filters: null };
     if (!this.sendsFilters() || Object.keys(pushDown.params).length === 0) {
-      return { page: await this.fetchPage(unfiltered, signal, counter), filtered: false };
+      return { page: await this.fetchPage(unfiltered, signal, counter), filtered: false, sort };
     }
     try {
-      return { page: await this.fetchPage({ ...unfiltered, filters: pushDown }, signal, counter), filtered: true };
+      return { page: await this.fetchPage({ ...unfiltered, filters: pushDown }, signal, counter), filtered: true, sort };
     } catch (error) {
       if (!isRefusal(error)) throw error;
     }
     const page = await this.fetchPage(unfiltered, signal, counter);
     this.learnFilterSupport('refused');
-    return { page, filtered: false };
+    return { page, filtered: false, sort };
+  }
+
+  private learnSort(sort: NirvanaSort, support: SortSupport): void {
+    if (this.sortSupport[sort] === support || this.sortSupport[sort] === 'ignored') return;
+    this.sortSupport[sort] = support;
+    if (support === 'ignored') this.logger.info({ source: this.sourceId, sort }, 'the upstream does not honour this sort; new listings go without it');
+    this.updateCapabilities();
   }
 
   private sendsFilters(): boolean {
@@ -209,7 +242,7 @@ export class NirvanaDataSource implements AuditDataSource {
   }
 
   private updateCapabilities(): void {
-    this.capabilities = nirvanaCapabilities(this.ascendingSort === 'honoured', this.sendsFilters());
+    this.capabilities = nirvanaCapabilities(this.sortSupport[ASCENDING] === 'honoured', this.sendsFilters());
   }
 
   async getEvent(ref: EventRef, signal: AbortSignal): Promise<AuditEventModel | null> {
@@ -239,6 +272,7 @@ export class NirvanaDataSource implements AuditDataSource {
   async countEvents(query: SourceQuery, signal: AbortSignal): Promise<number | null> {
     const counter: RequestCounter = { requests: 0 };
     const pushDown = nirvanaPushDown(query);
+    // The total does not depend on the order: no sort, so nothing about it has to be learned here.
     const { page, filtered } = await this.firstPage(MAX_LIMIT, signal, counter, null, pushDown);
     if (page.next === null) return page.events.filter(queryMatcher(query)).length;
     const params = Object.keys(pushDown.params);
@@ -297,7 +331,8 @@ export class NirvanaDataSource implements AuditDataSource {
     if (!isJsonObject(body)) {
       throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'body is not an object' } });
     }
-    const { events } = normalizePage(this.sourceId, body['items'], parseNirvanaAuditLog, normalizeNirvanaAuditLog, { logger: this.logger, counter });
+    const items = body['items'];
+    const { events } = normalizePage(this.sourceId, items, parseNirvanaAuditLog, normalizeNirvanaAuditLog, { logger: this.logger, counter });
     if (ask.filters && Object.keys(ask.filters.params).length > 0) {
       // An entry the filters exclude shows an upstream that does not apply them.
       this.learnFilterSupport(events.every(ask.filters.admits) ? 'accepted' : 'ignored');
@@ -306,6 +341,7 @@ export class NirvanaDataSource implements AuditDataSource {
     const total = pagination['total_count'];
     return {
       events,
+      entries: Array.isArray(items) ? items.length : 0,
       next: cursorOrNull(pagination['next_cursor']),
       previous: cursorOrNull(pagination['previous_cursor']),
       total: typeof total === 'number' && Number.isInteger(total) && total >= 0 ? total : null,
@@ -332,7 +368,7 @@ function nirvanaCapabilities(bothOrders: boolean, filters: boolean): SourceCapab
 interface PageRequest {
   cursor: string | null;
   limit: number;
-  sort: typeof ASCENDING | null;
+  sort: NirvanaSort | null;
   /** The query's filters, when sent. */
   filters: NirvanaPushDown | null;
   /** Filter parameters sent instead of the query's, to learn what the upstream applies or counts. */
@@ -342,31 +378,30 @@ interface PageRequest {
 /** One upstream page, normalised. */
 interface NirvanaPage {
   events: AuditEventModel[];
+  /** Entries the page held, usable or not: a page of unusable entries still leads on. */
+  entries: number;
   next: string | null;
   previous: string | null;
   /** `pagination.total_count`, when the upstream gave a whole number. */
   total: number | null;
 }
 
-/** A batch that continues at `cursor` (as a `key` state), tagged with whether filters were sent. */
-function batch(page: NirvanaPage, key: 'c' | 'a' | 'p', cursor: string | null, filtered: boolean, counter: RequestCounter): ListEventsResult {
+/** A batch that continues at `cursor` as a `key` state of the same listing. */
+function batch(listing: Listing, key: ResumeKey, cursor: string | null, counter: RequestCounter): ListEventsResult {
   return {
-    events: page.events,
-    next: page.events.length > 0 ? resumeAt(key, cursor, filtered) : null,
+    events: listing.page.events,
+    // Like the SDKs, a page without entries ends the listing, whatever its cursor says.
+    next: listing.page.entries > 0 ? resumeAt(key, cursor, listing) : null,
     upstreamRequests: counter.requests,
     ...unusableOf(counter),
   };
 }
 
-/** One step of the seed-era walk to the oldest page; that page is handed out, and the way back begins. */
-function walkStep(page: NirvanaPage, filtered: boolean, counter: RequestCounter): ListEventsResult {
-  if (page.events.length > 0 && page.next) return { events: [], next: resumeAt('w', page.next, filtered), upstreamRequests: counter.requests, ...unusableOf(counter) };
-  return batch(page, 'p', page.previous, filtered, counter);
-}
-
-function resumeAt(key: 'c' | 'a' | 'w' | 'p', cursor: string | null, filtered: boolean): NirvanaResume | null {
-  if (cursor === null) return null;
-  return { ...({ [key]: cursor } as ResumePosition), ...(filtered ? { f: 1 as const } : {}) };
+/** One step of the walk to the oldest page of a newest-first listing; that page is handed out, and the way back begins. */
+function walkStep(listing: Listing, counter: RequestCounter): ListEventsResult {
+  const { page } = listing;
+  if (page.entries > 0 && page.next) return { events: [], next: resumeAt('w', page.next, listing), upstreamRequests: counter.requests, ...unusableOf(counter) };
+  return batch(listing, 'p', page.previous, counter);
 }
 
 /** A 400 or 422: the upstream does not take what it was sent (as opposed to failing to answer). */
@@ -374,8 +409,10 @@ function isRefusal(error: unknown): boolean {
   return error instanceof UpstreamError && (error.httpStatus === 400 || error.httpStatus === 422);
 }
 
+type TimeOrder = 'ASC' | 'DESC' | 'EQUAL' | 'MIXED';
+
 /** The time order of a page as received: EQUAL when it has fewer than two distinct times. */
-function timeOrder(events: readonly AuditEventModel[]): 'ASC' | 'DESC' | 'EQUAL' | 'MIXED' {
+function timeOrder(events: readonly AuditEventModel[]): TimeOrder {
   let up = false;
   let down = false;
   for (let i = 1; i < events.length; i += 1) {
@@ -386,27 +423,15 @@ function timeOrder(events: readonly AuditEventModel[]): 'ASC' | 'DESC' | 'EQUAL'
   return up && down ? 'MIXED' : up ? 'ASC' : down ? 'DESC' : 'EQUAL';
 }
 
+/** Whether a page in `order` may start a newest-first listing (one instant cannot contradict it). */
+function isNewestFirst(order: TimeOrder): boolean {
+  return order === 'DESC' || order === 'EQUAL';
+}
+
 function cursorOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
 function clamp(limit: number): number {
   return Math.max(MIN_LIMIT, Math.min(MAX_LIMIT, Math.floor(limit)));
-}
-
-/** The cursor keys each direction issues: a state of the other direction is not one of this traversal. */
-const RESUME_KEYS = { DESC: ['c'], ASC: ['a', 'w', 'p'] } as const;
-
-function parseResume(value: unknown, direction: ListEventsRequest['direction'], sourceId: string): NirvanaResume | null {
-  if (value === null) return null;
-  if (isJsonObject(value)) {
-    const { f, ...position } = value;
-    const entries = Object.entries(position);
-    const [key, cursor] = entries[0] ?? [];
-    const known = (RESUME_KEYS[direction] as readonly string[]).includes(key ?? '');
-    if (entries.length === 1 && known && typeof cursor === 'string' && (f === undefined || f === 1)) {
-      return { ...({ [key!]: cursor } as ResumePosition), ...(f === 1 ? { f: 1 as const } : {}) };
-    }
-  }
-  throw new UpstreamError(ErrorCode.UpstreamCursorExpired, sourceId, { logDetail: { reason: 'unreadable resume state' } });
 }

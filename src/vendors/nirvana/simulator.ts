@@ -22,8 +22,11 @@ export { nirvanaRecord } from './simulator-data';
  * A stand-in for Nirvana Labs' audit log API (`GET /v1/audit_logs`, `GET /v1/audit_logs/{id}`).
  *
  * Choices the vendor leaves open, made once here:
- * - order: newest first (`created_at` desc, ties by id desc); `sort=created_at:asc` (current API)
- *   lists oldest first. `seedEra` ignores `sort`, as the seed-era API did;
+ * - order: newest first (`created_at` desc, ties by id desc) without `sort` and with
+ *   `sort=created_at:desc`; `sort=created_at:asc` (current API) lists oldest first; any other
+ *   `sort` is a 400 `{message}`. `seedEra` ignores `sort`, as the seed-era API did;
+ *   `refuseSorts` answers the values it names with a 400, and `reverseSort` lists each sort in
+ *   the opposite order (an upstream that misreads the parameter);
  * - `limit`: default 10, 10 to 100, anything else is a 400 `{message}`;
  * - filters (current API): `action`, `actor_id`, `actor_type` (user | api_key), `client_ip`,
  *   `method`, `target_id` and `target_type` compare exactly; `path` is a case-insensitive
@@ -36,7 +39,9 @@ export { nirvanaRecord } from './simulator-data';
  *   as the seed-era API did; `refuseFilters` answers any of them with a 400, as an API that
  *   validates its parameters and does not know these would;
  * - cursors: opaque, HMAC-signed, and bound to the sort and the filters they were issued for
- *   (400 `{message}` with any other); `next_cursor` follows the sort, `previous_cursor` goes back
+ *   (400 `{message}` with any other; no `sort` and `sort=created_at:desc` list alike but count as
+ *   different sorts, the strictest reading of "only valid for the same filters and sort order");
+ *   `next_cursor` follows the sort, `previous_cursor` goes back
  *   against it. Each is given only while a matching entry lies that way, so the last page of a
  *   listing says so itself instead of leading to an empty one;
  * - `pagination.total_count`: the entries matching the filters, whatever the cursor;
@@ -61,6 +66,10 @@ export interface NirvanaSimulatorOptions extends SimulatorStartOptions {
   seedEra?: boolean;
   /** Answer a list request that carries any filter parameter with a 400 `{message}`. */
   refuseFilters?: boolean;
+  /** `sort` values answered with a 400 `{message}`, as an API that validates `sort` and does not take them would. */
+  refuseSorts?: readonly string[];
+  /** List `created_at:asc` newest first and `created_at:desc` oldest first (no `sort` still lists newest first). */
+  reverseSort?: boolean;
   /** Called with the query of every list request the simulator answers (tests check what a client sends). */
   observeList?(query: URLSearchParams): void;
 }
@@ -69,8 +78,8 @@ interface PagePosition {
   /** 'o': entries older than index `i`; 'n': entries newer than index `i`. */
   d: 'o' | 'n';
   i: number;
-  /** The sort the cursor was issued for ('a' = created_at:asc); absent = newest first. */
-  s?: 'a';
+  /** The sort the cursor was issued for ('a' = created_at:asc, 'd' = created_at:desc); absent = none. */
+  s?: SortTag;
   /** Tag of the filters the cursor was issued for; absent = none. */
   f?: string;
 }
@@ -117,19 +126,19 @@ export async function startNirvanaSimulator(options: NirvanaSimulatorOptions): P
     }
     // The current API honours `sort` and ties a cursor to the sort and filters it was issued for.
     const sortText = options.seedEra ? null : request.query.get('sort');
-    if (sortText !== null && sortText !== 'created_at:asc' && sortText !== 'created_at:desc') {
-      return badRequest('sort must be created_at:asc or created_at:desc');
-    }
-    const ascending = sortText === 'created_at:asc';
+    if (sortText !== null && options.refuseSorts?.includes(sortText)) return badRequest(`unsupported sort: ${sortText}`);
+    const sort = sortTagOf(sortText);
+    if (sort === null) return badRequest('sort must be created_at:asc or created_at:desc');
+    const ascending = listsAscending(sort, options.reverseSort === true);
     const tag = filtersTag(filters);
-    if (position && (position.s === 'a') !== ascending) return badRequest('cursor was issued for another sort order');
+    if (position && position.s !== sort) return badRequest('cursor was issued for another sort order');
     if (position && position.f !== tag) return badRequest('cursor was issued for other filters');
 
     const scope = listScope(dataset, filters);
     const indexes = pageIndexes(scope, position, ascending, limit);
     const lowest = Math.min(...indexes);
     const highest = Math.max(...indexes);
-    const cursorFields = { ...(ascending ? { s: 'a' as const } : {}), ...(tag ? { f: tag } : {}) };
+    const cursorFields = { ...(sort ? { s: sort } : {}), ...(tag ? { f: tag } : {}) };
     const older = indexes.length > 0 && scope.find(lowest - 1, -1, 1).length > 0 ? encodeCursor({ d: 'o', i: lowest, ...cursorFields }) : null;
     const newer = indexes.length > 0 && scope.find(highest + 1, 1, 1).length > 0 ? encodeCursor({ d: 'n', i: highest, ...cursorFields }) : null;
     indexes.sort((a, b) => (ascending ? a - b : b - a));
@@ -172,6 +181,23 @@ export async function startNirvanaSimulator(options: NirvanaSimulatorOptions): P
       return events;
     },
   };
+}
+
+/** The sorts the simulator lists by, as cursors record them. */
+type SortTag = 'a' | 'd';
+
+/** The tag of a `sort` value: undefined for none, null for a value the API does not take. */
+function sortTagOf(sortText: string | null): SortTag | undefined | null {
+  if (sortText === null) return undefined;
+  if (sortText === 'created_at:asc') return 'a';
+  if (sortText === 'created_at:desc') return 'd';
+  return null;
+}
+
+/** Whether a listing by `sort` runs oldest first; `reversed` misreads the direction of an explicit sort. */
+function listsAscending(sort: SortTag | undefined, reversed: boolean): boolean {
+  if (sort === undefined) return false;
+  return (sort === 'a') !== reversed;
 }
 
 function badRequest(message: string): SimResponse {

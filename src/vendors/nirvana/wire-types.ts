@@ -1,4 +1,9 @@
-/** Nirvana Labs audit log JSON as sent (nirvana-go `AuditLog`, SDK v1.74; `action` and `target` arrived in v1.58, `actor.name` in v1.69). */
+/**
+ * A Nirvana Labs audit log entry as the current API documents it (nirvana-go `AuditLog`, v1.74
+ * to v1.94.2): every field required but `target`. This is what the simulator sends; entries read
+ * from an upstream are not trusted to match it (`action` and `target` arrived in v1.58,
+ * `actor.name` in v1.69), so `parseNirvanaAuditLog` reads them as unknown JSON.
+ */
 export interface RawNirvanaAuditLog {
   id: string;
   action?: string;

@@ -132,6 +132,34 @@ describe('Nirvana simulator list filters', () => {
     expect((await get(current, { limit: 10, cursor: unfiltered, action: sample().action! })).status).toBe(400);
   });
 
+  it('binds a cursor to its sort: no sort and created_at:desc list alike but do not share cursors', async () => {
+    const none = await get(current, { limit: 10 });
+    const desc = await get(current, { limit: 10, sort: 'created_at:desc' });
+    expect(ids(desc.body.items)).toEqual(ids(all.slice(-10).reverse()));
+    expect(ids(none.body.items)).toEqual(ids(desc.body.items));
+    expect((await get(current, { limit: 10, cursor: none.body.pagination!.next_cursor!, sort: 'created_at:desc' })).status).toBe(400);
+    expect((await get(current, { limit: 10, cursor: desc.body.pagination!.next_cursor! })).status).toBe(400);
+    const next = await get(current, { limit: 10, cursor: desc.body.pagination!.next_cursor!, sort: 'created_at:desc' });
+    expect(ids(next.body.items)).toEqual(ids(all.slice(-20, -10).reverse()));
+    expect((await get(current, { limit: 10, sort: 'created_at' })).status).toBe(400);
+  });
+
+  it('with refuseSorts answers those sort values with 400 {message}, and takes the others', async () => {
+    const refusing = await start({ refuseSorts: ['created_at:desc'] });
+    const refused = await get(refusing, { limit: 10, sort: 'created_at:desc' });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({ message: expect.stringContaining('created_at:desc') });
+    expect(ids((await get(refusing, { limit: 10, sort: 'created_at:asc' })).body.items)).toEqual(ids(all.slice(0, 10)));
+    expect(ids((await get(refusing, { limit: 10 })).body.items)).toEqual(ids(all.slice(-10).reverse()));
+  });
+
+  it('with reverseSort lists each explicit sort the other way round, and no sort newest first', async () => {
+    const reversed = await start({ reverseSort: true });
+    expect(ids((await get(reversed, { limit: 10, sort: 'created_at:desc' })).body.items)).toEqual(ids(all.slice(0, 10)));
+    expect(ids((await get(reversed, { limit: 10, sort: 'created_at:asc' })).body.items)).toEqual(ids(all.slice(-10).reverse()));
+    expect(ids((await get(reversed, { limit: 10 })).body.items)).toEqual(ids(all.slice(-10).reverse()));
+  });
+
   it('ends a filtered listing on its last page: no cursor leads to an empty page', async () => {
     const window = { created_at_min: all[100]!.created_at, created_at_max: all[149]!.created_at };
     const { body } = await get(current, { ...window, limit: 100 });
