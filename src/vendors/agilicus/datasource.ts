@@ -137,8 +137,16 @@ interface EndpointPage {
  * `action` (audits), `target_id` (audits) / `client_id` (auth); on auth records only, `source_ip`
  * (one IPv4 address, the one form whose text the upstream's exact comparison cannot miss),
  * `session_id` (sessionIds, matched against the record's `session`) and `trace_id` (traceIds).
- * `/v1/audits` takes no request filters, so there the gateway applies them. `request_id` is left
- * to the gateway on both: only the newest SDK has it, and an older upstream would ignore it.
+ * `/v1/audits` has no parameter for a client address, session or trace, so there the gateway
+ * applies them. Left to the gateway on purpose, because the upstream's comparison is not the
+ * gateway's:
+ * - `request_id`: only the newest SDK has it, and an older upstream would ignore it;
+ * - `target_resource_type` for targetTypes: a target's type falls back to `api_name`, then
+ *   `unknown`, for records without a resource type (the 8-field `Audit` of older SDKs has
+ *   neither), and the upstream's filter cannot see those;
+ * - `event_name` / `result` for an auth action: the action falls back to the deprecated `stage` /
+ *   `event` for records written without the newer fields, which those filters cannot see either;
+ * - `api_name`, `token_id`: no gateway filter means either.
  *
  * An endpoint none of whose records can match is not read at all, judged by what the normaliser
  * fills in: audit records carry a client address, a session and a trace id, but never a user
@@ -256,7 +264,7 @@ export class AgilicusDataSource implements AuditDataSource {
     const top = position.t ?? queryTop;
     if (position.x || !params || floor > top || floor === Infinity) return { kind: 'skipped' };
     const bottom = Math.max(position.b ?? low, low, floor);
-    const page = await this.fetchPage(endpoint, params, direction, bottom, top, limit, signal, counter);
+    const page = await this.fetchJudgeablePage(endpoint, params, direction, bottom, top, limit, signal, counter);
     const times = page.events.map((event) => forward(direction, event.occurredAtMs));
     // A page of one timestamp shows no order; an earlier page of this traversal may have.
     const order = page.order ?? position.o ?? null;
@@ -365,14 +373,45 @@ export class AgilicusDataSource implements AuditDataSource {
     if (typeof applied !== 'number' || !Number.isInteger(applied) || applied < 1) {
       throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'no limit in body', endpoint: endpoint.path } });
     }
-    const { events } = normalizePage(this.sourceId, body[endpoint.listField] ?? [], (value) => value, endpoint.normalize, { logger: this.logger, counter });
-    // A record outside the window asked for would break the batch edges; the page still counts
-    // it towards `full`, as the upstream did.
+    const records = body[endpoint.listField] ?? [];
+    const { events } = normalizePage(this.sourceId, records, (value) => value, endpoint.normalize, { logger: this.logger, counter });
+    // Fullness counts what the upstream returned, placeable or not: a limit reached with records
+    // that cannot be placed still means more may lie in the window. A record outside the window
+    // asked for would break the batch edges, so it is dropped, but it counts too.
+    const returned = Array.isArray(records) ? records.length : 0;
     const inWindow = events.filter((event) => {
       const t = forward(direction, event.occurredAtMs);
       return t >= bottom && t <= top;
     });
-    return { events: inWindow, full: events.length >= Math.min(applied, limit), order: orderOf(events) };
+    return { events: inWindow, full: returned >= Math.min(applied, limit), order: orderOf(events) };
+  }
+
+  /**
+   * A page of `[bottom, top]` with something to judge it by. A full page none of whose records
+   * can be placed in the window shows neither where the records are nor which end the upstream
+   * cut, so the window is read again at the largest limit; when even that is all unplaceable and
+   * full, the window cannot be listed without losing records, which is refused rather than
+   * answered short.
+   */
+  private async fetchJudgeablePage(
+    endpoint: Endpoint,
+    params: Record<string, string>,
+    direction: Direction,
+    bottom: number,
+    top: number,
+    limit: number,
+    signal: AbortSignal,
+    counter: RequestCounter,
+  ): Promise<EndpointPage> {
+    const page = await this.fetchPage(endpoint, params, direction, bottom, top, limit, signal, counter);
+    if (!page.full || page.events.length > 0) return page;
+    const wider = limit < MAX_LIMIT ? await this.fetchPage(endpoint, params, direction, bottom, top, MAX_LIMIT, signal, counter) : page;
+    if (wider.full && wider.events.length === 0) {
+      throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, {
+        logDetail: { reason: `a full page of ${MAX_LIMIT} records none of which can be placed in the window`, endpoint: endpoint.path },
+      });
+    }
+    return wider;
   }
 
   private groupTooLarge(endpoint: Endpoint, at: number): UpstreamError {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { emptyRequestContext, type AuditEventModel, type EventCategory } from '../../models/audit-event';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../models/json';
+import { UnusableRecord } from '../../sources/normalize-page';
 import type { RawAgilicusAudit, RawAgilicusAuthAudit } from './wire-types';
 
 /**
@@ -20,13 +21,14 @@ import type { RawAgilicusAudit, RawAgilicusAuthAudit } from './wire-types';
  * - auth `action`: `<event_name>:<result>` (e.g. `Authentication Request:Success`), falling back
  *   to the deprecated `stage` / `event`; it always contains a `:`, which tells the datasource a
  *   filter value that can never name an auth record.
+ * - record policy: every field is optional, `null` and a value that is not text read as absent;
+ *   only a record without a readable `time` cannot be placed ({@link UnusableRecord}): its id
+ *   needs its millisecond, and windows and order need its time. The record stays whole in `raw`
+ *   (and in the id's hash), odd values included.
  */
 
 /** The two record kinds, one per endpoint. */
 export type AgilicusRecordKind = 'audit' | 'auth';
-
-/** A record that lacks what every Agilicus record needs (a readable `time`) or has a field of the wrong type. */
-export class MalformedAgilicusRecord extends Error {}
 
 /** Normalised action of an audit record without `action`. */
 export const UNKNOWN_AUDIT_ACTION = 'unknown';
@@ -34,15 +36,16 @@ export const UNKNOWN_AUDIT_ACTION = 'unknown';
 /** Auth `result` values that mean the step failed. */
 const FAILED_RESULTS = new Set(['Failure', 'Denied', 'Timeout']);
 
-const AUDIT_STRING_FIELDS = [
-  'user_id', 'org_id', 'action', 'source_ip', 'target_id', 'target_resource_type', 'api_name',
-  'token_id', 'trace_id', 'session', 'secondary_id', 'tertiary_id', 'parent_id', 'grandparent_id',
-] as const;
-const AUTH_STRING_FIELDS = [
-  'user_id', 'upstream_user_id', 'org_id', 'org_name', 'event', 'event_name', 'source_ip', 'token_id',
-  'trace_id', 'session', 'issuer', 'client_id', 'application_name', 'login_org_id', 'login_org_name',
-  'upstream_idp', 'stage', 'result', 'user_agent', 'request_id',
-] as const;
+/**
+ * A record as received: the documented fields may hold anything JSON can (the type makes every
+ * read go through {@link text}), and the object is kept exactly as sent.
+ */
+export type AgilicusReceived<T> = { readonly [K in keyof T]?: JsonValue } & JsonObject;
+
+/** A parsed `audits[]` element. */
+export type ReceivedAudit = AgilicusReceived<RawAgilicusAudit>;
+/** A parsed `auth_audits[]` element. */
+export type ReceivedAuthAudit = AgilicusReceived<RawAgilicusAuthAudit>;
 
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 
@@ -56,25 +59,22 @@ export function parseAgilicusTime(text: string): number {
   return Date.parse(match[1] ? text.replace(' ', 'T') : `${text.replace(' ', 'T')}Z`);
 }
 
-function parseRecord(value: unknown, fields: readonly string[]): JsonObject {
-  if (!isJsonObject(value)) throw new MalformedAgilicusRecord('record is not an object');
+/** The object itself when it has a readable `time`; throws {@link UnusableRecord} otherwise. */
+function placeableRecord(value: unknown): JsonObject {
+  if (!isJsonObject(value)) throw new UnusableRecord('record is not an object');
   const time = value['time'];
-  if (typeof time !== 'string' || Number.isNaN(parseAgilicusTime(time))) throw new MalformedAgilicusRecord('time');
-  for (const field of fields) {
-    const fieldValue = value[field];
-    if (fieldValue !== undefined && fieldValue !== null && typeof fieldValue !== 'string') throw new MalformedAgilicusRecord(field);
-  }
+  if (typeof time !== 'string' || Number.isNaN(parseAgilicusTime(time))) throw new UnusableRecord('no readable time');
   return value;
 }
 
-/** Narrows one `audits[]` element; throws {@link MalformedAgilicusRecord} naming the bad field. */
-export function parseAgilicusAudit(value: unknown): RawAgilicusAudit & JsonObject {
-  return parseRecord(value, AUDIT_STRING_FIELDS) as RawAgilicusAudit & JsonObject;
+/** Narrows one `audits[]` element; throws {@link UnusableRecord} only for a record without a readable `time`. */
+export function parseAgilicusAudit(value: unknown): ReceivedAudit {
+  return placeableRecord(value);
 }
 
-/** Narrows one `auth_audits[]` element; throws {@link MalformedAgilicusRecord} naming the bad field. */
-export function parseAgilicusAuthAudit(value: unknown): RawAgilicusAuthAudit & JsonObject {
-  return parseRecord(value, AUTH_STRING_FIELDS) as RawAgilicusAuthAudit & JsonObject;
+/** Narrows one `auth_audits[]` element; throws {@link UnusableRecord} only for a record without a readable `time`. */
+export function parseAgilicusAuthAudit(value: unknown): ReceivedAuthAudit {
+  return placeableRecord(value);
 }
 
 /** JSON with object keys sorted at every level: equal records give equal text whatever the key order sent. */
@@ -154,7 +154,7 @@ function resourceKey(name: string): string {
 }
 
 /** The category of an audit record, by its resource type first (finer), then the API that wrote it. */
-export function agilicusAuditCategory(targetResourceType: string | undefined, apiName: string | undefined): EventCategory {
+export function agilicusAuditCategory(targetResourceType: string | null | undefined, apiName: string | null | undefined): EventCategory {
   for (const name of [targetResourceType, apiName]) {
     const category = name ? CATEGORY_BY_RESOURCE[resourceKey(name)] : undefined;
     if (category) return category;
@@ -163,45 +163,55 @@ export function agilicusAuditCategory(targetResourceType: string | undefined, ap
 }
 
 /** The action of an auth record: `<event_name>:<result>`, with the deprecated `stage` / `event` as fallbacks. */
-export function agilicusAuthAction(raw: RawAgilicusAuthAudit): string {
-  return `${raw.event_name ?? raw.stage ?? 'Authentication'}:${raw.result ?? raw.event ?? 'Unknown'}`;
+export function agilicusAuthAction(raw: ReceivedAuthAudit): string {
+  return `${text(raw.event_name) ?? text(raw.stage) ?? 'Authentication'}:${text(raw.result) ?? text(raw.event) ?? 'Unknown'}`;
 }
 
-/** `{kind}` plus the fields of `raw` named in `fields` that it has: context the model has no slot for, searchable by `filter.text`. */
+/**
+ * `{kind}` plus the text fields of `raw` named in `fields`: context the model has no place for,
+ * and fields it has a place for that `filter.text` should still find (the model's organisation and
+ * application are not searched).
+ */
 function pickDetails(kind: AgilicusRecordKind, raw: JsonObject, fields: readonly string[]): JsonObject {
   const details: JsonObject = { kind };
   for (const field of fields) {
-    const value = raw[field];
-    if (typeof value === 'string') details[field] = value;
+    const value = text(raw[field]);
+    if (value !== null) details[field] = value;
   }
   return details;
 }
 
-function text(value: string | null | undefined): string | null {
-  return typeof value === 'string' ? value : null;
+/** A field's text; null for absent, `null`, empty, or not text (a record is read leniently). */
+function text(value: JsonValue | undefined): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** The record's millisecond; the parser has already refused records without one. */
+function occurredAtOf(raw: JsonObject): number {
+  return parseAgilicusTime(text(raw['time']) ?? '');
 }
 
 /** A parsed `/v1/audits` record as an {@link AuditEventModel}, id before occurrence numbering. */
-export function normalizeAgilicusAudit(raw: RawAgilicusAudit & JsonObject, sourceId: string): AuditEventModel {
-  const occurredAtMs = parseAgilicusTime(raw.time ?? '');
+export function normalizeAgilicusAudit(raw: ReceivedAudit, sourceId: string): AuditEventModel {
+  const occurredAtMs = occurredAtOf(raw);
   const request = emptyRequestContext();
   request.clientIp = text(raw.source_ip);
   request.traceId = text(raw.trace_id);
   request.sessionId = text(raw.session);
   const userId = text(raw.user_id);
   const targetId = text(raw.target_id);
+  const resourceType = text(raw.target_resource_type);
+  const apiName = text(raw.api_name);
   return {
     sourceId,
     vendor: 'agilicus',
     sourceEventId: agilicusRecordId('audit', occurredAtMs, raw),
     action: text(raw.action) ?? UNKNOWN_AUDIT_ACTION,
-    category: agilicusAuditCategory(raw.target_resource_type ?? undefined, raw.api_name ?? undefined),
+    category: agilicusAuditCategory(resourceType, apiName),
     occurredAtMs,
     // No user on the record: the platform acted on its own (e.g. a scheduled cleanup).
-    actor: { sourceId, sourceActorId: userId, type: userId ? 'USER' : 'SYSTEM', name: null, email: null },
-    target: targetId
-      ? { sourceId, sourceTargetId: targetId, type: text(raw.target_resource_type) ?? text(raw.api_name) ?? 'unknown', name: null }
-      : null,
+    actor: { sourceId, sourceActorId: userId, type: userId ? 'USER' : 'SYSTEM', name: null, email: null, organizationId: text(raw.org_id) },
+    target: targetId ? { sourceId, sourceTargetId: targetId, type: resourceType ?? apiName ?? 'unknown', name: null } : null,
     request,
     details: pickDetails('audit', raw, ['api_name', 'org_id', 'token_id', 'secondary_id', 'tertiary_id', 'parent_id', 'grandparent_id']),
     repository: null,
@@ -212,8 +222,8 @@ export function normalizeAgilicusAudit(raw: RawAgilicusAudit & JsonObject, sourc
 }
 
 /** A parsed `/v1/auth_audits` record as an AUTHENTICATION {@link AuditEventModel}, id before occurrence numbering. */
-export function normalizeAgilicusAuthAudit(raw: RawAgilicusAuthAudit & JsonObject, sourceId: string): AuditEventModel {
-  const occurredAtMs = parseAgilicusTime(raw.time ?? '');
+export function normalizeAgilicusAuthAudit(raw: ReceivedAuthAudit, sourceId: string): AuditEventModel {
+  const occurredAtMs = occurredAtOf(raw);
   const request = emptyRequestContext();
   request.clientIp = text(raw.source_ip);
   request.userAgent = text(raw.user_agent);
@@ -222,6 +232,7 @@ export function normalizeAgilicusAuthAudit(raw: RawAgilicusAuthAudit & JsonObjec
   request.traceId = text(raw.trace_id);
   const userId = text(raw.user_id);
   const clientId = text(raw.client_id);
+  const applicationName = text(raw.application_name);
   const result = text(raw.result) ?? text(raw.event);
   return {
     sourceId,
@@ -231,9 +242,19 @@ export function normalizeAgilicusAuthAudit(raw: RawAgilicusAuthAudit & JsonObjec
     category: 'AUTHENTICATION',
     occurredAtMs,
     // Before the pipeline has matched a local user there is only an upstream identity, if that.
-    actor: { sourceId, sourceActorId: userId, type: userId ? 'USER' : 'ANONYMOUS', name: null, email: null },
+    // A user signs in through the issuer of their own organisation, so the issuer's `org_id` is
+    // theirs; the OIDC client presented is the application they act through.
+    actor: {
+      sourceId,
+      sourceActorId: userId,
+      type: userId ? 'USER' : 'ANONYMOUS',
+      name: null,
+      email: null,
+      organizationId: text(raw.org_id),
+      application: applicationName ?? clientId,
+    },
     // The OIDC client presented is what the login was for; `client_id` is also its filter upstream.
-    target: clientId ? { sourceId, sourceTargetId: clientId, type: 'issuer_client', name: text(raw.application_name) } : null,
+    target: clientId ? { sourceId, sourceTargetId: clientId, type: 'issuer_client', name: applicationName } : null,
     request,
     details: pickDetails('auth', raw, [
       'org_id', 'org_name', 'issuer', 'upstream_idp', 'upstream_user_id', 'login_org_id', 'login_org_name', 'token_id', 'application_name',

@@ -1,7 +1,8 @@
 /**
- * Agilicus AuditsApi JSON as sent (the models of the agilicus Python SDK 1.405.8, an OpenAPI
- * client). Every record field is optional: older SDKs had an 8-field `Audit`, and both models allow
- * extra keys.
+ * Agilicus AuditsApi JSON as documented (the models of the agilicus Python SDK 1.405.8, an OpenAPI
+ * client; OpenAPI document 2026.01.23). Every record field is optional: older SDKs had an 8-field
+ * `Audit`, and both models allow extra keys. Records as received may also hold `null` or a value
+ * of another type anywhere; the normaliser reads those as absent (see `AgilicusReceived`).
  * Neither record kind has an id field.
  */
 

@@ -27,7 +27,7 @@ import type {
   Soc2EvidenceModel,
   StartEvidenceExportInput,
 } from './models';
-import { normalizeComplianceAgentLog, parseComplianceAgentLog } from './normalize';
+import { flattenComplianceAgentEntry, normalizeComplianceAgentLog, parseComplianceAgentLog, UNKNOWN_EVENT_TYPE } from './normalize';
 import { CachedRetention } from './retention';
 
 /** ComplianceAgent's config keys besides the common ones. */
@@ -90,12 +90,14 @@ const PLANNED_FIELDS: ReadonlySet<keyof SourceQuery> = new Set<keyof SourceQuery
 export function planComplianceAgentQuery(query: SourceQuery): QueryPlan {
   const params: Record<string, QueryValue> = {};
   if (query.fromMs !== null) params['from'] = new Date(query.fromMs).toISOString();
+  // Entries without an event type are named `unknown`, which the upstream's filter cannot match.
   const action = onlyValue(query.actions);
-  if (action !== null) params['event_type'] = action;
+  const pushedAction = action !== null && action !== UNKNOWN_EVENT_TYPE ? action : null;
+  if (pushedAction !== null) params['event_type'] = pushedAction;
   const repositoryId = onlyValue(query.repositoryIds);
   if (repositoryId !== null) params['repository_id'] = repositoryId;
   const unplanned = (Object.keys(query) as (keyof SourceQuery)[]).some((field) => !PLANNED_FIELDS.has(field) && query[field] !== null);
-  const exact = !unplanned && (query.actions === null || action !== null) && (query.repositoryIds === null || repositoryId !== null);
+  const exact = !unplanned && (query.actions === null || pushedAction !== null) && (query.repositoryIds === null || repositoryId !== null);
   return { params, exact };
 }
 
@@ -152,17 +154,22 @@ export class ComplianceAgentDataSource implements AuditDataSource {
   }
 
   async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
+    return (await this.readBatch(request)).result;
+  }
+
+  /**
+   * One batch, and the entries it handed out as received (list form, in the API's order,
+   * unplaceable ones included), for the chain check. Offsets count every entry the upstream
+   * listed, placeable or not: page numbers and `total` count them too, so an entry left out must
+   * still move the position, or the next batch would repeat entries or end early.
+   */
+  private async readBatch(request: ListEventsRequest): Promise<BatchRead> {
     const counter: RequestCounter = { requests: 0 };
     const resume = parseResume(request.resume, this.sourceId);
     const limit = clamp(request.limit);
     const plan = planComplianceAgentQuery(request.query);
     const fetch = (page: number, pageLimit: number, toMs: number | null) => this.fetchPage(plan, page, pageLimit, toMs, request.signal, counter);
-    const done = (events: AuditEventModel[], next: ComplianceAgentResume | null): ListEventsResult => ({
-      events,
-      next,
-      upstreamRequests: counter.requests,
-      ...unusableOf(counter),
-    });
+    const done = (entries: EntrySlot[], next: ComplianceAgentResume | null) => handOut(entries, next, counter);
 
     if (resume === null) {
       // Without an upper bound from the caller, the window ends now (exclusive): an event written
@@ -170,11 +177,10 @@ export class ComplianceAgentDataSource implements AuditDataSource {
       // shift every later page by one, repeating an entry.
       const pin = request.query.toMs ?? Date.now();
       const first = await fetch(1, limit, pin);
-      if (first.events.length === 0) return done([], null);
-      const newest = Math.max(...first.events.map((event) => event.occurredAtMs));
-      const t = Math.min(pin, newest + 1);
-      if (request.direction === 'DESC') return done(first.events, first.events.length < first.total ? { t, o: first.events.length } : null);
-      if (first.events.length >= first.total) return done(first.events, null);
+      if (first.entries.length === 0) return done([], null);
+      const t = pinnedEnd(first.entries, pin);
+      if (request.direction === 'DESC') return done(first.entries, first.entries.length < first.total ? { t, o: first.entries.length } : null);
+      if (first.entries.length >= first.total) return done(first.entries, null);
       // Oldest first and more than one page: the last page of the pinned window comes next.
       return this.ascBatch(t, first.total, limit, fetch, done);
     }
@@ -182,9 +188,9 @@ export class ComplianceAgentDataSource implements AuditDataSource {
       // Any `limit` works from any offset: read the page holding offset `o` and skip what precedes it.
       const page = Math.floor(resume.o / limit) + 1;
       const result = await fetch(page, limit, resume.t);
-      const events = result.events.slice(resume.o % limit);
-      const o = resume.o + events.length;
-      return done(events, events.length > 0 && o < result.total ? { t: resume.t, o } : null);
+      const entries = result.entries.slice(resume.o % limit);
+      const o = resume.o + entries.length;
+      return done(entries, entries.length > 0 && o < result.total ? { t: resume.t, o } : null);
     }
     return this.ascBatch(resume.t, resume.r, limit, fetch, done);
   }
@@ -245,8 +251,9 @@ export class ComplianceAgentDataSource implements AuditDataSource {
 
   /**
    * Reads `[fromMs, toMs)` oldest first and verifies it locally; with no `fromMs` the first
-   * entry must be the chain's genesis (`previous_hash` null). Refuses windows of more than
-   * `maxEntries` (default 1,000,000) rather than hold them all.
+   * entry must be the chain's genesis (`previous_hash` null). Every entry the upstream lists is
+   * checked, including one the gateway cannot place, which is reported (`unplaceable`) rather than
+   * skipped. Refuses windows of more than `maxEntries` (default 1,000,000) rather than hold them all.
    */
   async verifyWindow(
     input: { fromMs?: number | null; toMs?: number | null; maxEntries?: number },
@@ -258,12 +265,14 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     let requests = 0;
     let resume: ListEventsResult['next'] = null;
     do {
-      const batch = await this.listEvents({ direction: 'ASC', query, resume, limit: MAX_LIMIT, signal });
-      requests += batch.upstreamRequests;
-      // Within a batch the API's order is newest first; the chain is checked oldest first.
-      for (const event of [...batch.events].reverse()) raws.push(event.raw);
+      const batch = await this.readBatch({ direction: 'ASC', query, resume, limit: MAX_LIMIT, signal });
+      requests += batch.result.upstreamRequests;
+      // Within a batch the API's order is newest first; the chain is checked oldest first. Every
+      // entry the upstream listed is checked, unplaceable ones too: the chain check reports them
+      // (and a link to or from them) rather than a chain that looks whole without them.
+      for (const entry of [...batch.entries].reverse()) raws.push(entry.raw);
       if (raws.length > max) throw new RangeError(`verifyWindow: more than ${max} entries; narrow the window`);
-      resume = batch.next;
+      resume = batch.result.next;
     } while (resume !== null);
     const verification = verifyChain(raws, query.fromMs === null ? { previousHash: null } : {});
     return { verification, upstreamRequests: requests };
@@ -298,14 +307,14 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     t: number,
     r: number,
     limit: number,
-    fetch: (page: number, pageLimit: number, toMs: number | null) => Promise<{ events: AuditEventModel[]; total: number }>,
-    done: (events: AuditEventModel[], next: ComplianceAgentResume | null) => ListEventsResult,
-  ): Promise<ListEventsResult> {
+    fetch: (page: number, pageLimit: number, toMs: number | null) => Promise<LogPage>,
+    done: (entries: EntrySlot[], next: ComplianceAgentResume | null) => BatchRead,
+  ): Promise<BatchRead> {
     const page = Math.floor((r - 1) / limit) + 1;
     const start = (page - 1) * limit;
     const result = await fetch(page, limit, t);
-    const events = result.events.slice(0, r - start);
-    return done(events, events.length > 0 && start > 0 ? { t, r: start } : null);
+    const entries = result.entries.slice(0, r - start);
+    return done(entries, entries.length > 0 && start > 0 ? { t, r: start } : null);
   }
 
   private async fetchPage(
@@ -315,7 +324,7 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     toMs: number | null,
     signal: AbortSignal,
     counter: RequestCounter,
-  ): Promise<{ events: AuditEventModel[]; total: number }> {
+  ): Promise<LogPage> {
     const response = await this.call({
       method: 'GET',
       path: '/logs',
@@ -327,18 +336,81 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     if (!isJsonObject(body) || body['success'] !== true) {
       throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'body is not a success envelope' } });
     }
-    const { events } = normalizePage(this.sourceId, body['data'], parseComplianceAgentLog, normalizeComplianceAgentLog, { logger: this.logger, counter });
+    const entries = this.entriesOf(body['data']);
     const pagination = body['pagination'];
     const total = isJsonObject(pagination) ? pagination['total'] : undefined;
     if (typeof total !== 'number' || !Number.isInteger(total) || total < 0) {
       throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'pagination.total missing' } });
     }
-    return { events, total };
+    return { entries, total };
+  }
+
+  /**
+   * A page's entries in the API's order, each with its event or null. Unplaceable entries are
+   * logged here, once per page read; they are counted when a batch hands them out
+   * ({@link handOut}), so a page read twice (oldest first reads page 1 to learn the total) does
+   * not count them twice.
+   */
+  private entriesOf(items: unknown): EntrySlot[] {
+    const byItem = new Map<unknown, AuditEventModel>();
+    const normalize = (item: unknown, sourceId: string): AuditEventModel => {
+      const event = normalizeComplianceAgentLog(parseComplianceAgentLog(item), sourceId);
+      byItem.set(item, event);
+      return event;
+    };
+    // Throws for a `data` that is not a list; past it, `items` is one.
+    normalizePage(this.sourceId, items, (item) => item, normalize, { logger: this.logger });
+    return (items as unknown[]).map((item) => {
+      const event = byItem.get(item) ?? null;
+      return { event, raw: event ? event.raw : receivedEntry(item) };
+    });
   }
 
   private call(request: Omit<UpstreamRequest, 'headers'>): Promise<UpstreamResponse> {
     return this.client.request({ ...request, path: API_PREFIX + request.path, headers: this.headers });
   }
+}
+
+/** One entry of a page at its position: its event, or null when it cannot be placed; and the entry as received, in the list form. */
+interface EntrySlot {
+  event: AuditEventModel | null;
+  raw: Readonly<Record<string, unknown>>;
+}
+
+/** One `GET /logs` page. */
+interface LogPage {
+  entries: EntrySlot[];
+  total: number;
+}
+
+/** A batch: what `listEvents` answers, and the entries it passed, as received. */
+interface BatchRead {
+  result: ListEventsResult;
+  entries: EntrySlot[];
+}
+
+/** A batch handing out `entries`: their events, and how many of them could not be placed. */
+function handOut(entries: EntrySlot[], next: ComplianceAgentResume | null, counter: RequestCounter): BatchRead {
+  const events = entries.flatMap((entry) => (entry.event ? [entry.event] : []));
+  const unplaced = entries.length - events.length;
+  if (unplaced > 0) counter.unusableRecords = (counter.unusableRecords ?? 0) + unplaced;
+  return { result: { events, next, upstreamRequests: counter.requests, ...unusableOf(counter) }, entries };
+}
+
+/**
+ * The exclusive end a traversal pins at its first page: just past the newest entry listed, or
+ * `pin` when an entry of the page cannot be placed, since its time (unreadable, or not trusted)
+ * may be newer than every placed one: the window must keep it, or the offsets after it would shift.
+ */
+function pinnedEnd(entries: readonly EntrySlot[], pin: number): number {
+  if (entries.some((entry) => entry.event === null)) return pin;
+  const newest = Math.max(...entries.map((entry) => entry.event!.occurredAtMs));
+  return Math.min(pin, newest + 1);
+}
+
+/** An unplaceable entry as the chain check sees it: flattened when it is an object, else an empty one (no hash, no link). */
+function receivedEntry(item: unknown): Readonly<Record<string, unknown>> {
+  return isJsonObject(item) ? flattenComplianceAgentEntry(item) : {};
 }
 
 function isEventModel(value: AuditEventModel | Readonly<Record<string, unknown>>): value is AuditEventModel {

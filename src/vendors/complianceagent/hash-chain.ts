@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { unplaceableReason } from './normalize';
 
 /**
- * ComplianceAgent's hash chain, as the shared vendor table fixes it (the seed never says):
+ * ComplianceAgent's hash chain, as this project fixes it (the vendor's page never says):
  * entries are chained oldest first across the whole organisation; an entry's
  * `hash = "sha256:" + hex(sha256(canonicalJson(entry without "hash")))`, where the entry includes
  * its own `previous_hash` (null for the first entry), so each hash commits to the whole past.
@@ -93,6 +94,11 @@ export type ChainProblemKind =
   | 'hash_mismatch'
   /** The entry has no usable `hash` string. */
   | 'missing_hash'
+  /**
+   * The entry has no id or no readable timestamp, so the gateway cannot list it (its hash and
+   * links are still checked): a chain with such an entry is not one the gateway can show whole.
+   */
+  | 'unplaceable'
   /** `previous_hash` names neither the entry before nor the one before that: entries are missing here. */
   | 'missing_record'
   /** The entry at this index does not belong here: the next entry links past it. */
@@ -152,7 +158,10 @@ const MAX_PROBLEMS = 1000;
  * `timestamp` at the top level). Each entry's content is hashed and compared with its `hash`, and
  * each `previous_hash` with the hash of the entry before; a broken link is classified by looking one
  * entry further back and forward, so a deletion, an insertion and a swap each name the index where
- * the list stops being the original. Linear time; memory beyond the input is constant.
+ * the list stops being the original. An entry the gateway cannot place (no id or readable
+ * timestamp) is checked like any other and also reported as `unplaceable`, so a list read from
+ * the vendor is never judged whole while the gateway could not show all of it. Linear time;
+ * memory beyond the input is constant.
  */
 export function verifyChain(entries: readonly Readonly<Record<string, unknown>>[], options: VerifyChainOptions = {}): ChainVerification {
   const problems: ChainProblem[] = [];
@@ -168,6 +177,7 @@ export function verifyChain(entries: readonly Readonly<Record<string, unknown>>[
 
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
+    if (unplaceableReason(entry) !== null) report(i, 'unplaceable');
     const stored = hashOf(entry);
     if (stored === null) {
       report(i, 'missing_hash');

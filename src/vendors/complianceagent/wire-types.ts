@@ -1,6 +1,8 @@
 /**
- * ComplianceAgent Audit API JSON as sent (seed: josedab/complianceagent `website/docs/api/audit.md`,
+ * ComplianceAgent Audit API JSON as documented (seed: josedab/complianceagent `website/docs/api/audit.md`,
  * the only specification of these endpoints). Every success body is `{success: true, data, pagination?}`.
+ * Entries as received may leave out or `null` any field; the normaliser reads them through
+ * `ReceivedLogEntry` and needs only `id` and `timestamp`.
  */
 
 /** The ten event types the seed documents. */
@@ -42,7 +44,7 @@ export interface RawRepository {
 
 /**
  * A log entry in the list form of `GET /audit/logs`: request metadata at the top level. The seed's
- * list form omits `hash`/`previous_hash`; the shared vendor table has the list form carry them,
+ * list form omits `hash`/`previous_hash`; this project lets the list form carry them (used when present),
  * and the simulator also sends `session_id`/`request_id` there so the list form is the whole entry.
  */
 export interface RawAuditLogEntry {

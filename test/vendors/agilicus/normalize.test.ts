@@ -1,6 +1,6 @@
 import { ErrorCode, UpstreamError } from '../../../src/errors';
 import type { JsonObject } from '../../../src/models/json';
-import { normalizePage } from '../../../src/sources/normalize-page';
+import { normalizePage, UnusableRecord } from '../../../src/sources/normalize-page';
 import { createLogger } from '../../../src/logger';
 import {
   agilicusAuditCategory,
@@ -60,7 +60,7 @@ describe('normalizeAgilicusAudit', () => {
       action: 'CREATE',
       category: 'AUTHENTICATION',
       occurredAtMs: Date.UTC(2026, 2, 14, 9, 26, 53, 589),
-      actor: { sourceId: 'agilicus-main', sourceActorId: AUDIT['user_id'], type: 'USER', name: null, email: null },
+      actor: { sourceId: 'agilicus-main', sourceActorId: AUDIT['user_id'], type: 'USER', name: null, email: null, organizationId: AUDIT['org_id'] },
       target: { sourceId: 'agilicus-main', sourceTargetId: AUDIT['target_id'], type: 'token', name: null },
       request: { clientIp: '192.0.2.3', traceId: AUDIT['trace_id'], sessionId: AUDIT['session'], userAgent: null, requestId: null },
       details: { kind: 'audit', api_name: 'tokens', org_id: AUDIT['org_id'], token_id: AUDIT['token_id'] },
@@ -73,15 +73,33 @@ describe('normalizeAgilicusAudit', () => {
   it('makes a record without user_id a SYSTEM action and types a target by its API when the resource type is missing', () => {
     const { user_id: _user, target_resource_type: _type, ...legacy } = AUDIT;
     const event = normalizeAgilicusAudit(parseAgilicusAudit(legacy), 's');
-    expect(event.actor).toEqual({ sourceId: 's', sourceActorId: null, type: 'SYSTEM', name: null, email: null });
+    expect(event.actor).toEqual({ sourceId: 's', sourceActorId: null, type: 'SYSTEM', name: null, email: null, organizationId: AUDIT['org_id'] });
     expect(event.target?.type).toBe('tokens');
   });
 
-  it('refuses a record without a readable time', () => {
+  it('leaves out only a record without a readable time, as a record that cannot be placed', () => {
     const { time: _time, ...timeless } = AUDIT;
-    expect(() => parseAgilicusAudit(timeless)).toThrow('time');
-    expect(() => parseAgilicusAudit({ ...AUDIT, time: 'yesterday' })).toThrow('time');
-    expect(() => parseAgilicusAudit({ ...AUDIT, user_id: 42 })).toThrow('user_id');
+    for (const record of [timeless, { ...AUDIT, time: 'yesterday' }, { ...AUDIT, time: null }, { ...AUDIT, time: 1773480413589 }, null, 'text']) {
+      expect(() => parseAgilicusAudit(record)).toThrow(UnusableRecord);
+      expect(() => parseAgilicusAuthAudit(record)).toThrow(UnusableRecord);
+    }
+  });
+
+  it('reads every other field leniently: null, empty or of another type is absent', () => {
+    const nulls: JsonObject = Object.fromEntries(Object.keys(AUDIT).map((key) => [key, key === 'time' ? AUDIT['time']! : null]));
+    const odd: JsonObject = { ...AUDIT, user_id: 42, target_id: '', action: ['CREATE'], target_resource_type: false, api_name: { name: 'tokens' } };
+    for (const record of [nulls, odd]) {
+      const event = normalizeAgilicusAudit(parseAgilicusAudit(record), 's');
+      expect(event).toMatchObject({ action: 'unknown', category: 'OTHER', actor: { sourceActorId: null, type: 'SYSTEM' }, target: null, failed: null });
+      expect(event.raw).toBe(record);
+    }
+    expect(normalizeAgilicusAudit(parseAgilicusAudit(nulls), 's').request).toMatchObject({ clientIp: null, traceId: null, sessionId: null });
+    expect(normalizeAgilicusAudit(parseAgilicusAudit(nulls), 's').details).toEqual({ kind: 'audit' });
+  });
+
+  it('gives the actor the organisation the record names', () => {
+    expect(normalizeAgilicusAudit(parseAgilicusAudit(AUDIT), 's').actor.organizationId).toBe(AUDIT['org_id']);
+    expect(normalizeAgilicusAudit(parseAgilicusAudit({ ...AUDIT, org_id: null }), 's').actor.organizationId).toBeNull();
   });
 
   it('serves a page that holds one record without time, counting the record it left out', () => {
@@ -113,7 +131,7 @@ describe('normalizeAgilicusAuthAudit', () => {
     expect(event).toMatchObject({
       action: 'Authentication Request:Success',
       category: 'AUTHENTICATION',
-      actor: { sourceActorId: AUTH['user_id'], type: 'USER' },
+      actor: { sourceActorId: AUTH['user_id'], type: 'USER', organizationId: AUTH['org_id'], application: 'Wiki' },
       target: { sourceTargetId: 'wiki-client', type: 'issuer_client', name: 'Wiki' },
       request: {
         clientIp: '198.51.100.7',
@@ -141,6 +159,15 @@ describe('normalizeAgilicusAuthAudit', () => {
     const bare = normalizeAgilicusAuthAudit(parseAgilicusAuthAudit(old), 's');
     expect(bare.action).toBe('Authentication:Unknown');
     expect(bare.failed).toBeNull();
+    const nulled = normalizeAgilicusAuthAudit(parseAgilicusAuthAudit({ ...AUTH, event_name: null, result: null, stage: 'Login', event: 'Success' }), 's');
+    expect(nulled.action).toBe('Login:Success');
+  });
+
+  it('names the application the user signed in through by its client when it has no name', () => {
+    const { application_name: _name, ...unnamed } = AUTH;
+    const event = normalizeAgilicusAuthAudit(parseAgilicusAuthAudit(unnamed), 's');
+    expect(event.actor.application).toBe('wiki-client');
+    expect(event.target).toEqual({ sourceId: 's', sourceTargetId: 'wiki-client', type: 'issuer_client', name: null });
   });
 });
 

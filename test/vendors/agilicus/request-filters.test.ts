@@ -5,6 +5,7 @@ import type { RunningSimulator } from '../../../src/sources/vendor-module';
 import { agilicusModule } from '../../../src/vendors/agilicus';
 import { NO_FILTER, readAll } from '../../contract/datasource-contract';
 import { dataSourceFor } from '../../helpers/datasource';
+import { agilicusFixture, fixtureRecords, startAgilicusUpstream, storedAtOwnTime, type AgilicusUpstream } from './fixture-upstream';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy';
 
 const AUDITS = '/v1/audits';
@@ -196,5 +197,113 @@ describe('Agilicus event ids in a filter', () => {
       expect(result).toEqual({ events: [], next: null, upstreamRequests: 0 });
       expect(simulator.control.stats.requests).toBe(0);
     }
+  });
+});
+
+describe('Agilicus record filters pushed down with one value', () => {
+  const cases: Array<{ what: string; query: () => SourceQuery; sent: Array<[path: string, name: string, value: () => string]> }> = [
+    {
+      what: 'an audit action as action, to audit records only',
+      query: () => ({ ...NO_FILTER, actions: ['DELETE'] }),
+      sent: [[AUDITS, 'action', () => 'DELETE']],
+    },
+    {
+      what: 'an actor as user_id, to both endpoints',
+      query: () => ({ ...NO_FILTER, actorIds: [all.find((event) => kindOf(event) === 'auth' && event.actor.sourceActorId)!.actor.sourceActorId!] }),
+      sent: [
+        [AUDITS, 'user_id', () => all.find((event) => kindOf(event) === 'auth' && event.actor.sourceActorId)!.actor.sourceActorId!],
+        [AUTH, 'user_id', () => all.find((event) => kindOf(event) === 'auth' && event.actor.sourceActorId)!.actor.sourceActorId!],
+      ],
+    },
+    {
+      what: 'a target as target_id and client_id',
+      query: () => ({ ...NO_FILTER, targetIds: ['wiki-client'] }),
+      sent: [[AUDITS, 'target_id', () => 'wiki-client'], [AUTH, 'client_id', () => 'wiki-client']],
+    },
+  ];
+
+  it.each(cases)('sends $what, with the same events as the gateway filter', async ({ query, sent }) => {
+    await readChecked(query(), 'DESC', 250);
+    for (const [path, name, value] of sent) {
+      const params = proxy.paramsOf(path, name);
+      expect(params.length).toBeGreaterThan(0);
+      expect(params.every((param) => param === value())).toBe(true);
+    }
+  });
+});
+
+describe('Agilicus filters left to the gateway: the upstream compares a field the gateway only falls back on', () => {
+  const NEVER_SENT = ['target_resource_type', 'api_name', 'token_id', 'event_name', 'result', 'event', 'stage'];
+
+  function expectNeverSent(): void {
+    expect(proxy.requests.length).toBeGreaterThan(0);
+    for (const name of NEVER_SENT) expect({ name, sent: proxy.requests.some((url) => url.searchParams.has(name)) }).toEqual({ name, sent: false });
+  }
+
+  it.each([
+    ['a resource type', ['token']],
+    ['the type of records without one', ['unknown']],
+  ])('matches target types exactly without target_resource_type: %s', async (_what, targetTypes) => {
+    await readChecked({ ...NO_FILTER, targetTypes }, 'DESC', 500);
+    expectNeverSent();
+  });
+
+  it('matches an auth action exactly without event_name or result', async () => {
+    await readChecked({ ...NO_FILTER, actions: ['Authentication Request:Success'] }, 'DESC', 500);
+    expectNeverSent();
+    // Audit records keep their exact `action` filter: an audit action might contain a colon too.
+    expect(proxy.paramsOf(AUDITS, 'action').every((sent) => sent === 'Authentication Request:Success')).toBe(true);
+  });
+});
+
+describe('Agilicus filters left to the gateway, against published record shapes', () => {
+  let upstream: AgilicusUpstream;
+  let source: AuditDataSource;
+  let records: AuditEventModel[];
+
+  beforeAll(async () => {
+    const fallback = Date.UTC(2026, 0, 1);
+    const audits = [...fixtureRecords(agilicusFixture('list-audits.json'), 'audits'), ...fixtureRecords(agilicusFixture('list-audits-8-field.json'), 'audits')];
+    const auth = [...fixtureRecords(agilicusFixture('list-auth-audits.json'), 'auth_audits'), ...fixtureRecords(agilicusFixture('list-auth-audits-1.98.6.json'), 'auth_audits')];
+    upstream = await startAgilicusUpstream({ audits: storedAtOwnTime(audits, fallback), authAudits: storedAtOwnTime(auth, fallback) });
+    source = dataSourceFor(agilicusModule, { baseUrl: upstream.baseUrl, credentials: { token: 'fixture-token' } });
+    records = (await readAll(source, 'DESC', NO_FILTER, 100)).events;
+  });
+
+  afterAll(async () => {
+    await source?.close();
+    await upstream?.close();
+  });
+
+  /** Reads `query` through the datasource: exactly the events the gateway's own matcher picks. */
+  async function readExact(query: SourceQuery): Promise<AuditEventModel[]> {
+    upstream.requests.length = 0;
+    const { events } = await readAll(source, 'DESC', query, 100);
+    const matched = events.filter(queryMatcher(query));
+    expect(ids(matched)).toEqual(ids(records.filter(queryMatcher(query))));
+    expect(matched.length).toBeGreaterThan(0);
+    return matched;
+  }
+
+  it('finds a 1.98.6 auth record by its action, which event_name and result would have lost', async () => {
+    const [found] = await readExact({ ...NO_FILTER, actions: ['Login:Success'] });
+    expect(found!.raw).not.toHaveProperty('event_name');
+    expect(upstream.requests.some((request) => request.query.has('event_name') || request.query.has('result'))).toBe(false);
+    // The same filter applied by the upstream, as the newest SDK documents it: nothing.
+    const pushed = upstream.answer(AUTH, new URLSearchParams({ event_name: 'Login', result: 'Success' }));
+    expect(pushed.json).toEqual({ limit: 500, auth_audits: [] });
+  });
+
+  it('finds a record typed by its API, which target_resource_type would have lost', async () => {
+    const [found] = await readExact({ ...NO_FILTER, targetTypes: ['connectors'] });
+    expect(found!.raw['target_resource_type']).toBeNull();
+    expect(upstream.requests.some((request) => request.query.has('target_resource_type'))).toBe(false);
+    const pushed = upstream.answer(AUDITS, new URLSearchParams({ target_resource_type: 'connectors' }));
+    expect(pushed.json).toEqual({ limit: 500, audits: [] });
+  });
+
+  it('finds records of the 8-field Audit by the type they all share', async () => {
+    const found = await readExact({ ...NO_FILTER, targetTypes: ['unknown'] });
+    expect(found.every((event) => !('target_resource_type' in event.raw))).toBe(true);
   });
 });

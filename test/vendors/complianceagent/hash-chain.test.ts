@@ -106,6 +106,24 @@ describe('verifyChain tamper detection', () => {
     expect(verifyChain(clean.slice(5), { previousHash: clean[4]!['hash'] as string }).valid).toBe(true);
   });
 
+  it('reports an entry without an id or a readable timestamp, whose hash and links are intact, as unplaceable', () => {
+    const entries = clean.map((entry) => ({ ...entry }));
+    for (const [index, change] of [[12, { id: null }], [49, { timestamp: 'n/a' }]] as const) {
+      const changed: Record<string, unknown> = { ...entries[index]!, ...change };
+      changed['hash'] = entryHash(changed);
+      entries[index] = changed;
+      if (index + 1 < entries.length) entries[index + 1] = { ...entries[index + 1]!, previous_hash: changed['hash'] };
+    }
+    // Relinking the follower changes its content, so it no longer matches its own hash.
+    const result = verifyChain(entries);
+    expect(result.valid).toBe(false);
+    expect(result.problems).toEqual([
+      { index: 12, kind: 'unplaceable' },
+      { index: 13, kind: 'hash_mismatch' },
+      { index: 49, kind: 'unplaceable' },
+    ]);
+  });
+
   it('verifies an empty list', () => {
     expect(verifyChain([])).toMatchObject({ valid: true, checked: 0, lastHash: null });
   });

@@ -1,14 +1,15 @@
 import { ErrorCode, UpstreamError } from '../../../src/errors';
 import type { JsonObject } from '../../../src/models/json';
-import { normalizeRecord } from '../../../src/sources/normalize-page';
+import { normalizeRecord, UnusableRecord } from '../../../src/sources/normalize-page';
 import {
   complianceAgentCategory,
   flattenComplianceAgentEntry,
   normalizeComplianceAgentLog,
   parseComplianceAgentLog,
+  unplaceableReason,
 } from '../../../src/vendors/complianceagent/normalize';
 
-/** The seed's list-form example, with the chain fields the shared vendor table adds. */
+/** The seed's list-form example, with the chain fields a list answer may carry. */
 const LIST_ENTRY: JsonObject = {
   id: 'log_abc123',
   event_type: 'issue.resolved',
@@ -79,11 +80,55 @@ describe('normalizeComplianceAgentLog', () => {
     expect(categories).toEqual(['COMPLIANCE', 'COMPLIANCE', 'COMPLIANCE', 'COMPLIANCE', 'COMPLIANCE', 'COMPLIANCE', 'COMPLIANCE', 'CONFIGURATION', 'ACCESS', 'ACCESS', 'OTHER']);
   });
 
-  it('refuses entries without an id or a readable timestamp', () => {
+  it('leaves out only entries without an id or a readable timestamp, as entries that cannot be placed', () => {
     const { id: _id, ...noId } = LIST_ENTRY;
-    expect(() => parseComplianceAgentLog(noId)).toThrow('id');
-    expect(() => parseComplianceAgentLog({ ...LIST_ENTRY, timestamp: 'yesterday' })).toThrow('timestamp');
-    expect(() => parseComplianceAgentLog({ ...LIST_ENTRY, actor: 'dev' })).toThrow('actor');
+    const { timestamp: _timestamp, ...noTime } = LIST_ENTRY;
+    for (const entry of [noId, noTime, { ...LIST_ENTRY, id: '' }, { ...LIST_ENTRY, id: 7 }, { ...LIST_ENTRY, timestamp: 'yesterday' }, { ...LIST_ENTRY, timestamp: null }, null, []]) {
+      expect(() => parseComplianceAgentLog(entry)).toThrow(UnusableRecord);
+      expect(unplaceableReason(entry)).not.toBeNull();
+    }
+    expect(unplaceableReason(LIST_ENTRY)).toBeNull();
+  });
+
+  it('reads every optional field leniently: null, empty or of another type is absent', () => {
+    const nulls: JsonObject = {
+      ...LIST_ENTRY,
+      resource: null,
+      repository: null,
+      details: null,
+      ip_address: null,
+      user_agent: null,
+      session_id: null,
+      request_id: null,
+      actor: { type: 'user', id: 'user_123', email: null, name: null },
+      hash: null,
+      previous_hash: null,
+    };
+    expect(normalizeComplianceAgentLog(parseComplianceAgentLog(nulls), 'ca')).toMatchObject({
+      actor: { sourceActorId: 'user_123', type: 'USER', name: null, email: null },
+      target: null,
+      repository: null,
+      details: null,
+      integrity: null,
+      request: { clientIp: null, userAgent: null, sessionId: null, requestId: null },
+    });
+    const odd: JsonObject = { ...LIST_ENTRY, event_type: 42, actor: 'dev', resource: { type: 'issue' }, repository: { id: '' }, ip_address: 17, details: [] };
+    expect(normalizeComplianceAgentLog(parseComplianceAgentLog(odd), 'ca')).toMatchObject({
+      action: 'unknown',
+      category: 'OTHER',
+      actor: { sourceActorId: null, type: 'UNKNOWN', name: null, email: null },
+      target: null,
+      repository: null,
+      details: [],
+      request: { clientIp: null },
+    });
+  });
+
+  it('keeps the kind of an actor without an id, and an id without a kind', () => {
+    const system = normalizeComplianceAgentLog(parseComplianceAgentLog({ ...LIST_ENTRY, actor: { type: 'system' } }), 'ca');
+    expect(system.actor).toEqual({ sourceId: 'ca', sourceActorId: null, type: 'SYSTEM', name: null, email: null });
+    const untyped = normalizeComplianceAgentLog(parseComplianceAgentLog({ ...LIST_ENTRY, actor: { id: 'user_123', email: 'dev@acme.com' } }), 'ca');
+    expect(untyped.actor).toEqual({ sourceId: 'ca', sourceActorId: 'user_123', type: 'UNKNOWN', name: null, email: 'dev@acme.com' });
   });
 
   it('refuses an entry looked up by id that cannot be placed', () => {
