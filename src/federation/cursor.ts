@@ -16,40 +16,80 @@ export interface SourceCursorState {
   x?: 1;
 }
 
+/** How a traversal goes on from a cursor. */
+export type TraversalResume =
+  /**
+   * The same traversal continues: each source from its own state (a source without one has not
+   * been read yet). `origin` is where a traversal that did not start at an end of the window
+   * started (it turned around at a cursor, or follows a tail): every page of it reads the sources
+   * bounded there, as its first page did, because the states were built for that bounded read.
+   */
+  | { kind: 'sources'; states: Record<string, SourceCursorState>; origin: EventKey | null }
+  /** Only the position is known (grouped nested connections): the next page seeks every source there. */
+  | { kind: 'position' }
+  /**
+   * The end of an oldest-first traversal that listed everything in its snapshot: paging on from it
+   * later starts a newer snapshot at the same position, listing only what arrived since, once each.
+   */
+  | { kind: 'tail' };
+
 /**
- * Everything needed to continue a traversal, on any replica: no server-side state.
- * Field names are one letter because every edge carries one.
+ * A decoded cursor: everything needed to continue a traversal, on any replica (no server-side
+ * state). The engine works with this type; only the codec knows the wire form.
  */
-export interface CursorPayload {
+export interface TraversalCursor {
   /** Fingerprint of the filter and order the cursor was issued for. */
-  q: string;
+  queryFingerprint: string;
   /** The traversal's snapshot instant (asOf), ms. */
+  snapshotMs: number;
+  /** When the cursor was issued, whole seconds (cursors expire after `ttlSeconds`). */
+  issuedAtSeconds: number;
+  /** The direction the traversal runs in: the client's order, reversed for backward pages. */
+  traversal: Direction;
+  /** The key of the edge, or of the last event taken; null before the traversal took any. */
+  position: EventKey | null;
+  resume: TraversalResume;
+}
+
+/**
+ * The wire form of a {@link TraversalCursor}. Names are one letter because every edge carries a
+ * cursor; nothing outside this module reads them.
+ */
+interface CursorPayload {
+  q: string;
   a: number;
-  /** Issued at, seconds. */
   i: number;
-  /** Direction the source states were built in. */
   d: Direction;
-  /** Key of the edge; null for a resume point that is not an edge (scan budget spent before any match). */
   p: EventKey | null;
-  /** Per-source state; a source that is absent has not been read yet. */
   s: Record<string, SourceCursorState>;
-  /**
-   * 1 when the cursor carries only its position (source states unknown, e.g. cursors of grouped
-   * nested connections): the next page seeks every source to `p`.
-   */
+  /** Position only: see {@link TraversalResume}. */
   m?: 1;
-  /**
-   * The position a traversal that turned around (or followed a tail) started from. Every page of
-   * such a traversal reads each source from there, bounded by it, exactly as its first page did:
-   * the source states were built for that bounded read and mean nothing without it.
-   */
+  /** Origin of a turned traversal. */
   o?: EventKey;
-  /**
-   * 1 on the endCursor of an oldest-first traversal that listed everything in its snapshot: paging
-   * on from it later starts a newer snapshot at the same position (a tail), listing only what
-   * arrived since, each event once.
-   */
+  /** Tail. */
   e?: 1;
+}
+
+function toPayload(cursor: TraversalCursor): CursorPayload {
+  const base = { q: cursor.queryFingerprint, a: cursor.snapshotMs, i: cursor.issuedAtSeconds, d: cursor.traversal, p: cursor.position };
+  switch (cursor.resume.kind) {
+    case 'sources':
+      return { ...base, s: cursor.resume.states, ...(cursor.resume.origin ? { o: cursor.resume.origin } : {}) };
+    case 'position':
+      return { ...base, s: {}, m: 1 };
+    case 'tail':
+      return { ...base, s: {}, e: 1 };
+    default: {
+      const unreachable: never = cursor.resume;
+      return unreachable;
+    }
+  }
+}
+
+function fromPayload(payload: CursorPayload): TraversalCursor {
+  const resume: TraversalResume =
+    payload.e === 1 ? { kind: 'tail' } : payload.m === 1 ? { kind: 'position' } : { kind: 'sources', states: payload.s, origin: payload.o ?? null };
+  return { queryFingerprint: payload.q, snapshotMs: payload.a, issuedAtSeconds: payload.i, traversal: payload.d, position: payload.p, resume };
 }
 
 /** Version 1: JSON payload; version 2: deflated JSON payload (cursors with several sources). */
@@ -118,8 +158,8 @@ export class CursorCodec {
     this.signingKey = { id: keyId(options.secret), secret: Buffer.from(options.secret, 'utf8') };
   }
 
-  encode(payload: CursorPayload): string {
-    const json = Buffer.from(JSON.stringify(payload), 'utf8');
+  encode(cursor: TraversalCursor): string {
+    const json = Buffer.from(JSON.stringify(toPayload(cursor)), 'utf8');
     const deflate = json.length >= DEFLATE_FROM_BYTES;
     const body = deflate ? deflateRawSync(json, DEFLATE_OPTIONS) : json;
     const head = Buffer.from([deflate ? VERSION_DEFLATED : VERSION_JSON]);
@@ -129,7 +169,7 @@ export class CursorCodec {
   }
 
   /** Verifies and parses a cursor; throws BAD_USER_INPUT with reason CURSOR_INVALID or CURSOR_EXPIRED. */
-  decode(cursor: string, argument: 'after' | 'before', nowMs: number = Date.now()): CursorPayload {
+  decode(cursor: string, argument: 'after' | 'before', nowMs: number = Date.now()): TraversalCursor {
     const malformed = () => badUserInput(`${argument}: malformed cursor`, 'CURSOR_INVALID', argument);
     if (cursor.length === 0 || cursor.length > 16_384 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw malformed();
     const bytes = Buffer.from(cursor, 'base64url');
@@ -157,7 +197,7 @@ export class CursorCodec {
     if (payload.i * 1000 + this.options.ttlSeconds * 1000 < nowMs) {
       throw badUserInput(`${argument}: cursor expired; restart the traversal from the first page`, 'CURSOR_EXPIRED', argument);
     }
-    return payload;
+    return fromPayload(payload);
   }
 }
 

@@ -1,6 +1,6 @@
 import { GenerationalCache } from '../cache/generational-cache';
 import { badUserInput } from '../errors';
-import type { ActorModel } from '../models/audit-event';
+import type { ActorModel, AuditEventModel } from '../models/audit-event';
 
 /**
  * Global object ids. Relay and Apollo Client normalise their caches by id, so every id names its
@@ -88,4 +88,14 @@ export function actorGlobalId(actor: ActorModel): string {
     actorIds.set(cacheKey, id);
   }
   return id;
+}
+
+/** The global id of an event, encoded once per event object (listed events are shown and remembered). */
+export function eventGlobalId(event: AuditEventModel): string {
+  return (event.globalId ??= encodeGlobalId({
+    type: 'AuditEvent',
+    sourceId: event.sourceId,
+    occurredAtMs: event.occurredAtMs,
+    sourceEventId: event.sourceEventId,
+  }));
 }

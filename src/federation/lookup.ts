@@ -1,6 +1,7 @@
 import { badUserInput, ErrorCode, GatewayError } from '../errors';
 import type { AuditEventModel } from '../models/audit-event';
-import { eventGlobalId, loadEventConnection, type EventConnectionDeps } from './events-connection';
+import { loadEventConnection, type EventConnectionDeps } from './events-connection';
+import { eventGlobalId } from './global-id';
 
 /** Longest vendor event id accepted, and the printable characters it may hold. */
 const MAX_ID_LENGTH = 256;

@@ -1,21 +1,24 @@
 import DataLoader from 'dataloader';
 import type { AuditEventModel } from '../models/audit-event';
 import type { Direction } from '../sources/data-source';
-import type { SourceCursorState } from './cursor';
+import type { TraversalResume } from './cursor';
 import {
-  buildConnection,
   loadEventConnection,
   openStreams,
+  outcomesOf,
+  rememberListed,
   retentionOf,
-  snapshotOf,
+  totalCountOf,
   type EventConnectionArgs,
   type EventConnectionDeps,
   type EventConnectionModel,
 } from './events-connection';
 import { selectEvents, type EventSelection } from './filter';
 import { mergePage } from './merge';
-import { keyOf, reverse } from './order';
+import { keyOf } from './order';
 import { parsePaging } from './paging-args';
+import { planTraversal } from './plan';
+import { toConnection } from './to-connection';
 
 /** `Actor.events` or `Target.events` of one owner. */
 export interface NestedConnectionRequest {
@@ -78,16 +81,14 @@ function withOwner(request: NestedConnectionRequest): EventConnectionArgs {
 /**
  * First pages of several owners with identical arguments, from one merged traversal whose
  * filter names every owner. Each owner's page is exactly what its own connection would list;
- * its cursors carry only their position (`m: 1`), so that its next page seeks each source there
- * under the owner's own filter.
+ * its cursors carry only their position, so that its next page seeks each source there under
+ * the owner's own filter.
  */
 export async function loadGroupedFirstPages(requests: readonly NestedConnectionRequest[], deps: EventConnectionDeps): Promise<EventConnectionModel[]> {
   const first = requests[0]!;
   const paging = parsePaging(first.args);
   const order: Direction = first.args.orderBy?.direction ?? 'DESC';
-  const traversal = paging.mode === 'forward' ? order : reverse(order);
-  const now = deps.now?.() ?? Date.now();
-  const asOfMs = snapshotOf(now, deps.settleWindowMs);
+  const nowMs = deps.now?.() ?? Date.now();
 
   const owners = requests.map((request) => ({ selection: selectEvents(withOwner(request).filter, deps.sources.filterable, order), bucket: [] as AuditEventModel[] }));
   const union: EventSelection = selectEvents(
@@ -95,10 +96,12 @@ export async function loadGroupedFirstPages(requests: readonly NestedConnectionR
     deps.sources.filterable,
     order,
   );
+  // First pages only: no cursor, so the union's plan is every owner's plan.
+  const plan = planTraversal({ paging, order, selection: union, cursor: null, nowMs, settleWindowMs: deps.settleWindowMs });
   const wanted = paging.count + 1;
   let open = owners.length;
 
-  const streams = openStreams(union, traversal, asOfMs, null, {}, deps);
+  const streams = openStreams(union, plan, deps);
   const [merged, retentionDays] = await Promise.all([
     mergePage(streams, {
       limit: Number.POSITIVE_INFINITY,
@@ -116,26 +119,31 @@ export async function loadGroupedFirstPages(requests: readonly NestedConnectionR
     }),
     retentionOf(union, deps),
   ]);
-  const stoppedShort = merged.budgetSpent || streams.some((stream) => stream.failure);
+  const outcomes = outcomesOf(streams);
+  const stoppedShort = merged.budgetSpent || outcomes.some((outcome) => outcome.failure !== null);
+  const positionOnly = (): TraversalResume => ({ kind: 'position' });
 
   return owners.map(({ selection, bucket }) => {
-    const encode = (p: ReturnType<typeof keyOf> | null) =>
-      deps.cursors.encode({ q: selection.fingerprint, a: asOfMs, i: Math.floor(now / 1000), d: traversal, p, s: {} as Record<string, SourceCursorState>, m: 1 });
     const hasMore = bucket.length > paging.count;
     const listed = bucket.slice(0, paging.count);
     const ownerStoppedShort = !hasMore && stoppedShort;
     const ownSources = new Set(selection.sourceIds);
-    return buildConnection({
-      paging,
+    const lastKey = listed.length > 0 ? keyOf(listed[listed.length - 1]!) : null;
+    const connection = toConnection(
+      plan,
       selection,
-      streams: streams.filter((stream) => ownSources.has(stream.sourceId)),
-      asOfMs,
-      deps,
-      retentionDays,
-      listed: listed.map((event) => ({ event, cursor: () => encode(keyOf(event)) })),
-      moreInTraversal: hasMore || ownerStoppedShort,
-      // Everything up to the last event taken has been dealt out, so the scan resumes there.
-      resumeCursor: ownerStoppedShort ? () => encode(merged.lastKey) : null,
-    });
+      {
+        listed: listed.map((event) => ({ event, resume: positionOnly })),
+        moreInTraversal: hasMore || ownerStoppedShort,
+        // Everything up to the last event taken has been dealt out, so the scan resumes there.
+        stoppedAt: ownerStoppedShort ? { position: merged.lastKey, resume: positionOnly } : null,
+        tailFrom: paging.mode === 'forward' && plan.traversal === 'ASC' && !hasMore && !ownerStoppedShort ? { position: lastKey } : null,
+        sources: outcomes.filter((outcome) => ownSources.has(outcome.sourceId)),
+        retentionDays,
+      },
+      (cursor) => deps.cursors.encode(cursor),
+    );
+    rememberListed(connection, deps);
+    return { ...connection, totalCount: totalCountOf(selection, plan.asOfMs, deps) };
   });
 }

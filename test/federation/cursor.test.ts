@@ -1,10 +1,17 @@
-import { CursorCodec, type CursorPayload } from '../../src/federation/cursor';
+import { CursorCodec, type TraversalCursor } from '../../src/federation/cursor';
 
-const payload: CursorPayload = { q: 'fingerprint', a: 1_700_000_000_000, i: 1_700_000_000, d: 'DESC', p: [1_700_000_000_000, 'src', 'id-1'], s: { src: { r: { c: 'abc' }, k: [1_700_000_000_000, 'id-1'] } } };
+const payload: TraversalCursor = {
+  queryFingerprint: 'fingerprint',
+  snapshotMs: 1_700_000_000_000,
+  issuedAtSeconds: 1_700_000_000,
+  traversal: 'DESC',
+  position: [1_700_000_000_000, 'src', 'id-1'],
+  resume: { kind: 'sources', states: { src: { r: { c: 'abc' }, k: [1_700_000_000_000, 'id-1'] } }, origin: null },
+};
 
 describe('CursorCodec', () => {
   const codec = new CursorCodec({ secret: 'k'.repeat(32), ttlSeconds: 3600 });
-  const now = payload.i * 1000 + 1000;
+  const now = payload.issuedAtSeconds * 1000 + 1000;
 
   it('round-trips a payload', () => {
     expect(codec.decode(codec.encode(payload), 'after', now)).toEqual(payload);
@@ -39,7 +46,7 @@ describe('CursorCodec', () => {
   it('refuses a cursor older than its TTL as CURSOR_EXPIRED', () => {
     let thrown: unknown;
     try {
-      codec.decode(codec.encode(payload), 'after', payload.i * 1000 + 3601 * 1000);
+      codec.decode(codec.encode(payload), 'after', payload.issuedAtSeconds * 1000 + 3601 * 1000);
     } catch (error) {
       thrown = error;
     }
@@ -53,20 +60,50 @@ describe('CursorCodec', () => {
 
 describe('CursorCodec compaction', () => {
   const codec = new CursorCodec({ secret: 'k'.repeat(32), ttlSeconds: 3600 });
-  const many: CursorPayload = {
+  const many: TraversalCursor = {
     ...payload,
-    s: Object.fromEntries(['port-main', 'nirvana-main', 'asana-main', 'agilicus-main', 'complianceagent-main'].map((id, i) => [id, { r: { c: `token-${i}-abcdefgh` }, k: [1_700_000_000_000 + i, `e7d2c1a0-5b4f-4a3e-9c8d-00000000000${i}`] }])),
+    resume: {
+      kind: 'sources',
+      states: Object.fromEntries(
+        ['port-main', 'nirvana-main', 'asana-main', 'agilicus-main', 'complianceagent-main'].map((id, i) => [id, { r: { c: `token-${i}-abcdefgh` }, k: [1_700_000_000_000 + i, `e7d2c1a0-5b4f-4a3e-9c8d-00000000000${i}`] as [number, string] }]),
+      ),
+      origin: null,
+    },
   };
 
   it('deflates large payloads and round-trips them', () => {
     const cursor = codec.encode(many);
     expect(Buffer.from(cursor, 'base64url')[0]).toBe(2);
-    expect(cursor.length).toBeLessThan(Buffer.from(JSON.stringify(many)).toString('base64url').length * 0.75);
-    expect(codec.decode(cursor, 'after', many.i * 1000)).toEqual(many);
+    expect(cursor.length).toBeLessThan(Buffer.from(JSON.stringify(many.resume)).toString('base64url').length * 0.75);
+    expect(codec.decode(cursor, 'after', many.issuedAtSeconds * 1000)).toEqual(many);
   });
 
   it('keeps small payloads as plain JSON', () => {
-    const small: CursorPayload = { q: 'q', a: 1, i: 1, d: 'ASC', p: null, s: {} };
+    const small: TraversalCursor = { queryFingerprint: 'q', snapshotMs: 1, issuedAtSeconds: 1, traversal: 'ASC', position: null, resume: { kind: 'tail' } };
     expect(Buffer.from(codec.encode(small), 'base64url')[0]).toBe(1);
+  });
+});
+
+describe('the cursor wire format', () => {
+  // Pinned: cursors in clients' hands must keep decoding to the same traversal across releases,
+  // and a change of the format must be a decision, not an accident.
+  const codec = new CursorCodec({ secret: 'k'.repeat(32), ttlSeconds: 3600 });
+  const base = { queryFingerprint: 'fingerprint', snapshotMs: 1_700_000_000_000, issuedAtSeconds: 1_700_000_000, position: [1_700_000_000_000, 'src', 'id-1'] as [number, string, string] };
+  const pinned: Array<[string, TraversalCursor]> = [
+    [
+      'AXXsUNB7InEiOiJmaW5nZXJwcmludCIsImEiOjE3MDAwMDAwMDAwMDAsImkiOjE3MDAwMDAwMDAsImQiOiJERVNDIiwicCI6WzE3MDAwMDAwMDAwMDAsInNyYyIsImlkLTEiXSwicyI6eyJzcmMiOnsiciI6eyJjIjoiYWJjIn0sImsiOlsxNzAwMDAwMDAwMDAwLCJpZC0xIl19fX0O3cpt6LoXrMPW6Wtjid4x',
+      { ...base, traversal: 'DESC', resume: { kind: 'sources', states: { src: { r: { c: 'abc' }, k: [1_700_000_000_000, 'id-1'] } }, origin: null } },
+    ],
+    [
+      'AXXsUNB7InEiOiJmaW5nZXJwcmludCIsImEiOjE3MDAwMDAwMDAwMDAsImkiOjE3MDAwMDAwMDAsImQiOiJBU0MiLCJwIjpbMTcwMDAwMDAwMDAwMCwic3JjIiwiaWQtMSJdLCJzIjp7InNyYyI6eyJyIjpudWxsfX0sIm8iOlsxNjk5OTk5OTk5MDAwLCJzcmMiLCJpZC0wIl196FMKwjNxrl87p8ux5Z_tSw',
+      { ...base, traversal: 'ASC', resume: { kind: 'sources', states: { src: { r: null } }, origin: [1_699_999_999_000, 'src', 'id-0'] } },
+    ],
+    ['AXXsUNB7InEiOiJmaW5nZXJwcmludCIsImEiOjE3MDAwMDAwMDAwMDAsImkiOjE3MDAwMDAwMDAsImQiOiJERVNDIiwicCI6WzE3MDAwMDAwMDAwMDAsInNyYyIsImlkLTEiXSwicyI6e30sIm0iOjF9OWBgR_oUX6WOwSN46k1t-Q', { ...base, traversal: 'DESC', resume: { kind: 'position' } }],
+    ['AXXsUNB7InEiOiJmaW5nZXJwcmludCIsImEiOjE3MDAwMDAwMDAwMDAsImkiOjE3MDAwMDAwMDAsImQiOiJBU0MiLCJwIjpbMTcwMDAwMDAwMDAwMCwic3JjIiwiaWQtMSJdLCJzIjp7fSwiZSI6MX0Vq49L489HwdB8Fl4C7M84', { ...base, traversal: 'ASC', resume: { kind: 'tail' } }],
+  ];
+
+  it.each(pinned.map(([text, cursor]) => [cursor.resume.kind, text, cursor] as const))('encodes and decodes a %s cursor exactly as pinned', (_kind, text, cursor) => {
+    expect(codec.encode(cursor)).toBe(text);
+    expect(codec.decode(text, 'after', 1_700_000_000_000)).toEqual(cursor);
   });
 });

@@ -65,7 +65,7 @@ describe('loadEventConnection (property-based)', () => {
       ),
       { numRuns: 150 },
     );
-  });
+  }, 120_000);
 
   it('keeps a window filter exact across pages', async () => {
     await fc.assert(
@@ -82,7 +82,7 @@ describe('loadEventConnection (property-based)', () => {
       }),
       { numRuns: 100 },
     );
-  });
+  }, 120_000);
 
   it('resumes a source that failed mid-traversal without losing or repeating its events', async () => {
     await fc.assert(
@@ -105,5 +105,5 @@ describe('loadEventConnection (property-based)', () => {
       }),
       { numRuns: 100 },
     );
-  });
+  }, 120_000);
 });
