@@ -1,5 +1,6 @@
-import type { RunningSimulator } from '../src/sources/vendor-module';
+import type { RunningSimulator } from '../src/simulation/vendor-simulator';
 import { vendorModules } from '../src/vendors';
+import { startVendorSimulator } from '../src/vendors/simulators';
 
 /**
  * The simulators of the benchmark, in a process of their own so that the gateway's CPU time and
@@ -10,7 +11,7 @@ async function main(): Promise<void> {
   const simulators: Array<{ vendor: string; simulator: RunningSimulator }> = [];
   for (const [index, module] of Object.values(vendorModules).entries()) {
     if (!module) continue;
-    simulators.push({ vendor: module.vendor, simulator: await module.startSimulator({ size, seed: 100 + index, endMs: Date.now() - 1000 }) });
+    simulators.push({ vendor: module.vendor, simulator: await startVendorSimulator(module.vendor, { size, seed: 100 + index, endMs: Date.now() - 1000 }) });
   }
   process.on('message', (message: { type: string; latencyMs?: number }) => {
     if (message.type === 'latency') {

@@ -1,4 +1,4 @@
-import { eventGlobalId } from '../src/federation/global-id';
+import { eventGlobalId } from '../src/connection/global-id';
 import type { AuditEventResolvers } from '../src/generated/graphql';
 import { sourceOf } from './source-of';
 

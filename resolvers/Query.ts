@@ -1,10 +1,11 @@
 import { responsePathAsArray } from 'graphql';
 import { badUserInput, notImplemented } from '../src/errors';
-import { MAX_IDS_PER_BATCH } from '../src/federation/event-loader';
-import { decodeGlobalId } from '../src/federation/global-id';
-import { resolveNode, resolveNodes } from '../src/federation/node';
-import { findEventBySourceId } from '../src/federation/lookup';
-import { connectionDeps, resolveEventConnection } from '../src/federation/resolve-connection';
+import { MAX_IDS_PER_BATCH } from '../src/connection/event-loader';
+import { decodeGlobalId } from '../src/connection/global-id';
+import { resolveNode, resolveNodes } from '../src/graphql/node';
+import { findEventBySourceId } from '../src/connection/lookup';
+import { connectionDeps } from '../src/context';
+import { resolveEventConnection } from '../src/graphql/resolve-connection';
 import type { QueryResolvers } from '../src/generated/graphql';
 
 export const Query: QueryResolvers = {

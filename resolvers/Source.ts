@@ -1,4 +1,4 @@
-import { encodeGlobalId } from '../src/federation/global-id';
+import { encodeGlobalId } from '../src/connection/global-id';
 import { retentionDaysOf } from '../src/sources/data-source';
 import type { SourceResolvers, Vendor } from '../src/generated/graphql';
 

@@ -1,6 +1,6 @@
 import { responsePathAsArray } from 'graphql';
-import { encodeGlobalId } from '../src/federation/global-id';
-import { resolveNestedConnection } from '../src/federation/resolve-connection';
+import { encodeGlobalId } from '../src/connection/global-id';
+import { resolveNestedConnection } from '../src/graphql/resolve-connection';
 import type { TargetResolvers } from '../src/generated/graphql';
 import { sourceOf } from './source-of';
 

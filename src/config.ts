@@ -35,7 +35,7 @@ export interface ServerConfig {
   graphiql: boolean;
   /** Upstream requests one source may make for one page before the page stops short; default 20. */
   scanBudgetRequests: number;
-  /** Events the batch cache holds for later pages of traversals; default 10,000 (about 15 MB). */
+  /** Events the batch cache holds for later pages of traversals; default 10,000 (30 to 60 MB of heap, see `createGatewayCaches`). */
   cacheMaxEvents: number;
   /**
    * How long an upstream may take to make an event visible after its timestamp; default 0. Every

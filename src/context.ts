@@ -1,12 +1,11 @@
 import DataLoader from 'dataloader';
-import type { GatewayCaches } from './cache/fetch-cache';
+import type { GatewayCaches } from './connection/caches';
 import type { ServerConfig } from './config';
 import type { GatewayError } from './errors';
-import type { CursorCodec } from './federation/cursor';
-import { createEventLoader } from './federation/event-loader';
-import type { ConnectionWarning, EventConnectionModel } from './federation/events-connection';
-import { createNestedConnectionLoader, type NestedConnectionRequest } from './federation/nested-connections';
-import { connectionDeps } from './federation/resolve-connection';
+import type { CursorCodec } from './connection/cursor';
+import { createEventLoader } from './connection/event-loader';
+import type { ConnectionWarning, EventConnectionDeps, EventConnectionModel } from './connection/events-connection';
+import { createNestedConnectionLoader, type NestedConnectionRequest } from './connection/nested-connections';
 import type { Logger } from './logger';
 import type { AuditEventModel } from './models/audit-event';
 import type { SourceRegistry } from './sources/registry';
@@ -68,5 +67,21 @@ export function createContext(deps: ContextDeps, requestId: string, signal: Abor
     },
     partialErrors: [],
     warnings: [],
+  };
+}
+
+/**
+ * What the connection engine needs, from a request's context (or what the context is made of):
+ * the one place that turns server settings into connection settings, for `auditEvents` and the
+ * nested `Actor.events` / `Target.events` alike.
+ */
+export function connectionDeps(context: Pick<GatewayContext, 'sources' | 'cursors' | 'caches' | 'config' | 'signal'>): EventConnectionDeps {
+  return {
+    sources: context.sources,
+    cursors: context.cursors,
+    caches: context.caches,
+    scanBudgetRequests: context.config.scanBudgetRequests,
+    settleWindowMs: context.config.settleWindowMs,
+    signal: context.signal,
   };
 }

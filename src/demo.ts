@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { defaultServerConfig, sourceConfig, type GatewayConfig } from './config';
-import type { RunningSimulator } from './sources/vendor-module';
+import type { RunningSimulator } from './simulation/vendor-simulator';
 import { vendorModules } from './vendors';
+import { startVendorSimulator } from './vendors/simulators';
 
 /** Options for {@link startDemoSources}. */
 export interface DemoOptions {
@@ -28,7 +29,7 @@ export async function startDemoSources(options: DemoOptions = {}): Promise<DemoS
   const simulators: RunningSimulator[] = [];
   const sources = [];
   for (const [index, module] of modules.entries()) {
-    const simulator = await module.startSimulator({ size: options.size ?? 5000, seed: (options.seed ?? 2026) + index });
+    const simulator = await startVendorSimulator(module.vendor, { size: options.size ?? 5000, seed: (options.seed ?? 2026) + index });
     simulators.push(simulator);
     sources.push(
       sourceConfig({

@@ -11,19 +11,21 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { resolvers } from '../resolvers';
-import { createGatewayCaches } from './cache/fetch-cache';
+import { createGatewayCaches } from './connection/caches';
 import { deadlineSignal } from './http/deadline';
-import type { GatewayConfig } from './config';
+import type { GatewayConfig, SourceConfig } from './config';
 import { createContext, type GatewayContext } from './context';
 import { formatGatewayError } from './errors';
-import { CursorCodec } from './federation/cursor';
+import { CursorCodec } from './connection/cursor';
 import { GRAPHIQL_CSP, graphiqlAsset, graphiqlPage } from './graphiql';
 import { maxAliasesRule, maxDepthRule } from './graphql/limits';
 import { partialErrorsPlugin } from './graphql/plugins';
 import { compiledExecution } from './graphql/compiled-execution';
 import { loadTypeDefs } from './graphql/schema';
 import type { Logger } from './logger';
+import { SourceHealthTracker } from './sources/health';
 import { SourceRegistry } from './sources/registry';
+import { vendorModules } from './vendors';
 
 /** A running gateway. */
 export interface Gateway {
@@ -61,7 +63,7 @@ export const MAX_TOKENS = 2_000;
  */
 export async function createGateway(config: GatewayConfig, options: GatewayOptions): Promise<Gateway> {
   const { logger } = options;
-  const sources = SourceRegistry.fromConfig(config.sources, logger);
+  const sources = registryFromConfig(config.sources, logger);
   const cursors = new CursorCodec({
     secret: config.server.cursorSecret,
     previousSecrets: config.server.previousCursorSecrets,
@@ -199,6 +201,19 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await sources.close();
     },
   };
+}
+
+/** Each configured source's datasource, built from its vendor module: the one place config meets vendors. */
+function registryFromConfig(configs: readonly SourceConfig[], logger: Logger): SourceRegistry {
+  return new SourceRegistry(
+    configs.map((config) => {
+      const module = vendorModules[config.vendor];
+      if (!module) throw new Error(`no vendor module for '${config.vendor}'`);
+      const health = new SourceHealthTracker();
+      const dataSource = module.createDataSource(config, { logger: logger.child({ source: config.id }), health });
+      return { config, dataSource, health };
+    }),
+  );
 }
 
 function prefersHtml(req: http.IncomingMessage): boolean {

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
-import type { RunningSimulator } from './sources/vendor-module';
+import type { RunningSimulator } from './simulation/vendor-simulator';
 import { vendorModules } from './vendors';
+import { startVendorSimulator } from './vendors/simulators';
 
 /**
  * `npm run simulators`: starts every vendor's simulator on loopback and prints a gateway config
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   const sources: Record<string, unknown>[] = [];
   for (const [index, module] of Object.values(vendorModules).entries()) {
     if (!module) continue;
-    const simulator = await module.startSimulator({ size, seed: seed + index, ...(basePort !== undefined ? { port: basePort + index } : {}) });
+    const simulator = await startVendorSimulator(module.vendor, { size, seed: seed + index, ...(basePort !== undefined ? { port: basePort + index } : {}) });
     running.push(simulator);
     sources.push({ id: `${module.vendor}-sim`, vendor: module.vendor, baseUrl: simulator.baseUrl, allowPrivateNetwork: true, ...simulator.credentials });
   }

@@ -1,7 +1,5 @@
 import type { Keyv } from 'keyv';
-import type { ListEventsResult } from '../sources/data-source';
 import { createKeyvCache } from './cache';
-import { RecentEvents } from './recent-events';
 
 /** Options for {@link FetchCache}. */
 export interface FetchCacheOptions {
@@ -65,43 +63,4 @@ export class FetchCache<Value extends object> {
       this.inFlight.delete(key);
     }
   }
-}
-
-/**
- * Batches of upstream events by (source, query, direction, resume state). A page of a merged
- * connection fetches more from a source than it lists; the next page resumes from the batch that
- * holds its first unlisted event and finds it here instead of asking the upstream again.
- */
-export type BatchCache = FetchCache<ListEventsResult>;
-
-/** Counts by (source, query, snapshot), so that `totalCount` costs one request per traversal. */
-export type CountCache = FetchCache<{ count: number | null }>;
-
-
-/** The caches one gateway process shares between requests. */
-export interface GatewayCaches {
-  batches: BatchCache;
-  counts: CountCache;
-  events: RecentEvents;
-}
-
-/** Options for {@link createGatewayCaches}. */
-export interface GatewayCacheOptions {
-  /**
-   * Events the batch cache holds at most, all batches together; default 10,000. An event with
-   * its raw record takes about 5 KB of heap (measured with `npm run bench`), so the default
-   * bounds the cache near 50 MB.
-   */
-  maxCachedEvents?: number;
-  /** Events kept for refetch by id; default 10,000. */
-  maxRecentEvents?: number;
-}
-
-export function createGatewayCaches(options: GatewayCacheOptions = {}): GatewayCaches {
-  const eventsOf = (value: unknown) => (value as ListEventsResult | undefined)?.events.length ?? 1;
-  return {
-    batches: new FetchCache<ListEventsResult>({ namespace: 'batches', weight: { maxWeight: options.maxCachedEvents ?? 10_000, weigh: eventsOf } }),
-    counts: new FetchCache<{ count: number | null }>({ namespace: 'counts', ttlMs: 300_000 }),
-    events: new RecentEvents(options.maxRecentEvents === undefined ? {} : { maxEvents: options.maxRecentEvents }),
-  };
 }

@@ -2,7 +2,6 @@ import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, UpstreamError, errorCodeForUpstreamStatus } from '../errors';
 import { sanitizeForLog, type Logger } from '../logger';
-import type { SourceHealthTracker } from '../sources/health';
 import { deadlineSignal } from './deadline';
 import { backoffMs, headerValue, retryAfterMs, type ResponseHeaders } from './retry-after';
 import { guardedLookup } from './ssrf';
@@ -45,7 +44,7 @@ export interface UpstreamClientOptions {
   /** When false, connect-time DNS answers in private ranges are refused. */
   allowPrivateNetwork: boolean;
   logger: Logger;
-  health: SourceHealthTracker;
+  health: CallOutcomeRecorder;
   /** Credentials of this source, scrubbed from anything the client logs (an upstream may echo them). */
   secrets: readonly string[];
 }
@@ -71,6 +70,12 @@ export interface UpstreamRequest {
   idempotent?: boolean;
   /** Incremented once per request actually sent. */
   counter?: RequestCounter;
+}
+
+/** Where the client reports the outcome of each call (a source's health, say). */
+export interface CallOutcomeRecorder {
+  recordSuccess(): void;
+  recordFailure(code: string): void;
 }
 
 /** Counts what one batch cost: requests sent (request budgets, `upstreamRequests`), and records left out. */
@@ -393,7 +398,7 @@ export type UpstreamClientConfig = Pick<
 /** The HTTP client of one configured source; `secrets` are its credentials, scrubbed from logs. */
 export function createUpstreamClient(
   config: UpstreamClientConfig,
-  deps: { logger: Logger; health: SourceHealthTracker },
+  deps: { logger: Logger; health: CallOutcomeRecorder },
   secrets: readonly string[],
 ): UpstreamClient {
   return new UpstreamClient({

@@ -1,35 +1,21 @@
-import type { Logger } from '../logger';
-import type { SourceConfig } from '../config';
-import { vendorModules } from '../vendors';
 import type { AuditDataSource, RecordedField } from './data-source';
-import { SourceHealthTracker } from './health';
+import type { SourceHealthTracker } from './health';
+import type { BaseSourceConfig } from './vendor-module';
 
 /** A configured source: its datasource and what the gateway saw of it. */
 export interface RegisteredSource {
-  config: SourceConfig;
+  /** The source's config: the common keys and its vendor's own. */
+  config: BaseSourceConfig & Record<string, unknown>;
   dataSource: AuditDataSource;
   health: SourceHealthTracker;
 }
 
-/** Every configured source by id, built once at start-up. */
+/** Every configured source by id, built once at start-up by the composition root (`server.ts`). */
 export class SourceRegistry {
   private readonly byId: Map<string, RegisteredSource>;
 
   constructor(sources: readonly RegisteredSource[]) {
     this.byId = new Map(sources.map((source) => [source.config.id, source]));
-  }
-
-  /** Builds each source's datasource from its vendor module. */
-  static fromConfig(configs: readonly SourceConfig[], logger: Logger): SourceRegistry {
-    return new SourceRegistry(
-      configs.map((config) => {
-        const module = vendorModules[config.vendor];
-        if (!module) throw new Error(`no vendor module for '${config.vendor}'`);
-        const health = new SourceHealthTracker();
-        const dataSource = module.createDataSource(config, { logger: logger.child({ source: config.id }), health });
-        return { config, dataSource, health };
-      }),
-    );
   }
 
   get ids(): string[] {

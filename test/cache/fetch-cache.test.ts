@@ -53,7 +53,7 @@ describe('FetchCache', () => {
 
 describe('createGatewayCaches', () => {
   it('bounds the batch cache by the events it holds, dropping the least recently used batches', async () => {
-    const { createGatewayCaches } = jest.requireActual<typeof import('../../src/cache/fetch-cache')>('../../src/cache/fetch-cache');
+    const { createGatewayCaches } = jest.requireActual<typeof import('../../src/connection/caches')>('../../src/connection/caches');
     const caches = createGatewayCaches({ maxCachedEvents: 10 });
     const withEvents = (n: number): ListEventsResult => ({ events: new Array(n).fill(null) as never[], next: null, upstreamRequests: 1 });
     await caches.batches.getOrFetch('a', async () => withEvents(6));

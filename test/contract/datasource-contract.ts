@@ -1,11 +1,14 @@
 import { ErrorCode, UpstreamError } from '../../src/errors';
-import { queryMatcher, selectEvents } from '../../src/federation/filter';
-import { compareKeys, keyOf } from '../../src/federation/order';
+import { selectEvents } from '../../src/connection/filter';
+import { queryMatcher } from '../../src/sources/query-matcher';
+import { compareKeys, keyOf } from '../../src/connection/order';
 import type { AuditEventModel } from '../../src/models/audit-event';
 import type { AuditDataSource, Direction, FilterField, RecordedField, SourceQuery, SourceResume } from '../../src/sources/data-source';
 import { windowQuery } from '../../src/sources/data-source';
-import type { RunningSimulator, VendorModule } from '../../src/sources/vendor-module';
+import type { VendorModule } from '../../src/sources/vendor-module';
+import type { RunningSimulator } from '../../src/simulation/vendor-simulator';
 import { dataSourceFor } from '../helpers/datasource';
+import { startVendorSimulator } from '../../src/vendors/simulators';
 
 /** An unfiltered query. */
 export const NO_FILTER: SourceQuery = windowQuery(null, null);
@@ -133,7 +136,7 @@ export function describeDataSourceContract(module: VendorModule<Record<string, u
     let all: AuditEventModel[];
 
     beforeAll(async () => {
-      simulator = await module.startSimulator({ size, seed: 42, endMs: Date.UTC(2026, 10, 1) });
+      simulator = await startVendorSimulator(module.vendor, { size, seed: 42, endMs: Date.UTC(2026, 10, 1) });
       dataSource = dataSourceFor(module, simulator);
       all = simulator.expectedEvents(dataSource.sourceId);
     });

@@ -2,7 +2,8 @@ import { DEFAULT_TIMEOUTS, type UpstreamTimeouts } from '../../src/http/upstream
 import { createLogger } from '../../src/logger';
 import type { AuditDataSource } from '../../src/sources/data-source';
 import { SourceHealthTracker } from '../../src/sources/health';
-import type { BaseSourceConfig, RunningSimulator, VendorModule } from '../../src/sources/vendor-module';
+import type { BaseSourceConfig, VendorModule } from '../../src/sources/vendor-module';
+import type { RunningSimulator } from '../../src/simulation/vendor-simulator';
 
 /** A datasource of `module` pointed at a running simulator (or a fixture server with credentials), with fast retries for tests. */
 export function dataSourceFor(

@@ -3,7 +3,9 @@ import { request } from 'undici';
 import { defaultServerConfig, sourceConfig, type GatewayConfig, type ServerConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createGateway, type Gateway } from '../../src/server';
-import type { RunningSimulator, VendorModule } from '../../src/sources/vendor-module';
+import type { VendorModule } from '../../src/sources/vendor-module';
+import type { RunningSimulator } from '../../src/simulation/vendor-simulator';
+import { startVendorSimulator } from '../../src/vendors/simulators';
 
 /** A GraphQL response as JSON. */
 export interface GraphQLResponse<Data = Record<string, unknown>> {
@@ -40,7 +42,7 @@ export async function startTestGateway(specs: readonly TestSourceSpec[], server:
   const simulators = new Map<string, RunningSimulator>();
   const sources = [];
   for (const spec of specs) {
-    const simulator = await spec.module.startSimulator({
+    const simulator = await startVendorSimulator(spec.module.vendor, {
       ...spec.simulatorOptions,
       size: spec.size,
       seed: spec.seed ?? 7,

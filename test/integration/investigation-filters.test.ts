@@ -1,5 +1,5 @@
-import { selectEvents, type EventFilterInput } from '../../src/federation/filter';
-import { compareKeys, keyOf } from '../../src/federation/order';
+import { selectEvents, type EventFilterInput } from '../../src/connection/filter';
+import { compareKeys, keyOf } from '../../src/connection/order';
 import type { AuditEventModel } from '../../src/models/audit-event';
 import { vendorModules } from '../../src/vendors';
 import { startTestGateway, type GraphQLResponse, type TestGateway } from '../helpers/gateway';

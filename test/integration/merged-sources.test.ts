@@ -1,4 +1,4 @@
-import { compareKeys, keyOf } from '../../src/federation/order';
+import { compareKeys, keyOf } from '../../src/connection/order';
 import type { AuditEventModel } from '../../src/models/audit-event';
 import { vendorModules } from '../../src/vendors';
 import { startTestGateway, type GraphQLResponse, type TestGateway } from '../helpers/gateway';

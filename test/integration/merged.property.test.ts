@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { selectEvents } from '../../src/federation/filter';
-import { compareKeys, keyOf } from '../../src/federation/order';
+import { selectEvents } from '../../src/connection/filter';
+import { compareKeys, keyOf } from '../../src/connection/order';
 import type { AuditEventModel } from '../../src/models/audit-event';
 import { vendorModules } from '../../src/vendors';
 import { startTestGateway, type GraphQLResponse, type TestGateway } from '../helpers/gateway';

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { compareKeys, keyOf } from '../../src/federation/order';
+import { compareKeys, keyOf } from '../../src/connection/order';
 import type { AuditEventModel } from '../../src/models/audit-event';
 import { nirvanaModule } from '../../src/vendors/nirvana';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';

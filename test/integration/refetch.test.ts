@@ -1,4 +1,4 @@
-import { encodeGlobalId } from '../../src/federation/global-id';
+import { encodeGlobalId } from '../../src/connection/global-id';
 import type { AuditEventModel } from '../../src/models/audit-event';
 import { vendorModules } from '../../src/vendors';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { compareKeys, keyOf } from '../../src/federation/order';
+import { compareKeys, keyOf } from '../../src/connection/order';
 import type { Direction } from '../../src/sources/data-source';
 import { vendorModules } from '../../src/vendors';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';

@@ -1,14 +1,14 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { createGatewayCaches } from '../../src/cache/fetch-cache';
+import { createGatewayCaches } from '../../src/connection/caches';
 import { ErrorCode, UpstreamError } from '../../src/errors';
-import { CursorCodec } from '../../src/federation/cursor';
-import { loadEventConnection } from '../../src/federation/events-connection';
+import { CursorCodec } from '../../src/connection/cursor';
+import { loadEventConnection } from '../../src/connection/events-connection';
 import type { RequestCounter } from '../../src/http/upstream-client';
 import type { Logger } from '../../src/logger';
 import type { ListEventsRequest, ListEventsResult } from '../../src/sources/data-source';
 import { normalizePage, normalizeRecord, UnusableRecord } from '../../src/sources/normalize-page';
-import { FakeDataSource, fakeEvent, registryOf } from '../federation/fake-source';
+import { FakeDataSource, fakeEvent, registryOf } from '../connection/fake-source';
 
 /** A logger whose lines the test reads. */
 function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { VendorModule } from '../../sources/vendor-module';
 import { AgilicusDataSource, type AgilicusCredentials } from './datasource';
-import { startAgilicusSimulator } from './simulator';
 
 /**
  * Agilicus: `token` (a ready access token from the customer's issuer, sent as Bearer) and an
@@ -14,5 +13,4 @@ export const agilicusModule: VendorModule<AgilicusCredentials> = {
   allowedHostSuffixes: ['agilicus.com', 'agilicus.cloud'],
   secretsOf: (credentials) => [credentials.token],
   createDataSource: (config, deps) => new AgilicusDataSource(config, deps),
-  startSimulator: (options) => startAgilicusSimulator(options),
 };

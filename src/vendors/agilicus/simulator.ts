@@ -4,7 +4,7 @@ import { SyntheticDataset } from '../../simulation/dataset';
 import { clientIpFor, personFor, userAgentFor } from '../../simulation/people';
 import { choose, hex, mix, pick, unit } from '../../simulation/random';
 import { commonServerOptions, startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
-import type { RunningSimulator, SimulatorStartOptions } from '../../sources/vendor-module';
+import type { RunningSimulator, SimulatorStartOptions } from '../../simulation/vendor-simulator';
 import { normalizeAgilicusAudit, normalizeAgilicusAuthAudit, parseAgilicusAudit, parseAgilicusAuthAudit, withOccurrenceIds } from './normalize';
 import type { RawAgilicusAudit, RawAgilicusAuthAudit } from './wire-types';
 

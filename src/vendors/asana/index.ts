@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { VendorModule } from '../../sources/vendor-module';
 import { AsanaDataSource, type AsanaCredentials } from './datasource';
-import { startAsanaSimulator } from './simulator';
 
 /**
  * Asana (Audit Log API): `token`, a service account token sent as a Bearer token, and
@@ -18,5 +17,4 @@ export const asanaModule: VendorModule<AsanaCredentials> = {
   allowedHostSuffixes: ['asana.com'],
   secretsOf: (credentials) => [credentials.token],
   createDataSource: (config, deps) => new AsanaDataSource(config, deps),
-  startSimulator: (options) => startAsanaSimulator(options),
 };

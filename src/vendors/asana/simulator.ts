@@ -5,7 +5,7 @@ import { clientIpFor, personFor, personOf, userAgentFor } from '../../simulation
 import { choose, mix, pick, unit } from '../../simulation/random';
 import { commonServerOptions, startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
 import { UnusableRecord } from '../../sources/normalize-page';
-import type { RunningSimulator, SimulatorStartOptions } from '../../sources/vendor-module';
+import type { RunningSimulator, SimulatorStartOptions } from '../../simulation/vendor-simulator';
 import { normalizeAsanaAuditLogEvent, parseAsanaAuditLogEvent } from './normalize';
 import { ASANA_ACTOR_TYPES, type RawAsanaActor, type RawAsanaActorType, type RawAsanaAuditLogEvent, type RawAsanaContext, type RawAsanaErrorBody, type RawAsanaResource } from './wire-types';
 

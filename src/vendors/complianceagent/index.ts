@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { VendorModule } from '../../sources/vendor-module';
 import { ComplianceAgentDataSource, type ComplianceAgentCredentials } from './datasource';
-import { startComplianceAgentSimulator } from './simulator';
 
 /**
  * ComplianceAgent: `apiKey` (sent as a Bearer token). `baseUrl` is the host, e.g.
@@ -15,8 +14,6 @@ export const complianceAgentModule: VendorModule<ComplianceAgentCredentials> = {
   allowedHostSuffixes: ['complianceagent.io'],
   secretsOf: (credentials) => [credentials.apiKey],
   createDataSource: (config, deps) => new ComplianceAgentDataSource(config, deps),
-  startSimulator: (options) => startComplianceAgentSimulator(options),
 };
 
 export { ComplianceAgentDataSource, type ComplianceAgentCredentials } from './datasource';
-export { startComplianceAgentSimulator, type RunningComplianceAgentSimulator, type ComplianceAgentSimulatorOptions } from './simulator';

@@ -1,5 +1,5 @@
 import { ErrorCode, UpstreamError } from '../../errors';
-import { queryMatcher } from '../../federation/filter';
+import { queryMatcher } from '../../sources/query-matcher';
 import { createUpstreamClient, type UpstreamClient, type RequestCounter } from '../../http/upstream-client';
 import type { AuditEventModel } from '../../models/audit-event';
 import { isJsonObject } from '../../models/json';

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { VendorModule } from '../../sources/vendor-module';
 import { NirvanaDataSource, type NirvanaCredentials } from './datasource';
-import { startNirvanaSimulator } from './simulator';
 
 /** Nirvana Labs: `apiKey` (sent as a Bearer token). */
 export const nirvanaModule: VendorModule<NirvanaCredentials> = {
@@ -11,5 +10,4 @@ export const nirvanaModule: VendorModule<NirvanaCredentials> = {
   allowedHostSuffixes: ['nirvanalabs.io'],
   secretsOf: (credentials) => [credentials.apiKey],
   createDataSource: (config, deps) => new NirvanaDataSource(config, deps),
-  startSimulator: (options) => startNirvanaSimulator(options),
 };

@@ -1,4 +1,4 @@
-import { queryMatcher } from '../../federation/filter';
+import { queryMatcher } from '../../sources/query-matcher';
 import type { ActorType, AuditEventModel } from '../../models/audit-event';
 import { onlyIpv4Address, onlyValue, type FilterField, type SourceQuery } from '../../sources/data-source';
 

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { AuditEventModel } from '../../models/audit-event';
 import { SyntheticDataset } from '../../simulation/dataset';
 import { commonServerOptions, startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
-import type { RunningSimulator, SimulatorStartOptions } from '../../sources/vendor-module';
+import type { RunningSimulator, SimulatorStartOptions } from '../../simulation/vendor-simulator';
 import { normalizeNirvanaAuditLog, parseNirvanaAuditLog } from './normalize';
 import { NirvanaEntry, NS, nirvanaRecord } from './simulator-data';
 import {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { VendorModule } from '../../sources/vendor-module';
 import { PortDataSource, type PortCredentials } from './datasource';
-import { startPortSimulator } from './simulator';
 
 /**
  * Port (port.io): `clientId` + `clientSecret` of a Port API client, exchanged for a bearer token.
@@ -15,5 +14,4 @@ export const portModule: VendorModule<PortCredentials> = {
   allowedHostSuffixes: ['port.io', 'getport.io'],
   secretsOf: (credentials) => [credentials.clientId, credentials.clientSecret],
   createDataSource: (config, deps) => new PortDataSource(config, deps),
-  startSimulator: (options) => startPortSimulator(options),
 };

@@ -4,7 +4,7 @@ import { SyntheticDataset } from '../../simulation/dataset';
 import { personFor } from '../../simulation/people';
 import { choose, hex, pick, unit } from '../../simulation/random';
 import { commonServerOptions, startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
-import type { RunningSimulator, SimulatorStartOptions } from '../../sources/vendor-module';
+import type { RunningSimulator, SimulatorStartOptions } from '../../simulation/vendor-simulator';
 import { normalizePortAuditLog, parsePortAuditLog } from './normalize';
 import { PORT_ACTIONS, PORT_RESOURCE_TYPES, type PortAction, type PortResourceType, type RawPortAuditLog, type RawPortAuditLogList, type RawPortTokenResponse } from './wire-types';
 

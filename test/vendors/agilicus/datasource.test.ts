@@ -1,12 +1,13 @@
 import { ErrorCode, UpstreamError } from '../../../src/errors';
 import type { AuditEventModel } from '../../../src/models/audit-event';
 import type { AuditDataSource, Direction, SourceQuery } from '../../../src/sources/data-source';
-import type { RunningSimulator } from '../../../src/sources/vendor-module';
+import type { RunningSimulator } from '../../../src/simulation/vendor-simulator';
 import { agilicusModule } from '../../../src/vendors/agilicus';
 import { parseAgilicusId } from '../../../src/vendors/agilicus/normalize';
 import type { AgilicusSimulatorOptions } from '../../../src/vendors/agilicus/simulator';
 import { NO_FILTER, readAll } from '../../contract/datasource-contract';
 import { dataSourceFor } from '../../helpers/datasource';
+import { startVendorSimulator } from '../../../src/vendors/simulators';
 
 const END_MS = Date.UTC(2026, 5, 1);
 
@@ -17,7 +18,7 @@ async function withSource(
   credentials?: Record<string, string>,
 ): Promise<void> {
   const startOptions: AgilicusSimulatorOptions = { seed: 7, endMs: END_MS, ...options };
-  const simulator = await agilicusModule.startSimulator(startOptions);
+  const simulator = await startVendorSimulator(agilicusModule.vendor, startOptions);
   const dataSource = dataSourceFor(agilicusModule, simulator, credentials ? { credentials } : {});
   try {
     await body(dataSource, simulator);

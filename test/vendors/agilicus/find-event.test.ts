@@ -2,7 +2,7 @@ import { ErrorCode, UpstreamError } from '../../../src/errors';
 import type { AuditEventModel } from '../../../src/models/audit-event';
 import { isJsonObject } from '../../../src/models/json';
 import type { AuditDataSource } from '../../../src/sources/data-source';
-import type { RunningSimulator } from '../../../src/sources/vendor-module';
+import type { RunningSimulator } from '../../../src/simulation/vendor-simulator';
 import { agilicusModule } from '../../../src/vendors/agilicus';
 import { parseAgilicusId } from '../../../src/vendors/agilicus/normalize';
 import { startAgilicusSimulator } from '../../../src/vendors/agilicus/simulator';

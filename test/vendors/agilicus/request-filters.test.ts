@@ -1,12 +1,13 @@
-import { queryMatcher } from '../../../src/federation/filter';
+import { queryMatcher } from '../../../src/sources/query-matcher';
 import type { AuditEventModel } from '../../../src/models/audit-event';
 import type { AuditDataSource, Direction, SourceQuery } from '../../../src/sources/data-source';
-import type { RunningSimulator } from '../../../src/sources/vendor-module';
+import type { RunningSimulator } from '../../../src/simulation/vendor-simulator';
 import { agilicusModule } from '../../../src/vendors/agilicus';
 import { NO_FILTER, readAll } from '../../contract/datasource-contract';
 import { dataSourceFor } from '../../helpers/datasource';
 import { agilicusFixture, fixtureRecords, startAgilicusUpstream, storedAtOwnTime, type AgilicusUpstream } from './fixture-upstream';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy';
+import { startVendorSimulator } from '../../../src/vendors/simulators';
 
 const AUDITS = '/v1/audits';
 const AUTH = '/v1/auth_audits';
@@ -19,7 +20,7 @@ let dataSource: AuditDataSource;
 let all: AuditEventModel[];
 
 beforeAll(async () => {
-  simulator = await agilicusModule.startSimulator({ size: 2000, seed: 11, endMs: Date.UTC(2026, 8, 1) });
+  simulator = await startVendorSimulator(agilicusModule.vendor, { size: 2000, seed: 11, endMs: Date.UTC(2026, 8, 1) });
   proxy = await startRecordingProxy(simulator.baseUrl);
   // Through the proxy, so that each test sees the parameters sent to each endpoint.
   dataSource = dataSourceFor(agilicusModule, { ...simulator, baseUrl: proxy.baseUrl });

@@ -1,4 +1,4 @@
-import type { RunningSimulator } from '../../../src/sources/vendor-module';
+import type { RunningSimulator } from '../../../src/simulation/vendor-simulator';
 import { startAgilicusSimulator, parseWhen } from '../../../src/vendors/agilicus/simulator';
 
 const NOW = Date.UTC(2026, 5, 15, 12, 30, 0);

@@ -1,7 +1,7 @@
 import { ErrorCode, UpstreamError } from '../../../src/errors';
-import { queryMatcher } from '../../../src/federation/filter';
+import { queryMatcher } from '../../../src/sources/query-matcher';
 import type { AuditDataSource, Direction, ListEventsResult, SourceQuery, SourceResume } from '../../../src/sources/data-source';
-import type { RunningSimulator } from '../../../src/sources/vendor-module';
+import type { RunningSimulator } from '../../../src/simulation/vendor-simulator';
 import { asanaModule } from '../../../src/vendors/asana';
 import { parseDescResume, windowStart } from '../../../src/vendors/asana/paging';
 import { asanaRecord, startAsanaSimulator, type AsanaSimulatorOptions } from '../../../src/vendors/asana/simulator';

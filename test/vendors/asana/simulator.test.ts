@@ -1,5 +1,5 @@
 import type { AuditEventModel } from '../../../src/models/audit-event';
-import type { RunningSimulator } from '../../../src/sources/vendor-module';
+import type { RunningSimulator } from '../../../src/simulation/vendor-simulator';
 import { startAsanaSimulator, type AsanaSimulatorOptions } from '../../../src/vendors/asana/simulator';
 import type { RawAsanaActor, RawAsanaContext } from '../../../src/vendors/asana/wire-types';
 

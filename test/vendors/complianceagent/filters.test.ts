@@ -1,4 +1,4 @@
-import { queryMatcher } from '../../../src/federation/filter';
+import { queryMatcher } from '../../../src/sources/query-matcher';
 import type { AuditEventModel } from '../../../src/models/audit-event';
 import type { SourceQuery } from '../../../src/sources/data-source';
 import { complianceAgentModule } from '../../../src/vendors/complianceagent';

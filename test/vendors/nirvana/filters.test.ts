@@ -1,8 +1,8 @@
 import { ErrorCode, UpstreamError } from '../../../src/errors';
-import { queryMatcher } from '../../../src/federation/filter';
+import { queryMatcher } from '../../../src/sources/query-matcher';
 import type { AuditEventModel } from '../../../src/models/audit-event';
 import type { AuditDataSource, Direction, SourceQuery, SourceResume } from '../../../src/sources/data-source';
-import type { RunningSimulator } from '../../../src/sources/vendor-module';
+import type { RunningSimulator } from '../../../src/simulation/vendor-simulator';
 import { nirvanaModule } from '../../../src/vendors/nirvana';
 import { startNirvanaSimulator, type NirvanaSimulatorOptions } from '../../../src/vendors/nirvana/simulator';
 import { NO_FILTER, readAll } from '../../contract/datasource-contract';

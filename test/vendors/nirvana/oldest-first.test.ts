@@ -1,5 +1,5 @@
-import { compareKeys, keyOf } from '../../../src/federation/order';
-import type { RunningSimulator } from '../../../src/sources/vendor-module';
+import { compareKeys, keyOf } from '../../../src/connection/order';
+import type { RunningSimulator } from '../../../src/simulation/vendor-simulator';
 import { nirvanaModule } from '../../../src/vendors/nirvana';
 import { startNirvanaSimulator } from '../../../src/vendors/nirvana/simulator';
 import { NO_FILTER, readAll } from '../../contract/datasource-contract';

@@ -1,4 +1,4 @@
-import type { RunningSimulator } from '../../../src/sources/vendor-module';
+import type { RunningSimulator } from '../../../src/simulation/vendor-simulator';
 import { nirvanaRecord, startNirvanaSimulator, type NirvanaSimulatorOptions } from '../../../src/vendors/nirvana/simulator';
 import type { RawNirvanaAuditLog, RawNirvanaAuditLogList } from '../../../src/vendors/nirvana/wire-types';
 

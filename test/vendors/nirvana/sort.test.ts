@@ -1,7 +1,7 @@
 import { ErrorCode, UpstreamError } from '../../../src/errors';
-import { compareKeys, keyOf } from '../../../src/federation/order';
+import { compareKeys, keyOf } from '../../../src/connection/order';
 import type { AuditDataSource, Direction, SourceResume } from '../../../src/sources/data-source';
-import type { RunningSimulator } from '../../../src/sources/vendor-module';
+import type { RunningSimulator } from '../../../src/simulation/vendor-simulator';
 import { nirvanaModule } from '../../../src/vendors/nirvana';
 import { startNirvanaSimulator, type NirvanaSimulatorOptions } from '../../../src/vendors/nirvana/simulator';
 import { NO_FILTER, readAll } from '../../contract/datasource-contract';

@@ -1,4 +1,4 @@
-import { compareKeys, keyOf } from '../../../src/federation/order';
+import { compareKeys, keyOf } from '../../../src/connection/order';
 import type { Direction } from '../../../src/sources/data-source';
 import { nirvanaModule } from '../../../src/vendors/nirvana';
 import { startTestGateway, type GraphQLResponse, type TestGateway } from '../../helpers/gateway';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, UpstreamError } from '../../../src/errors';
 import type { AuditDataSource, ListEventsRequest } from '../../../src/sources/data-source';
-import type { RunningSimulator } from '../../../src/sources/vendor-module';
+import type { RunningSimulator } from '../../../src/simulation/vendor-simulator';
 import { portModule } from '../../../src/vendors/port';
 import { startPortSimulator } from '../../../src/vendors/port/simulator';
 import { NO_FILTER } from '../../contract/datasource-contract';

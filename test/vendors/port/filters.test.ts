@@ -1,4 +1,5 @@
-import { queryMatcher, selectEvents } from '../../../src/federation/filter';
+import { selectEvents } from '../../../src/connection/filter';
+import { queryMatcher } from '../../../src/sources/query-matcher';
 import type { AuditEventModel } from '../../../src/models/audit-event';
 import type { AuditDataSource, Direction, SourceQuery } from '../../../src/sources/data-source';
 import { portModule } from '../../../src/vendors/port';

@@ -1,5 +1,5 @@
 import type { AuditEventModel } from '../../../src/models/audit-event';
-import type { RunningSimulator } from '../../../src/sources/vendor-module';
+import type { RunningSimulator } from '../../../src/simulation/vendor-simulator';
 import { portModule } from '../../../src/vendors/port';
 import { startPortSimulator } from '../../../src/vendors/port/simulator';
 import { NO_FILTER, readAll } from '../../contract/datasource-contract';

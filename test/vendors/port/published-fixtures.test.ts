@@ -1,4 +1,4 @@
-import { queryMatcher } from '../../../src/federation/filter';
+import { queryMatcher } from '../../../src/sources/query-matcher';
 import type { AuditEventModel } from '../../../src/models/audit-event';
 import type { JsonObject } from '../../../src/models/json';
 import type { AuditDataSource, SourceQuery } from '../../../src/sources/data-source';

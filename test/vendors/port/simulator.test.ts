@@ -1,4 +1,4 @@
-import type { RunningSimulator } from '../../../src/sources/vendor-module';
+import type { RunningSimulator } from '../../../src/simulation/vendor-simulator';
 import { createPortDataset } from '../../../src/vendors/port/simulator';
 import { startPortSimulator } from '../../../src/vendors/port/simulator';
 

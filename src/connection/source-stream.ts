@@ -1,5 +1,5 @@
 import { cacheKey } from '../cache/cache';
-import type { BatchCache } from '../cache/fetch-cache';
+import type { BatchCache } from '../connection/caches';
 import { ErrorCode, UpstreamError } from '../errors';
 import type { AuditEventModel } from '../models/audit-event';
 import type { JsonValue } from '../models/json';

@@ -1,4 +1,4 @@
-import { clusterByTime, MAX_IDS_PER_BATCH, type WantedEvent } from '../../src/federation/event-loader';
+import { clusterByTime, MAX_IDS_PER_BATCH, type WantedEvent } from '../../src/connection/event-loader';
 
 const wanted = (times: number[]): WantedEvent[] => times.map((occurredAtMs, index) => ({ index, ref: { occurredAtMs, sourceEventId: `e${index}` } }));
 const timesOf = (clusters: WantedEvent[][]) => clusters.map((cluster) => cluster.map((one) => one.ref.occurredAtMs));

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { createGatewayCaches } from '../../src/cache/fetch-cache';
-import { CursorCodec } from '../../src/federation/cursor';
-import { loadEventConnection, type EventConnectionArgs, type EventConnectionDeps } from '../../src/federation/events-connection';
-import { compareKeys, keyOf } from '../../src/federation/order';
+import { createGatewayCaches } from '../../src/connection/caches';
+import { CursorCodec } from '../../src/connection/cursor';
+import { loadEventConnection, type EventConnectionArgs, type EventConnectionDeps } from '../../src/connection/events-connection';
+import { compareKeys, keyOf } from '../../src/connection/order';
 import type { Direction } from '../../src/sources/data-source';
 import { FakeDataSource, fakeEvent, registryOf } from './fake-source';
 

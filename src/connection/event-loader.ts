@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { RecentEvents } from '../cache/recent-events';
+import type { RecentEvents } from '../connection/recent-events';
 import type { AuditEventModel } from '../models/audit-event';
 import { windowQuery, type AuditDataSource, type EventRef, type SourceResume } from '../sources/data-source';
 import type { SourceRegistry } from '../sources/registry';

@@ -1,22 +1,6 @@
-import type { GatewayContext } from '../context';
-import { loadEventConnection, type EventConnectionArgs, type EventConnectionDeps, type EventConnectionModel } from './events-connection';
-import type { NestedConnectionRequest } from './nested-connections';
-
-/**
- * What the connection engine needs, from a request's context (or what the context is made of):
- * the one place that turns server settings into connection settings, for `auditEvents` and the
- * nested `Actor.events` / `Target.events` alike.
- */
-export function connectionDeps(context: Pick<GatewayContext, 'sources' | 'cursors' | 'caches' | 'config' | 'signal'>): EventConnectionDeps {
-  return {
-    sources: context.sources,
-    cursors: context.cursors,
-    caches: context.caches,
-    scanBudgetRequests: context.config.scanBudgetRequests,
-    settleWindowMs: context.config.settleWindowMs,
-    signal: context.signal,
-  };
-}
+import { connectionDeps, type GatewayContext } from '../context';
+import { loadEventConnection, type EventConnectionArgs, type EventConnectionModel } from '../connection/events-connection';
+import type { NestedConnectionRequest } from '../connection/nested-connections';
 
 /** `Query.auditEvents` at `path`. */
 export function resolveEventConnection(args: EventConnectionArgs, context: GatewayContext, path: readonly (string | number)[]): Promise<EventConnectionModel> {

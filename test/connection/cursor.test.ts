@@ -1,4 +1,4 @@
-import { CursorCodec, type TraversalCursor } from '../../src/federation/cursor';
+import { CursorCodec, type TraversalCursor } from '../../src/connection/cursor';
 
 const payload: TraversalCursor = {
   queryFingerprint: 'fingerprint',

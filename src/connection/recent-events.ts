@@ -1,5 +1,5 @@
 import type { AuditEventModel } from '../models/audit-event';
-import { GenerationalCache } from './generational-cache';
+import { GenerationalCache } from '../cache/generational-cache';
 
 /** Options for {@link RecentEvents}. */
 export interface RecentEventsOptions {

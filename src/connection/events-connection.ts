@@ -1,5 +1,5 @@
 import { cacheKey } from '../cache/cache';
-import type { GatewayCaches } from '../cache/fetch-cache';
+import type { GatewayCaches } from '../connection/caches';
 import { retentionDaysOf, type Direction, type SourceQuery } from '../sources/data-source';
 import type { SourceRegistry } from '../sources/registry';
 import type { CursorCodec, SourceCursorState, TraversalResume } from './cursor';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { GatewayError } from '../../src/errors';
-import { selectEvents, type EventFilterInput, type FilterableSource } from '../../src/federation/filter';
-import { canonicalIpOrRange } from '../../src/federation/ip-ranges';
+import { selectEvents, type EventFilterInput, type FilterableSource } from '../../src/connection/filter';
+import { canonicalIpOrRange } from '../../src/sources/ip-ranges';
 import { emptyRequestContext, type AuditEventModel, type RequestContextModel } from '../../src/models/audit-event';
 import type { RecordedField } from '../../src/sources/data-source';
 import { fakeEvent } from './fake-source';

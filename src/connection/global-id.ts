@@ -73,19 +73,16 @@ export function actorKey(sourceActorId: string | null, type: string): string {
 }
 
 /**
- * Ids of actors seen lately. Every listed event shows its actor, and a source has few actors
- * next to its events: most ids come from here instead of being encoded again.
+ * The global id of an actor. Every listed event shows its actor, and a source has few actors next
+ * to its events, so `known` (the gateway's cache of ids seen lately) saves encoding most of them again.
  */
-const actorIds = new GenerationalCache<string, string>(5_000);
-
-/** The global id of an actor. */
-export function actorGlobalId(actor: ActorModel): string {
+export function actorGlobalId(actor: ActorModel, known?: GenerationalCache<string, string>): string {
   const key = actorKey(actor.sourceActorId, actor.type);
   const cacheKey = `${actor.sourceId}\u0000${key}`;
-  let id = actorIds.get(cacheKey);
+  let id = known?.get(cacheKey);
   if (id === undefined) {
     id = encodeGlobalId({ type: 'Actor', sourceId: actor.sourceId, actorKey: key });
-    actorIds.set(cacheKey, id);
+    known?.set(cacheKey, id);
   }
   return id;
 }

@@ -2,9 +2,9 @@ import type { GatewayContext } from '../context';
 import { GatewayError } from '../errors';
 import type { ActorModel, AuditEventModel, TargetModel } from '../models/audit-event';
 import type { RegisteredSource } from '../sources/registry';
-import { loadEventConnection } from './events-connection';
-import { decodeGlobalId } from './global-id';
-import { connectionDeps } from './resolve-connection';
+import { loadEventConnection } from '../connection/events-connection';
+import { decodeGlobalId } from '../connection/global-id';
+import { connectionDeps } from '../context';
 
 /** What `Query.node` can return. */
 export type NodeModel = AuditEventModel | ActorModel | TargetModel | RegisteredSource;

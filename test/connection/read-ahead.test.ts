@@ -1,6 +1,6 @@
-import { createGatewayCaches } from '../../src/cache/fetch-cache';
-import { CursorCodec } from '../../src/federation/cursor';
-import { loadEventConnection, type EventConnectionDeps } from '../../src/federation/events-connection';
+import { createGatewayCaches } from '../../src/connection/caches';
+import { CursorCodec } from '../../src/connection/cursor';
+import { loadEventConnection, type EventConnectionDeps } from '../../src/connection/events-connection';
 import { FakeDataSource, fakeEvent, registryOf } from './fake-source';
 
 /** Lets the read-ahead started by a page settle, as a client reading the page would. */
