@@ -1,22 +1,15 @@
 import { ErrorCode, UpstreamError } from '../../errors';
 import { queryMatcher } from '../../sources/query-matcher';
-import { createUpstreamClient, type UpstreamClient, type RequestCounter } from '../../http/upstream-client';
+import type { RequestCounter } from '../../http/upstream-client';
 import type { AuditEventModel } from '../../models/audit-event';
 import { isJsonObject } from '../../models/json';
-import type {
-  AuditDataSource,
-  EventRef,
-  ListEventsRequest,
-  ListEventsResult,
-  SourceCapabilities,
-  SourceQuery,
-} from '../../sources/data-source';
-import type { Logger } from '../../logger';
-import { normalizePage, normalizeRecord, unusableOf } from '../../sources/normalize-page';
+import type { EventRef, ListEventsRequest, ListEventsResult, SourceCapabilities, SourceQuery } from '../../sources/data-source';
+import { HttpDataSource } from '../../sources/http-datasource';
+import { unusableOf } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import { normalizeNirvanaAuditLog, parseNirvanaAuditLog } from './normalize';
 import { NIRVANA_NATIVE_FILTERS, nirvanaPushDown, UNMATCHABLE_VALUES, type NirvanaFilterParams, type NirvanaPushDown } from './push-down';
-import { ASCENDING, DESCENDING, parseResume, resumeAt, type NirvanaResume, type NirvanaSort, type ResumeKey } from './resume';
+import { ASCENDING, DESCENDING, nirvanaResumeSchema, resumeAt, toNirvanaResume, type NirvanaResume, type NirvanaResumeState, type NirvanaSort, type ResumeKey } from './resume';
 
 /** Nirvana's config keys besides the common ones. */
 export interface NirvanaCredentials extends Record<string, unknown> {
@@ -56,24 +49,23 @@ interface Listing {
  * seed-era API ignores or refuses them; then the gateway's own filtering does all the work).
  * Resume states are described in `resume.ts`.
  */
-export class NirvanaDataSource implements AuditDataSource {
+export class NirvanaDataSource extends HttpDataSource<NirvanaResumeState> {
   readonly vendor = 'nirvana' as const;
-  readonly sourceId: string;
-  readonly displayName: string;
+  protected readonly resumeSchema = nirvanaResumeSchema;
   private readonly sortSupport: Record<NirvanaSort, SortSupport> = { [ASCENDING]: 'unknown', [DESCENDING]: 'unknown' };
   private filterSupport: FilterSupport = 'unknown';
   /** Filter parameters proven applied (or not) upstream, for exact counts. */
   private readonly appliedParams = new Map<string, boolean>();
-  private readonly client: UpstreamClient;
-  private readonly logger: Logger;
   private readonly headers: Record<string, string>;
 
   constructor(config: BaseSourceConfig & NirvanaCredentials, deps: DataSourceDeps) {
-    this.sourceId = config.id;
-    this.displayName = config.name ?? `Nirvana Labs (${config.id})`;
+    super(config, deps, { defaultName: `Nirvana Labs (${config.id})`, secrets: [config.apiKey] });
     this.headers = { authorization: `Bearer ${config.apiKey}` };
-    this.client = createUpstreamClient(config, deps, [config.apiKey]);
-    this.logger = deps.logger;
+  }
+
+  /** The API key, as Bearer on every request. */
+  protected authorize(): Record<string, string> {
+    return this.headers;
   }
 
   /** Read on every batch: replaced (not rebuilt on each read) once the upstream's sort or filter support is known. */
@@ -81,7 +73,8 @@ export class NirvanaDataSource implements AuditDataSource {
 
   async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
     const counter: RequestCounter = { requests: 0 };
-    const resume = parseResume(request.resume, request.direction, this.sourceId);
+    const state = this.readResume(request.resume);
+    const resume = state === null ? null : toNirvanaResume(state, request.direction, this.sourceId);
     const limit = clamp(request.limit);
     const pushDown = nirvanaPushDown(request.query);
     if (resume) return this.continueListing(resume, pushDown, limit, request.signal, counter);
@@ -251,15 +244,9 @@ export class NirvanaDataSource implements AuditDataSource {
 
   /** `GET /v1/audit_logs/{id}`: Nirvana looks an entry up by its id alone. */
   async findEvent(sourceEventId: string, signal: AbortSignal): Promise<AuditEventModel | null> {
-    const response = await this.client.request({
-      method: 'GET',
-      path: `/v1/audit_logs/${encodeURIComponent(sourceEventId)}`,
-      headers: this.headers,
-      signal,
-      acceptStatuses: [404],
-    });
+    const response = await this.send({ method: 'GET', path: `/v1/audit_logs/${encodeURIComponent(sourceEventId)}`, signal, acceptStatuses: [404] });
     if (response.status === 404) return null;
-    return normalizeRecord(this.sourceId, response.body, parseNirvanaAuditLog, normalizeNirvanaAuditLog);
+    return this.eventOf(response.body, parseNirvanaAuditLog, normalizeNirvanaAuditLog);
   }
 
   /**
@@ -313,26 +300,19 @@ export class NirvanaDataSource implements AuditDataSource {
     return applied;
   }
 
-  async close(): Promise<void> {
-    await this.client.close();
-  }
-
   private async fetchPage(ask: PageRequest, signal: AbortSignal, counter: RequestCounter): Promise<NirvanaPage> {
     const filterParams: NirvanaFilterParams = ask.otherParams ?? ask.filters?.params ?? {};
-    const response = await this.client.request({
+    const response = await this.send({
       method: 'GET',
       path: '/v1/audit_logs',
       query: { ...filterParams, limit: ask.limit, cursor: ask.cursor, sort: ask.sort },
-      headers: this.headers,
       signal,
       counter,
     });
     const body = response.body;
-    if (!isJsonObject(body)) {
-      throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'body is not an object' } });
-    }
+    if (!isJsonObject(body)) throw this.malformed('body is not an object');
     const items = body['items'];
-    const { events } = normalizePage(this.sourceId, items, parseNirvanaAuditLog, normalizeNirvanaAuditLog, { logger: this.logger, counter });
+    const events = this.eventsOf(items, parseNirvanaAuditLog, normalizeNirvanaAuditLog, counter);
     if (ask.filters && Object.keys(ask.filters.params).length > 0) {
       // An entry the filters exclude shows an upstream that does not apply them.
       this.learnFilterSupport(events.every(ask.filters.admits) ? 'accepted' : 'ignored');

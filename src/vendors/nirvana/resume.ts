@@ -1,5 +1,5 @@
+import { z } from 'zod';
 import { ErrorCode, UpstreamError } from '../../errors';
-import { isJsonObject } from '../../models/json';
 import type { Direction, SourceResume } from '../../sources/data-source';
 
 /** The `sort` values the datasource sends to `GET /v1/audit_logs`. */
@@ -47,30 +47,34 @@ export function resumeAt(key: ResumeKey, cursor: string | null, listing: { filte
   return state;
 }
 
-/** Reads a state this datasource issued for `direction`; anything else is an expired cursor. */
-export function parseResume(value: unknown, direction: Direction, sourceId: string): NirvanaResume | null {
-  if (value === null) return null;
-  const state = readState(value, direction);
-  if (state) return state;
-  throw new UpstreamError(ErrorCode.UpstreamCursorExpired, sourceId, { logDetail: { reason: 'unreadable resume state' } });
-}
+/** The optional tags every state may carry beside its key. */
+const tags = { f: z.literal(1).optional(), s: z.enum(['a', 'd']).optional() };
+const cursorText = z.string().min(1);
 
-function readState(value: unknown, direction: Direction): NirvanaResume | null {
-  if (!isJsonObject(value)) return null;
-  const { f, s, ...position } = value;
-  const entries = Object.entries(position);
-  if (entries.length !== 1) return null;
-  const [key, cursor] = entries[0]!;
-  const allowedTags = ALLOWED[direction][key as ResumeKey];
-  if (!allowedTags || typeof cursor !== 'string' || (f !== undefined && f !== 1)) return null;
-  const tag = s === undefined ? undefined : isSortTag(s) ? s : null;
-  if (tag === null || !allowedTags.includes(tag)) return null;
+/** The resume states this datasource writes into cursors (one key, its upstream cursor, tags), checked by the base class. */
+export const nirvanaResumeSchema = z.union([
+  z.strictObject({ c: cursorText, ...tags }),
+  z.strictObject({ a: cursorText, ...tags }),
+  z.strictObject({ w: cursorText, ...tags }),
+  z.strictObject({ p: cursorText, ...tags }),
+]);
+
+/** A state as it appears in a cursor, before it is checked against its direction. */
+export type NirvanaResumeState = z.infer<typeof nirvanaResumeSchema>;
+
+/**
+ * A state of the right shape read for `direction`: a key the direction issues, with a sort tag
+ * that key may carry. Anything else (a state of the other direction) is an expired cursor.
+ */
+export function toNirvanaResume(state: NirvanaResumeState, direction: Direction, sourceId: string): NirvanaResume {
+  const [key, cursor] = 'c' in state ? (['c', state.c] as const) : 'a' in state ? (['a', state.a] as const) : 'w' in state ? (['w', state.w] as const) : (['p', state.p] as const);
+  const tag = state.s;
+  const allowedTags = ALLOWED[direction][key];
+  if (!allowedTags || !allowedTags.includes(tag)) {
+    throw new UpstreamError(ErrorCode.UpstreamCursorExpired, sourceId, { logDetail: { reason: 'resume state of another direction' } });
+  }
   const sort = key === 'a' ? ASCENDING : tag === undefined ? null : SORT_TAGS[tag];
-  return { key: key as ResumeKey, cursor, filtered: f === 1, sort };
-}
-
-function isSortTag(value: unknown): value is 'a' | 'd' {
-  return value === 'a' || value === 'd';
+  return { key, cursor, filtered: state.f === 1, sort };
 }
 
 function tagOf(sort: NirvanaSort | null): 'a' | 'd' | undefined {
