@@ -21,12 +21,6 @@ export interface MergedPage {
   lastKey: EventKey | null;
 }
 
-/**
- * K-way merge of source streams in one order. A stream's head is listed only when it is settled
- * and no other stream can still produce something earlier; streams that might are fetched
- * concurrently, asking each for what the page still needs. Streams that fail drop out of this
- * page (their cursor state stays where it was, so a later page picks them up).
- */
 /** Options of {@link mergePage}. */
 export interface MergeOptions {
   /** Events to list, the look-ahead one included. */
@@ -41,6 +35,12 @@ export interface MergeOptions {
   onEvent?: (event: AuditEventModel) => boolean;
 }
 
+/**
+ * K-way merge of source streams in one order. A stream's head is listed only when it is settled
+ * and no other stream can still produce something earlier; streams that might are fetched
+ * concurrently, asking each for what the page still needs. Streams that fail drop out of this
+ * page (their cursor state stays where it was, so a later page picks them up).
+ */
 export async function mergePage(streams: readonly SourceStream[], options: MergeOptions): Promise<MergedPage> {
   const { limit, fetchSize, baseStates, onEvent } = options;
   const direction = streams[0]?.direction ?? 'DESC';

@@ -62,8 +62,10 @@ export interface SimulatorControl {
   inject(fault: InjectedFault, times?: number): void;
   resetStats(): void;
   /**
-   * Resolves once no request is being handled. A request its client gave up on is still handled
-   * (and may take an injected fault): tests wait for this before injecting the next fault.
+   * Resolves once no request the server has started reading is being handled. A request its
+   * client gave up on is still handled (and may take an injected fault): tests wait for this
+   * before injecting the next fault. A request still unread in a socket is not seen, so a client
+   * should not leave requests behind when its call returns.
    */
   idle(): Promise<void>;
 }
@@ -102,8 +104,10 @@ export interface RunningSimulatorServer {
 }
 
 /**
- * A small HTTP server for a vendor simulator: routing, JSON, auth hook, and the faults of
- * RELIABILITY.md on demand. Everything vendor-specific comes in through the options.
+ * A small HTTP server for a vendor simulator: routing, JSON, an auth hook, and on demand the
+ * upstream faults a trusted gateway must survive (error statuses, rate limits, malformed, slow,
+ * truncated and oversized bodies, sockets that never answer). Everything vendor-specific comes in
+ * through the options.
  */
 /** The options every vendor simulator passes through to its server unchanged. */
 export function commonServerOptions(options: {
