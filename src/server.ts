@@ -19,6 +19,7 @@ import { formatGatewayError } from './errors';
 import { CursorCodec } from './connection/cursor';
 import { GRAPHIQL_CSP, graphiqlAsset, graphiqlPage } from './graphiql';
 import { maxAliasesRule, maxDepthRule } from './graphql/limits';
+import { operationResolutionPlugin } from './graphql/operation-plugin';
 import { partialErrorsPlugin } from './graphql/plugins';
 import { compiledExecution } from './graphql/compiled-execution';
 import { loadTypeDefs } from './graphql/schema';
@@ -88,6 +89,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     formatError: (formatted, error) =>
       formatGatewayError(formatted, error, (masked) => logger.error({ err: masked }, 'unexpected error masked as INTERNAL_SERVER_ERROR')),
     plugins: [
+      operationResolutionPlugin(),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),

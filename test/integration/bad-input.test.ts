@@ -172,6 +172,19 @@ describe('the gateway refuses bad input with clear GraphQL errors', () => {
     expect(((await response.body.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
+  it.each([
+    ['two operations and no operationName', 'query A { sources { sourceId } } query B { sources { vendor } }', undefined, /holds 2 operations \(A, B\): say which to run with operationName/],
+    ['an operationName the document does not hold (a stale one from GraphiQL)', 'query A { sources { sourceId } }', 'Stale', /operationName 'Stale' names no operation of the document \(it has: A\)/],
+    ['a subscription', 'subscription S { sources { sourceId } }', undefined, /subscription 'S': the gateway serves queries and mutations only/],
+  ])('refuses %s with 400 OPERATION_RESOLUTION_FAILURE, no stack and no server error', async (_case, query, operationName, message) => {
+    const response = await request(setup.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, operationName }) });
+    const body = (await response.body.json()) as { errors: Array<{ message: string; extensions: Record<string, unknown> }> };
+    expect(response.statusCode).toBe(400);
+    expect(body.errors[0]!.message).toMatch(message);
+    expect(body.errors[0]!.extensions).toEqual({ code: 'OPERATION_RESOLUTION_FAILURE', requestId: expect.any(String) });
+    expect(upstreamCalls()).toBe(0);
+  });
+
   it('refuses batched operations', async () => {
     const response = await request(setup.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ query: '{ sources { sourceId } }' }]) });
     expect(response.statusCode).toBe(400);
