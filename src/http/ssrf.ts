@@ -1,41 +1,21 @@
 import dns from 'node:dns';
-import net from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /**
- * True for addresses a production gateway must never call: loopback, RFC 1918, link-local (cloud
- * metadata at 169.254.169.254), CGNAT, unspecified, and their IPv6 counterparts.
+ * True for every address a production gateway must never call: anything but a globally routable
+ * unicast address. That covers loopback, RFC 1918, link-local (cloud metadata at
+ * 169.254.169.254), CGNAT, benchmarking (198.18.0.0/15), IETF protocol assignments (192.0.0.0/24),
+ * documentation, multicast, reserved and unspecified ranges, and on IPv6 unique-local, link-local,
+ * site-local (fec0::/10), and the transition ranges that embed an IPv4 address an attacker
+ * chooses: NAT64 (64:ff9b::/96), 6to4 (2002::/16) and Teredo. An IPv4-mapped IPv6 address
+ * (`::ffff:a9fe:a9fe`) is judged as the IPv4 address it is. The ranges come from ipaddr.js, which
+ * follows the IANA special-purpose registries; an address it cannot parse is refused too.
  */
 export function isPrivateAddress(address: string): boolean {
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  if (net.isIPv4(v4)) {
-    const parts = v4.split('.').map(Number);
-    const [a = 0, b = 0] = parts;
-    return (
-      a === 0 ||
-      a === 10 ||
-      a === 127 ||
-      (a === 100 && b >= 64 && b <= 127) ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      a >= 224
-    );
-  }
-  if (net.isIPv6(address)) {
-    const lower = address.toLowerCase();
-    return (
-      lower === '::' ||
-      lower === '::1' ||
-      lower.startsWith('fc') ||
-      lower.startsWith('fd') ||
-      lower.startsWith('fe8') ||
-      lower.startsWith('fe9') ||
-      lower.startsWith('fea') ||
-      lower.startsWith('feb') ||
-      lower.startsWith('ff')
-    );
-  }
-  return false;
+  if (!ipaddr.isValid(address)) return true;
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6 = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  return parsed.range() !== 'unicast';
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
