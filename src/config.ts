@@ -97,8 +97,9 @@ const serverSchema = z.strictObject({
   cursorTtlSeconds: z.number().int().positive().default(86_400),
   requestTimeoutMs: z.number().int().positive().default(10_000),
   maxBodyBytes: z.number().int().min(1024).default(1024 * 1024),
-  introspection: z.boolean().default(true),
-  graphiql: z.boolean().default(true),
+  // Off under NODE_ENV=production unless the config turns them on (see parseConfig).
+  introspection: z.boolean().optional(),
+  graphiql: z.boolean().optional(),
   scanBudgetRequests: z.number().int().min(1).max(1000).default(20),
   cacheMaxEvents: z.number().int().min(0).max(10_000_000).default(10_000),
   settleWindowMs: z.number().int().min(0).max(86_400_000).default(0),
@@ -180,6 +181,9 @@ export function parseConfig(document: unknown, env: NodeJS.ProcessEnv): GatewayC
     }
   });
   if (!server.cursorSecret) throw new ConfigError('server.cursorSecret: required (at least 32 characters, e.g. ${CURSOR_SECRET})');
+  // A schema map and a query console help an attacker more than a user in production, where the
+  // operator turns them on knowingly; elsewhere (development, the demo) they are how one learns.
+  const exploring = env['NODE_ENV'] !== 'production';
 
   return {
     server: {
@@ -190,8 +194,8 @@ export function parseConfig(document: unknown, env: NodeJS.ProcessEnv): GatewayC
       cursorTtlSeconds: server.cursorTtlSeconds,
       requestTimeoutMs: server.requestTimeoutMs,
       maxBodyBytes: server.maxBodyBytes,
-      introspection: server.introspection,
-      graphiql: server.graphiql,
+      introspection: server.introspection ?? exploring,
+      graphiql: server.graphiql ?? exploring,
       scanBudgetRequests: server.scanBudgetRequests,
       cacheMaxEvents: server.cacheMaxEvents,
       settleWindowMs: server.settleWindowMs,
@@ -201,7 +205,10 @@ export function parseConfig(document: unknown, env: NodeJS.ProcessEnv): GatewayC
   };
 }
 
-/** Defaults of the `server` section, for configs the gateway builds itself (demo mode, tests). */
+/**
+ * Defaults of the `server` section, for configs the gateway builds itself (demo mode, tests):
+ * introspection and GraphiQL on, whatever NODE_ENV says, since the demo is for exploring.
+ */
 export function defaultServerConfig(overrides: Partial<ServerConfig> & Pick<ServerConfig, 'cursorSecret'>): ServerConfig {
   const parsed = serverSchema.parse({});
   return {
@@ -211,8 +218,8 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> & Pick<Serv
     cursorTtlSeconds: parsed.cursorTtlSeconds,
     requestTimeoutMs: parsed.requestTimeoutMs,
     maxBodyBytes: parsed.maxBodyBytes,
-    introspection: parsed.introspection,
-    graphiql: parsed.graphiql,
+    introspection: true,
+    graphiql: true,
     scanBudgetRequests: parsed.scanBudgetRequests,
     cacheMaxEvents: parsed.cacheMaxEvents,
     settleWindowMs: parsed.settleWindowMs,

@@ -31,6 +31,14 @@ describe('parseConfig', () => {
     expect(errorOf(() => parseConfig(config({}, { cursorSecret: SECRET, settleWindowMs: -1 }), env))).toMatch(/^server\.settleWindowMs: /);
   });
 
+  it('turns introspection and GraphiQL off under NODE_ENV=production unless the config turns them on', () => {
+    const production = { ...env, NODE_ENV: 'production' };
+    expect(parseConfig(config({}), production).server).toMatchObject({ introspection: false, graphiql: false });
+    expect(parseConfig(config({}, { cursorSecret: SECRET, introspection: true, graphiql: true }), production).server).toMatchObject({ introspection: true, graphiql: true });
+    expect(parseConfig(config({}), { ...env, NODE_ENV: 'development' }).server).toMatchObject({ introspection: true, graphiql: true });
+    expect(parseConfig(config({}, { cursorSecret: SECRET, introspection: false }), env).server.introspection).toBe(false);
+  });
+
   it('keeps $${ as a literal ${', () => {
     expect(parseConfig(config({ apiKey: 'a$${b}' }), env).sources[0]!['apiKey']).toBe('a${b}');
   });

@@ -53,6 +53,41 @@ describe('the audit-gateway process', () => {
     }, 60_000);
   }
 
+  it('in production with a config, keeps introspection, GraphiQL and field suggestions off unless the config turns them on', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-'));
+    const file = path.join(dir, 'config.yaml');
+    fs.writeFileSync(file, 'server:\n  port: 0\n  cursorSecret: ${SECRET}\nsources:\n  - id: n1\n    vendor: nirvana\n    baseUrl: http://127.0.0.1:9\n    allowPrivateNetwork: true\n    apiKey: k\n');
+    const proc = run(['--config', file], { SECRET: 'x'.repeat(40), LOG_LEVEL: 'info', PORT: '0' });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setInterval(() => {
+          const match = /"url":"(http:[^"]+)"/.exec(proc.output().stdout);
+          if (match) {
+            clearInterval(timer);
+            resolve(match[1]!);
+          }
+        }, 100);
+        void proc.exited.then(() => reject(new Error(`exited early: ${proc.output().stderr}`)));
+      });
+      const post = async (query: string) => {
+        const response = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+        return { status: response.statusCode, text: await response.body.text() };
+      };
+      const introspection = await post('{ __schema { types { name } } }');
+      expect(introspection.status).toBe(400);
+      expect(introspection.text).toMatch(/introspection/i);
+      const misspelled = await post('{ sourcez { sourceId } }');
+      expect(misspelled.status).toBe(400);
+      expect(misspelled.text).not.toMatch(/did you mean/i);
+      const page = await request(url, { headers: { accept: 'text/html' } });
+      expect(page.headers['content-type']).not.toMatch(/text\/html/);
+      await page.body.dump();
+    } finally {
+      proc.child.kill('SIGTERM');
+    }
+    expect(await proc.exited).toBe(0);
+  }, 60_000);
+
   it('refuses an invalid config at start-up, naming the key and not the secret', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-'));
     const file = path.join(dir, 'config.yaml');
