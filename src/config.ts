@@ -23,7 +23,8 @@ export interface ServerConfig {
   /** HMAC key for cursors, at least 32 bytes. */
   cursorSecret: string;
   /** Keys accepted for verification only, during a key rotation's grace period. */
-  previousCursorSecrets: string[];
+  /** Retired cursor secrets, each verifying until its end (ms); see `CursorCodecOptions.previousSecrets`. */
+  previousCursorSecrets: Array<{ secret: string; untilMs: number }>;
   /** Age after which a cursor is refused as expired; default 86,400 s. */
   cursorTtlSeconds: number;
   /** Deadline of one GraphQL request; default 10,000 ms. Every upstream deadline must be shorter. */
@@ -93,7 +94,11 @@ const serverSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).optional(),
   host: z.string().min(1).optional(),
   cursorSecret: z.string().min(32, 'at least 32 characters').optional(),
-  previousCursorSecrets: z.array(z.string().min(32, 'at least 32 characters')).default([]),
+  // A bare secret verifies for one cursor lifetime after start-up: a cursor it signed before the
+  // rotation is expired by then anyway. `{secret, until}` sets the end explicitly.
+  previousCursorSecrets: z
+    .array(z.union([z.string().min(32, 'at least 32 characters'), z.strictObject({ secret: z.string().min(32, 'at least 32 characters'), until: z.iso.datetime({ offset: true }) })]))
+    .default([]),
   cursorTtlSeconds: z.number().int().positive().default(86_400),
   requestTimeoutMs: z.number().int().positive().default(10_000),
   maxBodyBytes: z.number().int().min(1024).default(1024 * 1024),
@@ -164,7 +169,7 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv): GatewayCon
  * Validates a parsed config document. `${VAR}` in any string is replaced by the environment
  * variable (a missing or empty one is an error naming it); `$${` stands for a literal `${`.
  */
-export function parseConfig(document: unknown, env: NodeJS.ProcessEnv): GatewayConfig {
+export function parseConfig(document: unknown, env: NodeJS.ProcessEnv, nowMs: number = Date.now()): GatewayConfig {
   const interpolated = interpolate(document, env, '');
   const file = check(fileSchema, interpolated, '');
   const server = check(serverSchema, file.server ?? {}, 'server');
@@ -190,7 +195,9 @@ export function parseConfig(document: unknown, env: NodeJS.ProcessEnv): GatewayC
       port: server.port ?? 4000,
       host: server.host ?? '127.0.0.1',
       cursorSecret: server.cursorSecret,
-      previousCursorSecrets: server.previousCursorSecrets,
+      previousCursorSecrets: server.previousCursorSecrets.map((entry) =>
+        typeof entry === 'string' ? { secret: entry, untilMs: nowMs + server.cursorTtlSeconds * 1000 } : { secret: entry.secret, untilMs: Date.parse(entry.until) },
+      ),
       cursorTtlSeconds: server.cursorTtlSeconds,
       requestTimeoutMs: server.requestTimeoutMs,
       maxBodyBytes: server.maxBodyBytes,
@@ -214,7 +221,7 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> & Pick<Serv
   return {
     port: 4000,
     host: '127.0.0.1',
-    previousCursorSecrets: parsed.previousCursorSecrets,
+    previousCursorSecrets: [],
     cursorTtlSeconds: parsed.cursorTtlSeconds,
     requestTimeoutMs: parsed.requestTimeoutMs,
     maxBodyBytes: parsed.maxBodyBytes,

@@ -39,6 +39,20 @@ describe('parseConfig', () => {
     expect(parseConfig(config({}, { cursorSecret: SECRET, introspection: false }), env).server.introspection).toBe(false);
   });
 
+  it('gives every retired cursor secret an end: its own, or one cursor lifetime after start-up', () => {
+    const now = Date.UTC(2026, 11, 1);
+    const parsed = parseConfig(
+      config({}, { cursorSecret: SECRET, cursorTtlSeconds: 3600, previousCursorSecrets: ['o'.repeat(32), { secret: 'p'.repeat(32), until: '2026-12-24T00:00:00Z' }] }),
+      env,
+      now,
+    );
+    expect(parsed.server.previousCursorSecrets).toEqual([
+      { secret: 'o'.repeat(32), untilMs: now + 3_600_000 },
+      { secret: 'p'.repeat(32), untilMs: Date.UTC(2026, 11, 24) },
+    ]);
+    expect(errorOf(() => parseConfig(config({}, { cursorSecret: SECRET, previousCursorSecrets: [{ secret: 'p'.repeat(32), until: 'christmas' }] }), env))).toMatch(/^server\.previousCursorSecrets/);
+  });
+
   it('keeps $${ as a literal ${', () => {
     expect(parseConfig(config({ apiKey: 'a$${b}' }), env).sources[0]!['apiKey']).toBe('a${b}');
   });

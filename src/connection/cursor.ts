@@ -135,8 +135,12 @@ const payloadSchema = z.strictObject({
 export interface CursorCodecOptions {
   /** Signs new cursors; at least 32 bytes. */
   secret: string;
-  /** Verify only, for the grace period of a key rotation. */
-  previousSecrets?: readonly string[];
+  /**
+   * Verify only, for the grace period of a key rotation: each retired secret until its end
+   * (ms). After it, a cursor it signed is CURSOR_EXPIRED: told apart from a forged one, since the
+   * gateway still holds the key to check the signature.
+   */
+  previousSecrets?: ReadonlyArray<{ secret: string; untilMs: number }>;
   /** Cursors older than this are refused with reason CURSOR_EXPIRED. */
   ttlSeconds: number;
 }
@@ -150,11 +154,12 @@ export interface CursorCodecOptions {
  */
 export class CursorCodec {
   private readonly signingKey: { id: Buffer; secret: Buffer };
-  private readonly keys: Map<string, Buffer>;
+  /** Every key that verifies, by key id; the signing key never retires. */
+  private readonly keys: Map<string, { secret: Buffer; untilMs: number }>;
 
   constructor(private readonly options: CursorCodecOptions) {
-    const all = [options.secret, ...(options.previousSecrets ?? [])];
-    this.keys = new Map(all.map((secret) => [keyId(secret).toString('hex'), Buffer.from(secret, 'utf8')]));
+    const all = [...(options.previousSecrets ?? []), { secret: options.secret, untilMs: Number.POSITIVE_INFINITY }];
+    this.keys = new Map(all.map(({ secret, untilMs }) => [keyId(secret).toString('hex'), { secret: Buffer.from(secret, 'utf8'), untilMs }]));
     this.signingKey = { id: keyId(options.secret), secret: Buffer.from(options.secret, 'utf8') };
   }
 
@@ -178,9 +183,12 @@ export class CursorCodec {
 
     const signed = bytes.subarray(0, bytes.length - MAC_BYTES);
     const mac = bytes.subarray(bytes.length - MAC_BYTES);
-    const secret = this.keys.get(bytes.subarray(1, 1 + KEY_ID_BYTES).toString('hex'));
-    if (!secret || !timingSafeEqual(mac, mac16(secret, signed))) {
+    const key = this.keys.get(bytes.subarray(1, 1 + KEY_ID_BYTES).toString('hex'));
+    if (!key || !timingSafeEqual(mac, mac16(key.secret, signed))) {
       throw badUserInput(`${argument}: cursor signature mismatch`, 'CURSOR_INVALID', argument);
+    }
+    if (key.untilMs < nowMs) {
+      throw badUserInput(`${argument}: cursor signed with a retired key; restart the traversal from the first page`, 'CURSOR_EXPIRED', argument);
     }
 
     let parsed: unknown;

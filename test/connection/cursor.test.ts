@@ -39,8 +39,25 @@ describe('CursorCodec', () => {
 
   it('accepts a cursor of a previous key during its grace period', () => {
     const old = new CursorCodec({ secret: 'o'.repeat(32), ttlSeconds: 3600 });
-    const rotated = new CursorCodec({ secret: 'n'.repeat(32), previousSecrets: ['o'.repeat(32)], ttlSeconds: 3600 });
+    const rotated = new CursorCodec({ secret: 'n'.repeat(32), previousSecrets: [{ secret: 'o'.repeat(32), untilMs: now + 1 }], ttlSeconds: 3600 });
     expect(rotated.decode(old.encode(payload), 'after', now)).toEqual(payload);
+  });
+
+  it('refuses a cursor of a retired key after its end as CURSOR_EXPIRED, and a forged one as CURSOR_INVALID', () => {
+    const old = new CursorCodec({ secret: 'o'.repeat(32), ttlSeconds: 3600 });
+    const rotated = new CursorCodec({ secret: 'n'.repeat(32), previousSecrets: [{ secret: 'o'.repeat(32), untilMs: now - 1 }], ttlSeconds: 3600 });
+    const refusal = (text: string) => {
+      try {
+        rotated.decode(text, 'after', now);
+      } catch (error) {
+        return (error as { extensions: Record<string, unknown>; message: string });
+      }
+      throw new Error('accepted');
+    };
+    expect(refusal(old.encode(payload))).toMatchObject({ message: 'after: cursor signed with a retired key; restart the traversal from the first page', extensions: { reason: 'CURSOR_EXPIRED' } });
+    const forged = Buffer.from(old.encode(payload), 'base64url');
+    forged[forged.length - 1] = forged[forged.length - 1]! ^ 1;
+    expect(refusal(forged.toString('base64url'))).toMatchObject({ extensions: { reason: 'CURSOR_INVALID' } });
   });
 
   it('refuses a cursor older than its TTL as CURSOR_EXPIRED', () => {
