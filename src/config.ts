@@ -44,6 +44,8 @@ export interface ServerConfig {
    * never behind a traversal's position when it appears.
    */
   settleWindowMs: number;
+  /** The most nodes one request may make the gateway fetch (see `operationCost`); default 10,000. */
+  maxCost: number;
 }
 
 /** The whole validated config. */
@@ -108,6 +110,7 @@ const serverSchema = z.strictObject({
   scanBudgetRequests: z.number().int().min(1).max(1000).default(20),
   cacheMaxEvents: z.number().int().min(0).max(10_000_000).default(10_000),
   settleWindowMs: z.number().int().min(0).max(86_400_000).default(0),
+  maxCost: z.number().int().min(100).max(10_000_000).default(10_000),
 });
 
 const fileSchema = z.strictObject({
@@ -206,6 +209,7 @@ export function parseConfig(document: unknown, env: NodeJS.ProcessEnv, nowMs: nu
       scanBudgetRequests: server.scanBudgetRequests,
       cacheMaxEvents: server.cacheMaxEvents,
       settleWindowMs: server.settleWindowMs,
+      maxCost: server.maxCost,
     },
     sources,
     demo: false,
@@ -230,6 +234,7 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> & Pick<Serv
     scanBudgetRequests: parsed.scanBudgetRequests,
     cacheMaxEvents: parsed.cacheMaxEvents,
     settleWindowMs: parsed.settleWindowMs,
+    maxCost: parsed.maxCost,
     ...overrides,
   };
 }

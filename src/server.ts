@@ -19,6 +19,7 @@ import { formatGatewayError } from './errors';
 import { CursorCodec } from './connection/cursor';
 import { GRAPHIQL_CSP, graphiqlAsset, graphiqlPage } from './graphiql';
 import { maxAliasesRule, maxDepthRule } from './graphql/limits';
+import { costLimitPlugin } from './graphql/cost';
 import { operationResolutionPlugin } from './graphql/operation-plugin';
 import { partialErrorsPlugin } from './graphql/plugins';
 import { compiledExecution } from './graphql/compiled-execution';
@@ -73,8 +74,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const caches = createGatewayCaches({ maxCachedEvents: config.server.cacheMaxEvents });
   const contextDeps = { sources, cursors, caches, config: config.server, logger };
 
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: compiledExecution(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers })),
+    gateway: compiledExecution(schema),
     introspection: config.server.introspection,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: !config.server.introspection,
@@ -90,6 +92,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       formatGatewayError(formatted, error, (masked) => logger.error({ err: masked }, 'unexpected error masked as INTERNAL_SERVER_ERROR')),
     plugins: [
       operationResolutionPlugin(),
+      costLimitPlugin(() => schema, config.server.maxCost),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),

@@ -185,6 +185,18 @@ describe('the gateway refuses bad input with clear GraphQL errors', () => {
     expect(upstreamCalls()).toBe(0);
   });
 
+  it('refuses an operation that may fetch more nodes than a request may, before any upstream call, with its cost', async () => {
+    // Fifteen aliases of a full page, each asking every actor and target for its events.
+    const aliases = Array.from({ length: 15 }, (_, i) => `a${i}: auditEvents(first: 100) { nodes { actor { node { events { nodes { id } } } } target { node { events { nodes { id } } } } } }`);
+    const response = await setup.query(`{ ${aliases.join(' ')} }`);
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'COST_LIMIT', cost: 15 * (100 + 100 * 20 * 2), maxCost: 10_000, requestId: expect.any(String) });
+    expect(response.errors?.[0]?.message).toMatch(/may fetch 61500 nodes, more than the 10000 a request may/);
+    expect(upstreamCalls()).toBe(0);
+    const page = await setup.query(`{ auditEvents(first: 100) { nodes { actor { node { events(first: 10) { nodes { id } } } } } } }`);
+    expect(page.errors).toBeUndefined();
+  });
+
   it('refuses batched operations', async () => {
     const response = await request(setup.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ query: '{ sources { sourceId } }' }]) });
     expect(response.statusCode).toBe(400);
