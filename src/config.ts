@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DEFAULT_RETRY, DEFAULT_TIMEOUTS } from './http/upstream-client';
 import { VENDORS, type Vendor } from './models/audit-event';
 import { isJsonObject } from './models/json';
+import type { AdmissionLimits } from './admission';
 import type { BaseSourceConfig } from './sources/vendor-module';
 import { vendorModules } from './vendors';
 
@@ -46,6 +47,8 @@ export interface ServerConfig {
   settleWindowMs: number;
   /** The most nodes one request may make the gateway fetch (see `operationCost`); default 10,000. */
   maxCost: number;
+  /** Requests at once, queued, and per client; see `AdmissionLimits`. */
+  admission: AdmissionLimits;
 }
 
 /** The whole validated config. */
@@ -111,6 +114,13 @@ const serverSchema = z.strictObject({
   cacheMaxEvents: z.number().int().min(0).max(10_000_000).default(10_000),
   settleWindowMs: z.number().int().min(0).max(86_400_000).default(0),
   maxCost: z.number().int().min(100).max(10_000_000).default(10_000),
+  admission: z
+    .strictObject({
+      maxInFlight: z.number().int().min(1).max(10_000).default(32),
+      maxQueued: z.number().int().min(0).max(100_000).default(64),
+      perClientPerMinute: z.number().int().min(1).nullable().default(600),
+    })
+    .default({ maxInFlight: 32, maxQueued: 64, perClientPerMinute: 600 }),
 });
 
 const fileSchema = z.strictObject({
@@ -210,6 +220,7 @@ export function parseConfig(document: unknown, env: NodeJS.ProcessEnv, nowMs: nu
       cacheMaxEvents: server.cacheMaxEvents,
       settleWindowMs: server.settleWindowMs,
       maxCost: server.maxCost,
+      admission: server.admission,
     },
     sources,
     demo: false,
@@ -235,6 +246,8 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> & Pick<Serv
     cacheMaxEvents: parsed.cacheMaxEvents,
     settleWindowMs: parsed.settleWindowMs,
     maxCost: parsed.maxCost,
+    // No per-client limit for the demo and tests, which page as fast as they can from one address.
+    admission: { ...parsed.admission, perClientPerMinute: null },
     ...overrides,
   };
 }

@@ -19,6 +19,7 @@ import { formatGatewayError } from './errors';
 import { CursorCodec } from './connection/cursor';
 import { GRAPHIQL_CSP, graphiqlAsset, graphiqlPage } from './graphiql';
 import { maxAliasesRule, maxDepthRule } from './graphql/limits';
+import { Admission } from './admission';
 import { costLimitPlugin } from './graphql/cost';
 import { operationResolutionPlugin } from './graphql/operation-plugin';
 import { partialErrorsPlugin } from './graphql/plugins';
@@ -73,6 +74,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   });
   const caches = createGatewayCaches({ maxCachedEvents: config.server.cacheMaxEvents });
   const contextDeps = { sources, cursors, caches, config: config.server, logger };
+  const admission = new Admission(config.server.admission);
 
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
   const apollo = new ApolloServer<GatewayContext>({
@@ -151,6 +153,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       return;
     }
 
+    const admitted = await admission.run(req.socket.remoteAddress ?? 'unknown', () => execute(req, res, url, method));
+    if (!admitted.admitted) {
+      const { status, code, message, retryAfterSeconds } = admitted.refusal;
+      return sendJson(res, status, graphqlError(message, code), { 'retry-after': String(retryAfterSeconds) });
+    }
+  }
+
+  /** Reads, executes and answers one GraphQL request (admitted by {@link Admission}). */
+  async function execute(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string): Promise<void> {
     const body = await readBody(req, config.server.maxBodyBytes);
     if (body.kind === 'too-large') {
       res.setHeader('connection', 'close');

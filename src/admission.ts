@@ -1,0 +1,57 @@
+import { bulkhead, BulkheadRejectedError, type BulkheadPolicy } from 'cockatiel';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+
+/** Limits on the GraphQL requests the gateway takes (`server.admission` in the config). */
+export interface AdmissionLimits {
+  /** GraphQL requests executed at once; default 32. */
+  maxInFlight: number;
+  /** Requests waiting for a slot; beyond it, the excess is shed with 503; default 64. */
+  maxQueued: number;
+  /** Requests one client may send a minute (by API key, else by address); null = no limit. */
+  perClientPerMinute: number | null;
+}
+
+/** Why a request was not admitted: the HTTP answer to give. */
+export interface Refusal {
+  status: 429 | 503;
+  code: 'RATE_LIMITED' | 'OVERLOADED';
+  message: string;
+  retryAfterSeconds: number;
+}
+
+/**
+ * Admission control in front of GraphQL execution: a per-client rate limit (429 with
+ * Retry-After), then a bulkhead that runs `maxInFlight` requests at once, queues `maxQueued`
+ * more, and sheds the rest at once (503 with Retry-After) instead of letting every request's
+ * latency grow without bound. The rate limiter is rate-limiter-flexible's in-memory one (per
+ * process: each replica counts its own clients); the bulkhead is cockatiel's.
+ */
+export class Admission {
+  private readonly bulkhead: BulkheadPolicy;
+  private readonly perClient: RateLimiterMemory | null;
+
+  constructor(limits: AdmissionLimits) {
+    this.bulkhead = bulkhead(limits.maxInFlight, limits.maxQueued);
+    this.perClient = limits.perClientPerMinute === null ? null : new RateLimiterMemory({ points: limits.perClientPerMinute, duration: 60 });
+  }
+
+  /** Runs `work` if `client` may send a request now and there is room; otherwise the refusal. */
+  async run<T>(client: string, work: () => Promise<T>): Promise<{ admitted: true; value: T } | { admitted: false; refusal: Refusal }> {
+    if (this.perClient) {
+      try {
+        await this.perClient.consume(client);
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+        return { admitted: false, refusal: { status: 429, code: 'RATE_LIMITED', message: `too many requests from this client; retry after ${retryAfterSeconds} s`, retryAfterSeconds } };
+      }
+    }
+    try {
+      return { admitted: true, value: await this.bulkhead.execute(work) };
+    } catch (error) {
+      if (!(error instanceof BulkheadRejectedError)) throw error;
+      return { admitted: false, refusal: { status: 503, code: 'OVERLOADED', message: 'the gateway is at capacity; retry shortly', retryAfterSeconds: 1 } };
+    }
+  }
+
+}
