@@ -1,19 +1,12 @@
+import { z } from 'zod';
 import { ErrorCode, UpstreamError } from '../../errors';
-import { createUpstreamClient, type UpstreamClient, type RequestCounter } from '../../http/upstream-client';
+import type { RequestCounter } from '../../http/upstream-client';
 import type { AuditEventModel } from '../../models/audit-event';
 import { isJsonObject } from '../../models/json';
-import type {
-  AuditDataSource,
-  Direction,
-  EventRef,
-  ListEventsRequest,
-  ListEventsResult,
-  SourceCapabilities,
-  SourceQuery,
-} from '../../sources/data-source';
+import type { Direction, EventRef, ListEventsRequest, ListEventsResult, SourceCapabilities, SourceQuery, SourceResume } from '../../sources/data-source';
 import { onlyIpv4Address, onlyValue, windowQuery } from '../../sources/data-source';
-import type { Logger } from '../../logger';
-import { normalizePage, unusableOf } from '../../sources/normalize-page';
+import { HttpDataSource } from '../../sources/http-datasource';
+import { unusableOf } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import {
   normalizeAgilicusAudit,
@@ -62,27 +55,25 @@ const ENDPOINTS: readonly [Endpoint, Endpoint] = [
   },
 ];
 
-/**
- * One endpoint's position, in forward ms (see paging.ts; null = the open or query end):
- * `t` top of what is left to list (inclusive), `b` bottom of the next probe when probing,
- * `g` the next probe step (see `judgePage`), `o` the upstream's order once a page has shown it
- * (`n` newest first, `o` oldest first), `x` set once the endpoint has nothing left.
- */
-type EndpointPosition = {
-  t: number | null;
-  b: number | null;
-  g: number | null;
-  o?: UpstreamOrder;
-  x?: 1;
-};
+/** A forward ms bound of a position (see paging.ts; null = the open or query end). */
+const bound = z.int().nullable();
 
-type UpstreamOrder = 'n' | 'o';
+/**
+ * One endpoint's position, in forward ms: `t` top of what is left to list (inclusive), `b` bottom
+ * of the next probe when probing, `g` the next probe step (see `judgePage`), `o` the upstream's
+ * order once a page has shown it (`n` newest first, `o` oldest first), `x` set once the endpoint
+ * has nothing left. Other keys are dropped rather than refused: cursors already issued were read so.
+ */
+const endpointPositionSchema = z.object({ t: bound, b: bound, g: bound, o: z.enum(['n', 'o']).optional(), x: z.literal(1).optional() });
+
+type EndpointPosition = z.infer<typeof endpointPositionSchema>;
+
+type UpstreamOrder = NonNullable<EndpointPosition['o']>;
 
 /** Resume state, as JSON in gateway cursors: the direction it was made for and one position per endpoint. */
-type AgilicusResume = {
-  d: Direction;
-  e: [EndpointPosition, EndpointPosition];
-};
+const agilicusResumeSchema = z.object({ d: z.enum(['ASC', 'DESC']), e: z.tuple([endpointPositionSchema, endpointPositionSchema]) });
+
+type AgilicusResume = z.infer<typeof agilicusResumeSchema>;
 
 /** The next far-side probe of an endpoint: its width, or (after an empty one) the step to grow by. */
 interface EndpointProbe {
@@ -157,10 +148,9 @@ interface EndpointPage {
  * Event ids name their kind and millisecond, so `sourceEventIds` skips the endpoint of the other
  * kind and narrows the window to the milliseconds the ids name.
  */
-export class AgilicusDataSource implements AuditDataSource {
+export class AgilicusDataSource extends HttpDataSource<AgilicusResume> {
   readonly vendor = 'agilicus' as const;
-  readonly sourceId: string;
-  readonly displayName: string;
+  protected readonly resumeSchema = agilicusResumeSchema;
   readonly capabilities: SourceCapabilities = {
     nativeOrder: 'DESC',
     bothOrders: false,
@@ -173,18 +163,18 @@ export class AgilicusDataSource implements AuditDataSource {
     countsTotal: false,
     retentionDays: null,
   };
-  private readonly client: UpstreamClient;
-  private readonly logger: Logger;
   private readonly headers: Record<string, string>;
   private readonly orgId: string | null;
 
   constructor(config: BaseSourceConfig & AgilicusCredentials, deps: DataSourceDeps) {
-    this.sourceId = config.id;
-    this.displayName = config.name ?? `Agilicus (${config.id})`;
+    super(config, deps, { defaultName: `Agilicus (${config.id})`, secrets: [config.token] });
     this.headers = { authorization: `Bearer ${config.token}` };
     this.orgId = config.orgId ?? null;
-    this.client = createUpstreamClient(config, deps, [config.token]);
-    this.logger = deps.logger;
+  }
+
+  /** The configured access token, as Bearer on every request. */
+  protected authorize(): Record<string, string> {
+    return this.headers;
   }
 
   async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
@@ -195,9 +185,7 @@ export class AgilicusDataSource implements AuditDataSource {
     const limit = Math.max(MIN_LIMIT, Math.min(MAX_LIMIT, Math.floor(request.limit)));
     const { low, top: queryTop } = queryRange(direction, query);
     const filters = ENDPOINTS.map((endpoint) => this.filtersFor(endpoint, query));
-    const positions = request.resume === null
-      ? filters.map((params): EndpointPosition => (params ? { t: null, b: null, g: null } : { t: null, b: null, g: null, x: 1 }))
-      : parseResume(request.resume, direction, this.sourceId).e;
+    const positions = this.positionsOf(request.resume, direction, filters);
 
     // `floor`: everything at or above it (forward) is known for every endpoint read, so the batch
     // hands out exactly that range. A later endpoint's read is narrowed to the floor of the
@@ -242,6 +230,18 @@ export class AgilicusDataSource implements AuditDataSource {
     events.sort((a, b) => (direction === 'DESC' ? b.occurredAtMs - a.occurredAtMs : a.occurredAtMs - b.occurredAtMs));
     const finished = positions.every((position) => position.x === 1);
     return { events, next: finished ? null : { d: direction, e: [positions[0]!, positions[1]!] }, upstreamRequests: counter.requests, ...unusableOf(counter) };
+  }
+
+  /**
+   * Where each endpoint stands: read from a resume state made for `direction` (one made for the
+   * other direction is an expired cursor, as its forward times are negated), or the start of the
+   * window, where an endpoint none of whose records can match is finished before it is read.
+   */
+  private positionsOf(resume: SourceResume | null, direction: Direction, filters: readonly (Record<string, string> | null)[]): EndpointPosition[] {
+    const state = this.readResume(resume);
+    if (state === null) return filters.map((params): EndpointPosition => (params ? { t: null, b: null, g: null } : { t: null, b: null, g: null, x: 1 }));
+    if (state.d !== direction) throw new UpstreamError(ErrorCode.UpstreamCursorExpired, this.sourceId, { logDetail: { reason: 'resume state of another direction' } });
+    return [...state.e];
   }
 
   /**
@@ -306,10 +306,6 @@ export class AgilicusDataSource implements AuditDataSource {
     return parts ? this.readRecord(sourceEventId, parts, signal) : null;
   }
 
-  async close(): Promise<void> {
-    await this.client.close();
-  }
-
   /**
    * The record `id` names, read whole from its millisecond (copies are numbered within it). A
    * millisecond holding more records than one page would hide the rest, so it is refused rather
@@ -350,7 +346,7 @@ export class AgilicusDataSource implements AuditDataSource {
     counter: RequestCounter,
   ): Promise<EndpointPage> {
     const { fromMs, toMs } = upstreamWindow(direction, bottom, top);
-    const response = await this.client.request({
+    const response = await this.send({
       method: 'GET',
       path: endpoint.path,
       query: {
@@ -359,22 +355,17 @@ export class AgilicusDataSource implements AuditDataSource {
         dt_from: fromMs === null ? null : new Date(fromMs).toISOString(),
         dt_to: toMs === null ? null : new Date(toMs).toISOString(),
       },
-      headers: this.headers,
       signal,
       counter,
     });
     const body: unknown = response.body;
-    if (!isJsonObject(body)) {
-      throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'body is not an object', endpoint: endpoint.path } });
-    }
+    if (!isJsonObject(body)) throw this.malformed('body is not an object', { endpoint: endpoint.path });
     // `limit` is required in both list models (the limit the server applied); the list itself
     // may be absent when empty, so `limit` is what tells an empty page from a foreign body.
     const applied = body['limit'];
-    if (typeof applied !== 'number' || !Number.isInteger(applied) || applied < 1) {
-      throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'no limit in body', endpoint: endpoint.path } });
-    }
+    if (typeof applied !== 'number' || !Number.isInteger(applied) || applied < 1) throw this.malformed('no limit in body', { endpoint: endpoint.path });
     const records = body[endpoint.listField] ?? [];
-    const { events } = normalizePage(this.sourceId, records, (value) => value, endpoint.normalize, { logger: this.logger, counter });
+    const events = this.eventsOf(records, (value) => value, endpoint.normalize, counter);
     // Fullness counts what the upstream returned, placeable or not: a limit reached with records
     // that cannot be placed still means more may lie in the window. A record outside the window
     // asked for would break the batch edges, so it is dropped, but it counts too.
@@ -407,9 +398,7 @@ export class AgilicusDataSource implements AuditDataSource {
     if (!page.full || page.events.length > 0) return page;
     const wider = limit < MAX_LIMIT ? await this.fetchPage(endpoint, params, direction, bottom, top, MAX_LIMIT, signal, counter) : page;
     if (wider.full && wider.events.length === 0) {
-      throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, {
-        logDetail: { reason: `a full page of ${MAX_LIMIT} records none of which can be placed in the window`, endpoint: endpoint.path },
-      });
+      throw this.malformed(`a full page of ${MAX_LIMIT} records none of which can be placed in the window`, { endpoint: endpoint.path });
     }
     return wider;
   }
@@ -511,23 +500,4 @@ function orderOf(events: readonly AuditEventModel[]): UpstreamOrder | null {
 
 function withOrder(position: EndpointPosition, order: UpstreamOrder | null): EndpointPosition {
   return order ? { ...position, o: order } : position;
-}
-
-function parseResume(value: unknown, direction: Direction, sourceId: string): AgilicusResume {
-  const expired = (reason: string) => new UpstreamError(ErrorCode.UpstreamCursorExpired, sourceId, { logDetail: { reason } });
-  if (!isJsonObject(value) || value['d'] !== direction || !Array.isArray(value['e']) || value['e'].length !== 2) {
-    throw expired('unreadable resume state');
-  }
-  const positions = value['e'].map((item): EndpointPosition => {
-    const number = (field: unknown): field is number | null => field === null || (typeof field === 'number' && Number.isSafeInteger(field));
-    if (!isJsonObject(item) || !number(item['t']) || !number(item['b']) || !number(item['g']) || (item['x'] !== undefined && item['x'] !== 1)) {
-      throw expired('unreadable endpoint position');
-    }
-    const order = item['o'];
-    if (order !== undefined && order !== 'n' && order !== 'o') throw expired('unreadable endpoint order');
-    const position: EndpointPosition = withOrder({ t: item['t'], b: item['b'], g: item['g'] }, order ?? null);
-    if (item['x'] === 1) position.x = 1;
-    return position;
-  });
-  return { d: direction, e: [positions[0]!, positions[1]!] };
 }

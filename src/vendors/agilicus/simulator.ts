@@ -5,7 +5,7 @@ import { clientIpFor, personFor, userAgentFor } from '../../simulation/people';
 import { choose, hex, mix, pick, unit } from '../../simulation/random';
 import { commonServerOptions, startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
 import type { RunningSimulator, SimulatorStartOptions } from '../../simulation/vendor-simulator';
-import { normalizeAgilicusAudit, normalizeAgilicusAuthAudit, parseAgilicusAudit, parseAgilicusAuthAudit, withOccurrenceIds } from './normalize';
+import { expectedAgilicusEvent, type GeneratedAgilicusRecord } from './simulator-expected';
 import type { RawAgilicusAudit, RawAgilicusAuthAudit } from './wire-types';
 
 /**
@@ -130,11 +130,24 @@ export class AgilicusRecords {
 
   /** The wire record of event `index`. */
   record(index: number): RawAgilicusAudit | RawAgilicusAuthAudit {
+    return this.recordWithChoices(index).record;
+  }
+
+  /**
+   * The wire record of event `index`, with what the generator chose for it besides its fields:
+   * its kind, its millisecond, and whether it is an exact copy of the same kind's previous
+   * record at the same time (a retried write), and which copy.
+   */
+  recordWithChoices(index: number): GeneratedAgilicusRecord {
     let source = index;
-    // An exact copy of the same kind's previous record when it has the same time.
     while (source >= 2 && this.timeOf(source - 2) === this.timeOf(source) && unit(this.dataset.seed, source, 40) < 0.12) source -= 2;
-    const time = new Date(this.timeOf(index)).toISOString();
-    return this.kindOf(index) === 'audit' ? this.audit(source, time) : this.auth(source, time);
+    const occurredAtMs = this.timeOf(index);
+    const time = new Date(occurredAtMs).toISOString();
+    // Each record between the original and this one, two indexes apart, repeats it too: the distance counts the copies before this one.
+    const copy = (index - source) / 2;
+    return this.kindOf(index) === 'audit'
+      ? { kind: 'audit', occurredAtMs, copy, record: this.audit(source, time) }
+      : { kind: 'auth', occurredAtMs, copy, record: this.auth(source, time) };
   }
 
   private isBurst(span: number): boolean {
@@ -296,16 +309,7 @@ export async function startAgilicusSimulator(options: AgilicusSimulatorOptions):
     dataset,
     stop: server.stop,
     expectedEvents(sourceId: string): AuditEventModel[] {
-      const events: AuditEventModel[] = [];
-      for (let i = 0; i < dataset.size; i++) {
-        const record = records.record(i);
-        events.push(
-          records.kindOf(i) === 'audit'
-            ? normalizeAgilicusAudit(parseAgilicusAudit(record), sourceId)
-            : normalizeAgilicusAuthAudit(parseAgilicusAuthAudit(record), sourceId),
-        );
-      }
-      return withOccurrenceIds(events);
+      return Array.from({ length: dataset.size }, (_, i) => expectedAgilicusEvent(sourceId, records.recordWithChoices(i)));
     },
   };
 }

@@ -1,36 +1,31 @@
 import { ErrorCode, UpstreamError } from '../../errors';
-import { createUpstreamClient, type UpstreamClient, type RequestCounter } from '../../http/upstream-client';
+import type { RequestCounter } from '../../http/upstream-client';
 import type { AuditEventModel } from '../../models/audit-event';
 import { isJsonObject, type JsonValue } from '../../models/json';
-import type {
-  AuditDataSource,
-  EventRef,
-  ListEventsRequest,
-  ListEventsResult,
-  SourceCapabilities,
-  SourceQuery,
-} from '../../sources/data-source';
-import type { Logger } from '../../logger';
-import { normalizePage, normalizeRecord, unusableOf } from '../../sources/normalize-page';
+import type { EventRef, ListEventsRequest, ListEventsResult, SourceCapabilities, SourceQuery, SourceResume } from '../../sources/data-source';
+import { HttpDataSource } from '../../sources/http-datasource';
+import { unusableOf } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import { normalizeAsanaAuditLogEvent, parseAsanaAuditLogEvent } from './normalize';
 import {
   MAX_LIMIT,
   MIN_LIMIT,
   WINDOW_CAP,
+  asanaResumeSchema,
   clampLimit,
   initialWidth,
+  isDescResume,
   isoOf,
   afterOverflow,
   afterWindow,
   overflows,
-  parseAscResume,
-  parseDescResume,
   pushDown,
   windowStart,
   windowTarget,
   descResumeJson,
+  type AscResume,
   type AsanaFilterParams,
+  type AsanaResume,
   type DescResume,
 } from './paging';
 
@@ -93,10 +88,8 @@ const GET_EVENT_PAGES = 50;
  * `unusableRecords`, once each: a page counts them when its events are handed out, so pages read
  * only to measure (the floor probe, the top search, abandoned windows) count nothing.
  */
-export class AsanaDataSource implements AuditDataSource {
+export class AsanaDataSource extends HttpDataSource<AsanaResume> {
   readonly vendor = 'asana' as const;
-  readonly sourceId: string;
-  readonly displayName: string;
   readonly capabilities: SourceCapabilities = {
     nativeOrder: 'ASC',
     bothOrders: false,
@@ -110,8 +103,7 @@ export class AsanaDataSource implements AuditDataSource {
     // "Permanently deleted from our systems after 90 days" (the endpoint in Asana's OpenAPI spec).
     retentionDays: 90,
   };
-  private readonly client: UpstreamClient;
-  private readonly logger: Logger;
+  protected readonly resumeSchema = asanaResumeSchema;
   private readonly headers: Record<string, string>;
   /**
    * Per filter set: the oldest matching event and a window width that worked, from earlier
@@ -123,12 +115,14 @@ export class AsanaDataSource implements AuditDataSource {
   private readonly path: string;
 
   constructor(config: BaseSourceConfig & AsanaCredentials, deps: DataSourceDeps) {
-    this.sourceId = config.id;
-    this.displayName = config.name ?? `Asana (${config.id})`;
+    super(config, deps, { defaultName: `Asana (${config.id})`, secrets: [config.token] });
     this.headers = { authorization: `Bearer ${config.token}` };
     this.path = `/workspaces/${encodeURIComponent(config.workspaceGid)}/audit_log_events`;
-    this.client = createUpstreamClient(config, deps, [config.token]);
-    this.logger = deps.logger;
+  }
+
+  /** The service account token, as Bearer on every request. */
+  protected authorize(): Record<string, string> {
+    return this.headers;
   }
 
   async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
@@ -148,19 +142,15 @@ export class AsanaDataSource implements AuditDataSource {
       if (found) return found;
       const unplaced = result.data.find((item) => isJsonObject(item) && String(item['gid']) === ref.sourceEventId);
       // The record asked for is there but cannot be placed: an upstream fault, never a silent null.
-      if (unplaced !== undefined) return normalizeRecord(this.sourceId, unplaced, parseAsanaAuditLogEvent, normalizeAsanaAuditLogEvent);
+      if (unplaced !== undefined) return this.eventOf(unplaced, parseAsanaAuditLogEvent, normalizeAsanaAuditLogEvent);
       if (result.data.length === 0 || result.offset === null) return null;
       offset = result.offset;
     }
     return null;
   }
 
-  async close(): Promise<void> {
-    await this.client.close();
-  }
-
   private async listOldestFirst(request: ListEventsRequest, counter: RequestCounter): Promise<Omit<ListEventsResult, 'upstreamRequests'>> {
-    const resume = parseAscResume(request.resume, this.sourceId);
+    const resume = this.ascResume(request.resume);
     const params: PageParams = { ...bounds(request.query.fromMs, request.query.toMs), ...pushDown(request.query), limit: clampLimit(request.limit) };
     if (resume) params.offset = resume.o;
     const page = await this.fetchPage(params, request.signal, counter);
@@ -173,7 +163,7 @@ export class AsanaDataSource implements AuditDataSource {
 
   private async listNewestFirst(request: ListEventsRequest, counter: RequestCounter): Promise<Omit<ListEventsResult, 'upstreamRequests'>> {
     const target = windowTarget(request.limit);
-    const state = parseDescResume(request.resume, this.sourceId) ?? (await this.startNewestFirst(request.query, target, request.signal, counter));
+    const state = this.descResume(request.resume) ?? (await this.startNewestFirst(request.query, target, request.signal, counter));
     if (state === null) return { events: [], next: null };
     const hintKey = JSON.stringify(pushDown(request.query));
     // Empty and abandoned windows are valid batches, but handing them out one by one would cost
@@ -186,6 +176,24 @@ export class AsanaDataSource implements AuditDataSource {
       }
       window = batch.next;
     }
+  }
+
+  /** An oldest-first state of the request; one of the other direction is an expired cursor. */
+  private ascResume(value: SourceResume | null): AscResume | null {
+    const state = this.readResume(value);
+    if (state === null || !isDescResume(state)) return state;
+    throw this.otherDirection();
+  }
+
+  /** A newest-first state of the request; one of the other direction is an expired cursor. */
+  private descResume(value: SourceResume | null): DescResume | null {
+    const state = this.readResume(value);
+    if (state === null || isDescResume(state)) return state;
+    throw this.otherDirection();
+  }
+
+  private otherDirection(): UpstreamError {
+    return new UpstreamError(ErrorCode.UpstreamCursorExpired, this.sourceId, { logDetail: { reason: 'resume state of another direction' } });
   }
 
   /** The first window: from the top (the query's end, else just above the newest event) down towards the floor. */
@@ -292,7 +300,7 @@ export class AsanaDataSource implements AuditDataSource {
   private async fetchPage(params: PageParams, signal: AbortSignal, counter?: RequestCounter): Promise<Page> {
     let body: unknown;
     try {
-      const response = await this.client.request({ method: 'GET', path: this.path, query: { ...params }, headers: this.headers, signal, ...(counter ? { counter } : {}) });
+      const response = await this.send({ method: 'GET', path: this.path, query: { ...params }, signal, counter });
       body = response.body;
     } catch (error) {
       if (params.offset !== undefined && error instanceof UpstreamError && error.httpStatus === 400) {
@@ -304,8 +312,10 @@ export class AsanaDataSource implements AuditDataSource {
     }
     if (!isJsonObject(body)) throw this.malformed('body is not an object');
     const data = body['data'];
-    const { events, unusable } = normalizePage(this.sourceId, data, parseAsanaAuditLogEvent, normalizeAsanaAuditLogEvent, { logger: this.logger });
-    return { events, data: Array.isArray(data) ? data : [], unusable, offset: this.nextOffset(body['next_page']) };
+    // A tally of this page alone: its unusable records count only once its events are handed out.
+    const tally: RequestCounter = { requests: 0 };
+    const events = this.eventsOf(data, parseAsanaAuditLogEvent, normalizeAsanaAuditLogEvent, tally);
+    return { events, data: Array.isArray(data) ? data : [], unusable: tally.unusableRecords ?? 0, offset: this.nextOffset(body['next_page']) };
   }
 
   /**
@@ -332,10 +342,6 @@ export class AsanaDataSource implements AuditDataSource {
     } catch {
       return false;
     }
-  }
-
-  private malformed(reason: string): UpstreamError {
-    return new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason } });
   }
 }
 

@@ -1,7 +1,7 @@
-import { ErrorCode, UpstreamError } from '../../errors';
+import { z } from 'zod';
 import type { ActorType } from '../../models/audit-event';
-import { isJsonObject, type JsonObject } from '../../models/json';
-import { onlyValue, type SourceQuery, type SourceResume } from '../../sources/data-source';
+import type { JsonObject } from '../../models/json';
+import { onlyValue, type SourceQuery } from '../../sources/data-source';
 import { UNKNOWN_EVENT_TYPE } from './normalize';
 import type { RawAsanaActorType } from './wire-types';
 
@@ -120,10 +120,6 @@ export function initialWidth(times: readonly number[], topMs: number, floorMs: n
   return Math.max(1, Math.min(span, Math.floor((covered * target) / times.length)));
 }
 
-function expired(sourceId: string, reason: string): UpstreamError {
-  return new UpstreamError(ErrorCode.UpstreamCursorExpired, sourceId, { logDetail: { reason } });
-}
-
 /** A newest-first state as the JSON a gateway cursor carries. */
 export function descResumeJson(state: DescResume): JsonObject {
   const json: JsonObject = { e: state.e, w: state.w, f: state.f };
@@ -132,34 +128,29 @@ export function descResumeJson(state: DescResume): JsonObject {
   return json;
 }
 
-/** Reads an oldest-first resume state; anything else is refused, never restarted from the top. */
-export function parseAscResume(value: SourceResume | null, sourceId: string): AscResume | null {
-  if (value === null) return null;
-  if (isJsonObject(value) && Object.keys(value).length === 1 && typeof value['o'] === 'string' && value['o'] !== '') {
-    return { o: value['o'] };
-  }
-  throw expired(sourceId, 'unreadable oldest-first resume state');
-}
+const time = z.number().int();
+const offset = z.string().min(1);
 
-/** Reads a newest-first resume state. */
-export function parseDescResume(value: SourceResume | null, sourceId: string): DescResume | null {
-  if (value === null) return null;
-  if (isJsonObject(value)) {
-    const { e, w, f, o, x } = value;
-    const known = Object.keys(value).every((key) => ['e', 'w', 'f', 'o', 'x'].includes(key));
-    const integer = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n);
-    if (known && integer(e) && integer(w) && integer(f) && w >= 1 && f < e) {
-      const state: DescResume = { e, w, f };
-      const offsetOk = o === undefined || (typeof o === 'string' && o !== '');
-      const bisectOk = x === undefined || (integer(x) && x >= f && x < e);
-      if (offsetOk && bisectOk) {
-        if (typeof o === 'string') state.o = o;
-        if (integer(x)) state.x = x;
-        return state;
-      }
-    }
-  }
-  throw expired(sourceId, 'unreadable newest-first resume state');
+/** The JSON of an {@link AscResume}: the upstream's offset alone. */
+export const ascResumeSchema: z.ZodType<AscResume> = z.strictObject({ o: offset });
+
+/**
+ * The JSON of a {@link DescResume}, as {@link descResumeJson} writes it: a window at least 1 ms
+ * wide above its floor, and a bisection mark, when there is one, inside the walk.
+ */
+export const descResumeSchema: z.ZodType<DescResume> = z
+  .strictObject({ e: time, w: time.min(1), f: time, o: offset.optional(), x: time.optional() })
+  .refine((state) => state.f < state.e && (state.x === undefined || (state.x >= state.f && state.x < state.e)));
+
+/** Either direction's state, as read from a cursor before its direction is checked. */
+export type AsanaResume = AscResume | DescResume;
+
+/** The resume states of the datasource: only a newest-first state has `e`, so a state tells its direction. */
+export const asanaResumeSchema: z.ZodType<AsanaResume> = z.union([ascResumeSchema, descResumeSchema]);
+
+/** Whether `state` is a newest-first state. */
+export function isDescResume(state: AsanaResume): state is DescResume {
+  return 'e' in state;
 }
 
 /** ISO 8601 as the API takes it (millisecond precision, UTC). */

@@ -4,9 +4,9 @@ import { SyntheticDataset } from '../../simulation/dataset';
 import { clientIpFor, personFor, personOf, userAgentFor } from '../../simulation/people';
 import { choose, mix, pick, unit } from '../../simulation/random';
 import { commonServerOptions, startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
-import { UnusableRecord } from '../../sources/normalize-page';
 import type { RunningSimulator, SimulatorStartOptions } from '../../simulation/vendor-simulator';
-import { normalizeAsanaAuditLogEvent, parseAsanaAuditLogEvent } from './normalize';
+import type { JsonObject } from '../../models/json';
+import { expectedAsanaEvent, readAsanaChoices, type AsanaContextChoice, type AsanaEventChoices } from './simulator-expected';
 import { ASANA_ACTOR_TYPES, type RawAsanaActor, type RawAsanaActorType, type RawAsanaAuditLogEvent, type RawAsanaContext, type RawAsanaErrorBody, type RawAsanaResource } from './wire-types';
 
 /**
@@ -199,34 +199,62 @@ function contextOf(shape: Shape, seed: number, index: number): RawAsanaContext {
 
 /** The wire record of event `index` of `dataset`. */
 export function asanaRecord(dataset: SyntheticDataset, index: number, workspaceGid: string): RawAsanaAuditLogEvent {
+  return generatedEvent(dataset, index, workspaceGid).record;
+}
+
+/** Event `index` of `dataset`: its wire record and the choices it was made from. */
+function generatedEvent(dataset: SyntheticDataset, index: number, workspaceGid: string): { record: RawAsanaAuditLogEvent; choices: AsanaEventChoices } {
   const seed = dataset.seed;
   const shape = shapeOf(seed, index, workspaceGid);
+  const [actor, resource, context] = [actorOf(shape), resourceOf(shape, seed, workspaceGid), contextOf(shape, seed, index)];
   const record: RawAsanaAuditLogEvent = {
     gid: String(GID_BASE.event + index * 97 + pick(seed, index, 36, 97)),
     created_at: new Date(dataset.timeOf(index)).toISOString(),
     event_type: shape.spec.type,
     event_category: shape.spec.category,
-    actor: actorOf(shape),
-    resource: resourceOf(shape, seed, workspaceGid),
-    context: contextOf(shape, seed, index),
+    actor,
+    resource,
+    context,
   };
+  withDetails(record, shape, index, seed);
+  const raw = JSON.parse(JSON.stringify(record)) as JsonObject;
+  return {
+    record,
+    choices: {
+      gid: record.gid!,
+      atMs: dataset.timeOf(index),
+      eventType: shape.spec.type,
+      category: shape.spec.category,
+      actor: { kind: shape.actorType, gid: shape.actorGid ?? null, name: actor.name ?? null, email: actor.email ?? null, serviceAccount: shape.serviceAccount },
+      resource: { gid: shape.resourceGid, type: shape.spec.resource, name: resource.name ?? null, subtype: resource.resource_subtype ?? null, email: resource.email ?? null },
+      context: contextChoice(context),
+      details: raw['details'] ?? null,
+      raw,
+    },
+  };
+}
+
+/** What a generated context says. */
+function contextChoice(context: RawAsanaContext): AsanaContextChoice {
+  const requester = context.on_behalf_of_user_id;
+  return {
+    type: context.context_type ?? null,
+    clientIp: context.client_ip_address ?? null,
+    userAgent: context.user_agent ?? null,
+    application: context.oauth_app_name ?? null,
+    automation: context.rule_name ?? null,
+    requester: requester == null ? null : String(requester),
+  };
+}
+
+/** The old and new values of a change, or a login's (empty) SAML response, where the event has them. */
+function withDetails(record: RawAsanaAuditLogEvent, shape: Shape, index: number, seed: number): void {
   if (shape.spec.change) {
     const [before, after] = unit(seed, index, 37) < 0.5 ? shape.spec.change : ([shape.spec.change[1], shape.spec.change[0]] as const);
     record.details = { old_value: before, new_value: after };
     if (shape.spec.category === 'roles') record.details['group'] = { gid: String(GID_BASE.team + (index % 4)), name: NAMES.team[index % 4]!, resource_type: 'team' };
   } else if (shape.spec.category === 'logins') {
     record.details = { saml_response: null };
-  }
-  return record;
-}
-
-/** The normalised event of a served record, or null for one that cannot be placed. */
-function placed(record: unknown, sourceId: string): AuditEventModel | null {
-  try {
-    return normalizeAsanaAuditLogEvent(parseAsanaAuditLogEvent(record), sourceId);
-  } catch (error) {
-    if (error instanceof UnusableRecord) return null;
-    throw error;
   }
 }
 
@@ -264,6 +292,12 @@ export async function startAsanaSimulator(options: AsanaSimulatorOptions): Promi
   let ownOrigin = 'http://127.0.0.1';
   const alter = options.alterRecord ?? ((record: RawAsanaAuditLogEvent) => record);
   const served = (index: number): unknown => alter(asanaRecord(dataset, index, workspaceGid), index);
+  /** What event `index` says as served: the generator's choices, or a record a test altered read back. */
+  const servedChoices = (index: number): AsanaEventChoices | null => {
+    const generated = generatedEvent(dataset, index, workspaceGid);
+    const record = alter(generated.record, index);
+    return record === generated.record ? generated.choices : readAsanaChoices(record);
+  };
   let errors = 0;
 
   /** First index still retained: measured from the newest event, the data set's own "now". */
@@ -381,8 +415,8 @@ export async function startAsanaSimulator(options: AsanaSimulatorOptions): Promi
     expectedEvents(sourceId: string): AuditEventModel[] {
       const events: AuditEventModel[] = [];
       for (let i = firstRetained(); i < dataset.size; i++) {
-        const event = placed(served(i), sourceId);
-        if (event) events.push(event);
+        const choices = servedChoices(i);
+        if (choices) events.push(expectedAsanaEvent(choices, sourceId));
       }
       return events;
     },

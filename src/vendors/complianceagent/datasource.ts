@@ -1,18 +1,12 @@
-import { ErrorCode, UpstreamError } from '../../errors';
-import { createUpstreamClient, type UpstreamClient, type QueryValue, type RequestCounter, type UpstreamRequest, type UpstreamResponse } from '../../http/upstream-client';
+import { z } from 'zod';
+import { UpstreamError } from '../../errors';
+import type { QueryValue, RequestCounter, UpstreamRequest, UpstreamResponse } from '../../http/upstream-client';
 import type { AuditEventModel } from '../../models/audit-event';
 import { isJsonObject } from '../../models/json';
-import type {
-  AuditDataSource,
-  EventRef,
-  ListEventsRequest,
-  ListEventsResult,
-  SourceCapabilities,
-  SourceQuery,
-} from '../../sources/data-source';
+import type { EventRef, ListEventsRequest, ListEventsResult, SourceCapabilities, SourceQuery } from '../../sources/data-source';
 import { onlyValue, windowQuery } from '../../sources/data-source';
-import type { Logger } from '../../logger';
-import { normalizePage, normalizeRecord, unusableOf } from '../../sources/normalize-page';
+import { HttpDataSource } from '../../sources/http-datasource';
+import { unusableOf } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import * as api from './evidence';
 import { verifyChain, type ChainVerification, type VerifyChainOptions } from './hash-chain';
@@ -55,6 +49,9 @@ export function complianceAgentBaseUrl(baseUrl: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
+/** An offset into the pinned window: any positive whole number, not only those below 2^53 (`z.int()`), as states already issued were read. */
+const offset = z.number().positive().refine(Number.isInteger);
+
 /**
  * Resume states, as JSON in gateway cursors. Both pin the window's exclusive upper bound `t`
  * (ms) at the first batch: page numbers count from the newest entry, so events arriving at the
@@ -65,7 +62,9 @@ export function complianceAgentBaseUrl(baseUrl: string): string {
  *   newest: the API only sorts newest first, so oldest first reads pages from the last one back.
  * Offsets, not page numbers, are kept so that a caller may change `limit` between batches.
  */
-type ComplianceAgentResume = { t: number; o: number } | { t: number; r: number };
+const complianceAgentResumeSchema = z.union([z.strictObject({ t: z.number(), o: offset }), z.strictObject({ t: z.number(), r: offset })]);
+
+type ComplianceAgentResume = z.infer<typeof complianceAgentResumeSchema>;
 
 /** What of a {@link SourceQuery} goes upstream, and whether that is all of it. */
 interface QueryPlan {
@@ -112,10 +111,9 @@ export interface ComplianceAgentDataSourceOptions {
  * vendor's compliance endpoints (evidence export, verify, statistics, search, retention, SOC 2,
  * history) as typed extra methods. API key as Bearer; `baseUrl` is the host.
  */
-export class ComplianceAgentDataSource implements AuditDataSource {
+export class ComplianceAgentDataSource extends HttpDataSource<ComplianceAgentResume> {
   readonly vendor = 'complianceagent' as const;
-  readonly sourceId: string;
-  readonly displayName: string;
+  protected readonly resumeSchema = complianceAgentResumeSchema;
   readonly capabilities: SourceCapabilities = {
     nativeOrder: 'DESC',
     bothOrders: false,
@@ -130,27 +128,27 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     // there is no fixed one to fall back on.
     retentionDays: null,
   };
-  private readonly client: UpstreamClient;
-  private readonly logger: Logger;
   private readonly headers: Record<string, string>;
   private readonly api: api.ComplianceAgentApi;
   private readonly retention: CachedRetention;
 
   constructor(config: BaseSourceConfig & ComplianceAgentCredentials, deps: DataSourceDeps, options: ComplianceAgentDataSourceOptions = {}) {
-    this.sourceId = config.id;
-    this.displayName = config.name ?? `ComplianceAgent (${config.id})`;
+    super(config, deps, { defaultName: `ComplianceAgent (${config.id})`, secrets: [config.apiKey], baseUrl: complianceAgentBaseUrl(config.baseUrl) });
     this.headers = { authorization: `Bearer ${config.apiKey}` };
-    this.client = createUpstreamClient({ ...config, baseUrl: complianceAgentBaseUrl(config.baseUrl) }, deps, [config.apiKey]);
-    this.logger = deps.logger;
     this.api = { sourceId: this.sourceId, call: (request) => this.call(request) };
     this.retention = new CachedRetention({
       read: async (signal) => (await this.getRetentionPolicy(signal)).auditLogs?.retentionDays ?? null,
       onFailure: (error) =>
         // Only the error code: nothing the upstream sent and nothing of the request.
-        deps.logger.warn({ source: this.sourceId, code: error instanceof UpstreamError ? error.code : 'UNKNOWN' }, 'retention policy unavailable; keeping the last known period'),
+        this.logger.warn({ source: this.sourceId, code: error instanceof UpstreamError ? error.code : 'UNKNOWN' }, 'retention policy unavailable; keeping the last known period'),
       readTimeoutMs: config.timeouts.requestMs + 1_000,
       ...(options.now ? { now: options.now } : {}),
     });
+  }
+
+  /** The API key, as Bearer on every request. */
+  protected authorize(): Record<string, string> {
+    return this.headers;
   }
 
   async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
@@ -165,7 +163,7 @@ export class ComplianceAgentDataSource implements AuditDataSource {
    */
   private async readBatch(request: ListEventsRequest): Promise<BatchRead> {
     const counter: RequestCounter = { requests: 0 };
-    const resume = parseResume(request.resume, this.sourceId);
+    const resume = this.readResume(request.resume);
     const limit = clamp(request.limit);
     const plan = planComplianceAgentQuery(request.query);
     const fetch = (page: number, pageLimit: number, toMs: number | null) => this.fetchPage(plan, page, pageLimit, toMs, request.signal, counter);
@@ -205,7 +203,7 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     const response = await this.call({ method: 'GET', path: `/logs/${encodeURIComponent(sourceEventId)}`, signal, acceptStatuses: [404] });
     if (response.status === 404) return null;
     const data = isJsonObject(response.body) && response.body['success'] === true ? response.body['data'] : undefined;
-    return normalizeRecord(this.sourceId, data, parseComplianceAgentLog, normalizeComplianceAgentLog);
+    return this.eventOf(data, parseComplianceAgentLog, normalizeComplianceAgentLog);
   }
 
   /**
@@ -298,10 +296,6 @@ export class ComplianceAgentDataSource implements AuditDataSource {
     return api.getComplianceHistory(this.api, input, signal);
   }
 
-  async close(): Promise<void> {
-    await this.client.close();
-  }
-
   /** Oldest-first batch: the page holding offset `r - 1` (from the newest), up to offset `r`. */
   private async ascBatch(
     t: number,
@@ -333,15 +327,11 @@ export class ComplianceAgentDataSource implements AuditDataSource {
       counter,
     });
     const body = response.body;
-    if (!isJsonObject(body) || body['success'] !== true) {
-      throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'body is not a success envelope' } });
-    }
+    if (!isJsonObject(body) || body['success'] !== true) throw this.malformed('body is not a success envelope');
     const entries = this.entriesOf(body['data']);
     const pagination = body['pagination'];
     const total = isJsonObject(pagination) ? pagination['total'] : undefined;
-    if (typeof total !== 'number' || !Number.isInteger(total) || total < 0) {
-      throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'pagination.total missing' } });
-    }
+    if (typeof total !== 'number' || !Number.isInteger(total) || total < 0) throw this.malformed('pagination.total missing');
     return { entries, total };
   }
 
@@ -349,9 +339,12 @@ export class ComplianceAgentDataSource implements AuditDataSource {
    * A page's entries in the API's order, each with its event or null. Unplaceable entries are
    * logged here, once per page read; they are counted when a batch hands them out
    * ({@link handOut}), so a page read twice (oldest first reads page 1 to learn the total) does
-   * not count them twice.
+   * not count them twice: hence no counter here.
    */
   private entriesOf(items: unknown): EntrySlot[] {
+    // The hash chain and the offsets need every entry at its position, placeable or not, while
+    // the record policy yields only the placeable ones: each event is kept by the item it came
+    // from, so the slots can be rebuilt in the API's order.
     const byItem = new Map<unknown, AuditEventModel>();
     const normalize = (item: unknown, sourceId: string): AuditEventModel => {
       const event = normalizeComplianceAgentLog(parseComplianceAgentLog(item), sourceId);
@@ -359,15 +352,16 @@ export class ComplianceAgentDataSource implements AuditDataSource {
       return event;
     };
     // Throws for a `data` that is not a list; past it, `items` is one.
-    normalizePage(this.sourceId, items, (item) => item, normalize, { logger: this.logger });
+    this.eventsOf(items, (item) => item, normalize, undefined);
     return (items as unknown[]).map((item) => {
       const event = byItem.get(item) ?? null;
       return { event, raw: event ? event.raw : receivedEntry(item) };
     });
   }
 
+  /** One authorized request to a path under {@link API_PREFIX}, as the compliance endpoints ask for it. */
   private call(request: Omit<UpstreamRequest, 'headers'>): Promise<UpstreamResponse> {
-    return this.client.request({ ...request, path: API_PREFIX + request.path, headers: this.headers });
+    return this.send({ ...request, path: API_PREFIX + request.path });
   }
 }
 
@@ -419,16 +413,4 @@ function isEventModel(value: AuditEventModel | Readonly<Record<string, unknown>>
 
 function clamp(limit: number): number {
   return Math.max(MIN_LIMIT, Math.min(MAX_LIMIT, Math.floor(limit)));
-}
-
-function parseResume(value: unknown, sourceId: string): ComplianceAgentResume | null {
-  if (value === null) return null;
-  if (isJsonObject(value) && Object.keys(value).length === 2 && Number.isFinite(value['t'])) {
-    const t = value['t'] as number;
-    const o = value['o'];
-    const r = value['r'];
-    if (typeof o === 'number' && Number.isInteger(o) && o > 0) return { t, o };
-    if (typeof r === 'number' && Number.isInteger(r) && r > 0) return { t, r };
-  }
-  throw new UpstreamError(ErrorCode.UpstreamCursorExpired, sourceId, { logDetail: { reason: 'unreadable resume state' } });
 }

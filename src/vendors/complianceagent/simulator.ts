@@ -3,7 +3,6 @@ import type { AuditEventModel } from '../../models/audit-event';
 import { SyntheticDataset } from '../../simulation/dataset';
 import { commonServerOptions, startSimulatorServer, type Route, type SimRequest, type SimResponse } from '../../simulation/server';
 import type { RunningSimulator, SimulatorStartOptions } from '../../simulation/vendor-simulator';
-import { normalizeComplianceAgentLog, parseComplianceAgentLog } from './normalize';
 import {
   errorResponse,
   guarded,
@@ -19,6 +18,7 @@ import {
 } from './simulator-compliance';
 import { ExportJobs, handleSoc2 } from './simulator-evidence';
 import { ComplianceAgentData, type Tampering } from './simulator-data';
+import { expectedComplianceAgentEvents } from './simulator-expected';
 import type { RawAuditLogEntry } from './wire-types';
 
 /**
@@ -241,13 +241,7 @@ export async function startComplianceAgentSimulator(options: ComplianceAgentSimu
       return taken;
     },
     expectedEvents(sourceId: string): AuditEventModel[] {
-      const events: AuditEventModel[] = [];
-      for (let i = 0; i < dataset.size; i++) {
-        const entry = data.entry(i);
-        // A JSON round trip, so the ground truth is what a client parses, not the in-memory object.
-        if (entry) events.push(normalizeComplianceAgentLog(parseComplianceAgentLog(JSON.parse(JSON.stringify(entry))), sourceId));
-      }
-      return events;
+      return expectedComplianceAgentEvents(data, sourceId);
     },
   };
 }

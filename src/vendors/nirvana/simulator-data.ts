@@ -8,7 +8,13 @@ export const NS = { event: 1, actor: 2, target: 3 } as const;
 
 const RESOURCES = ['vm', 'volume', 'vpc', 'firewall_rule', 'api_key', 'project', 'user'] as const;
 const VERBS = ['created', 'updated', 'deleted', 'listed'] as const;
-const PATHS: Record<(typeof RESOURCES)[number], string> = {
+
+/** The resources the simulated organisation acts on: the part of an action before the dot. */
+export type NirvanaResource = (typeof RESOURCES)[number];
+/** What the simulated requests do to a resource: the part of an action after the dot. */
+export type NirvanaVerb = (typeof VERBS)[number];
+
+const PATHS: Record<NirvanaResource, string> = {
   vm: '/v1/compute/vms',
   volume: '/v1/compute/volumes',
   vpc: '/v1/networking/vpcs',
@@ -17,7 +23,7 @@ const PATHS: Record<(typeof RESOURCES)[number], string> = {
   project: '/v1/projects',
   user: '/v1/users',
 };
-const METHODS: Record<(typeof VERBS)[number], string> = { created: 'POST', updated: 'PATCH', deleted: 'DELETE', listed: 'GET' };
+const METHODS: Record<NirvanaVerb, string> = { created: 'POST', updated: 'PATCH', deleted: 'DELETE', listed: 'GET' };
 /** API keys are numbered after the people, so that their ids never meet. */
 const FIRST_API_KEY = 10_000;
 
@@ -27,8 +33,8 @@ const FIRST_API_KEY = 10_000;
  * times more than the comparison. Fields that others derive from are kept once drawn.
  */
 export class NirvanaEntry {
-  private drawnResource: (typeof RESOURCES)[number] | undefined;
-  private drawnVerb: (typeof VERBS)[number] | undefined;
+  private drawnResource: NirvanaResource | undefined;
+  private drawnVerb: NirvanaVerb | undefined;
   private drawnPerson: Person | undefined;
   private drawnTargetId: string | undefined;
 
@@ -41,11 +47,11 @@ export class NirvanaEntry {
     return this.dataset.seed;
   }
 
-  get resource(): (typeof RESOURCES)[number] {
+  get resource(): NirvanaResource {
     return (this.drawnResource ??= choose(RESOURCES, this.seed, this.index, 10));
   }
 
-  get verb(): (typeof VERBS)[number] {
+  get verb(): NirvanaVerb {
     return (this.drawnVerb ??= choose(VERBS, this.seed, this.index, 11));
   }
 
@@ -84,9 +90,19 @@ export class NirvanaEntry {
     return this.verb === 'listed' ? null : { id: this.targetId, type: this.resource };
   }
 
+  /** The entry's own id. */
+  get id(): string {
+    return this.dataset.uuidOf(this.index, NS.event);
+  }
+
+  /** Whether the audited request was refused: about 6 in 100 are. */
+  get failed(): boolean {
+    return unit(this.seed, this.index, 15) < 0.06;
+  }
+
+  /** A 4xx for a failed request, else 201 for a creation and 200 for the rest. */
   get statusCode(): number {
-    const failed = unit(this.seed, this.index, 15) < 0.06;
-    return failed ? choose([403, 404, 422], this.seed, this.index, 17) : this.verb === 'created' ? 201 : 200;
+    return this.failed ? choose([403, 404, 422], this.seed, this.index, 17) : this.verb === 'created' ? 201 : 200;
   }
 
   get path(): string {
@@ -99,6 +115,10 @@ export class NirvanaEntry {
     return clientIpFor(this.seed, this.index, 16);
   }
 
+  get userAgent(): string {
+    return userAgentFor(this.seed, this.index, 18);
+  }
+
   get createdAtMs(): number {
     return this.dataset.timeOf(this.index);
   }
@@ -108,7 +128,7 @@ export class NirvanaEntry {
 export function nirvanaRecord(dataset: SyntheticDataset, index: number): RawNirvanaAuditLog {
   const entry = new NirvanaEntry(dataset, index);
   const record: RawNirvanaAuditLog = {
-    id: dataset.uuidOf(index, NS.event),
+    id: entry.id,
     action: entry.action,
     actor: { id: entry.actorId, name: entry.actorName, type: entry.actorType },
     client_ip: entry.clientIp,
@@ -116,7 +136,7 @@ export function nirvanaRecord(dataset: SyntheticDataset, index: number): RawNirv
     method: entry.method,
     path: entry.path,
     status_code: entry.statusCode,
-    user_agent: userAgentFor(dataset.seed, index, 18),
+    user_agent: entry.userAgent,
   };
   const target = entry.target;
   if (target) record.target = target;

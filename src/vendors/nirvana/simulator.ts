@@ -3,8 +3,8 @@ import type { AuditEventModel } from '../../models/audit-event';
 import { SyntheticDataset } from '../../simulation/dataset';
 import { commonServerOptions, startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
 import type { RunningSimulator, SimulatorStartOptions } from '../../simulation/vendor-simulator';
-import { normalizeNirvanaAuditLog, parseNirvanaAuditLog } from './normalize';
 import { NirvanaEntry, NS, nirvanaRecord } from './simulator-data';
+import { nirvanaExpectedEvents } from './simulator-expected';
 import {
   entryMatcher,
   firstFilterParam,
@@ -175,10 +175,9 @@ export async function startNirvanaSimulator(options: NirvanaSimulatorOptions): P
     control: server.control,
     dataset,
     stop: server.stop,
+    // Built from the generator's choices, never by the normaliser under test.
     expectedEvents(sourceId: string): AuditEventModel[] {
-      const events: AuditEventModel[] = [];
-      for (let i = 0; i < dataset.size; i++) events.push(normalizeNirvanaAuditLog(parseNirvanaAuditLog(nirvanaRecord(dataset, i)), sourceId));
-      return events;
+      return nirvanaExpectedEvents(dataset, sourceId);
     },
   };
 }

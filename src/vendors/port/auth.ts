@@ -35,7 +35,7 @@ export class PortTokenProvider {
   ) {}
 
   /** A valid access token, exchanging the credentials when none is cached. */
-  async token(signal: AbortSignal, counter: RequestCounter): Promise<string> {
+  async token(signal: AbortSignal, counter: RequestCounter | undefined): Promise<string> {
     if (this.cached && this.cached.refreshAtMs > this.now()) return this.cached.token;
     this.pending ??= this.exchange(counter).finally(() => {
       this.pending = null;
@@ -48,7 +48,7 @@ export class PortTokenProvider {
     if (this.cached?.token === token) this.cached = null;
   }
 
-  private async exchange(counter: RequestCounter): Promise<CachedToken> {
+  private async exchange(counter: RequestCounter | undefined): Promise<CachedToken> {
     const response = await this.client.request({
       method: 'POST',
       path: '/v1/auth/access_token',

@@ -1,31 +1,23 @@
 import { ErrorCode, UpstreamError } from '../../errors';
-import { createUpstreamClient, type UpstreamClient, type QueryValue, type RequestCounter, type UpstreamResponse } from '../../http/upstream-client';
+import type { QueryValue, RequestCounter, UpstreamRequest, UpstreamResponse } from '../../http/upstream-client';
 import type { AuditEventModel } from '../../models/audit-event';
 import { isJsonObject } from '../../models/json';
-import type {
-  AuditDataSource,
-  EventRef,
-  ListEventsRequest,
-  ListEventsResult,
-  SourceCapabilities,
-  SourceQuery,
-  SourceResume,
-} from '../../sources/data-source';
+import type { EventRef, ListEventsRequest, ListEventsResult, SourceCapabilities, SourceQuery, SourceResume } from '../../sources/data-source';
 import { onlyValue } from '../../sources/data-source';
-import type { Logger } from '../../logger';
-import { normalizePage } from '../../sources/normalize-page';
+import { HttpDataSource } from '../../sources/http-datasource';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import { PortTokenProvider } from './auth';
 import {
+  isDescResume,
   pageAsc,
   pageDesc,
-  parseAscResume,
-  parseDescResume,
+  portResumeSchema,
   sortBatch,
   type AscResume,
   type DescResume,
   type FetchWindow,
   type PagedBatch,
+  type PortResume,
   type WindowRead,
 } from './paging';
 import { ascCoverage, countUnplaced, descCoverage, notingUnplaced, type CoveredRange, type UnplacedRecord } from './unplaced';
@@ -118,14 +110,15 @@ function recordParams(query: SourceQuery): Record<string, QueryValue> {
   return params;
 }
 
+/** A resume state read for the direction it was written for. */
+type Position = { direction: 'DESC'; resume: DescResume | null } | { direction: 'ASC'; resume: AscResume | null };
+
 /**
  * Port audit logs (`GET /v1/audit-log`) behind a client-credentials token. Port has no paging,
  * so batches are time windows (see `paging.ts`); both orders work, newest first is cheaper.
  */
-export class PortDataSource implements AuditDataSource {
+export class PortDataSource extends HttpDataSource<PortResume> {
   readonly vendor = 'port' as const;
-  readonly sourceId: string;
-  readonly displayName: string;
   readonly capabilities: SourceCapabilities = {
     nativeOrder: 'DESC',
     bothOrders: false,
@@ -140,28 +133,41 @@ export class PortDataSource implements AuditDataSource {
     // Port's security page: the audit log is kept one year by default.
     retentionDays: 365,
   };
-  private readonly client: UpstreamClient;
-  private readonly logger: Logger;
+  protected readonly resumeSchema = portResumeSchema;
   private readonly tokens: PortTokenProvider;
 
   constructor(config: BaseSourceConfig & PortCredentials, deps: DataSourceDeps) {
-    this.sourceId = config.id;
-    this.displayName = config.name ?? `Port (${config.id})`;
-    // Mutable on purpose: the token provider adds each access token, so logs scrub it too.
+    // Shared with the client on purpose: the token provider adds each access token, so logs scrub it too.
     const secrets = [config.clientId, config.clientSecret];
-    this.client = createUpstreamClient(config, deps, secrets);
-    this.logger = deps.logger;
+    super(config, deps, { defaultName: `Port (${config.id})`, secrets });
     this.tokens = new PortTokenProvider(this.client, { clientId: config.clientId, clientSecret: config.clientSecret }, secrets, config.timeouts.requestMs);
   }
 
-  async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
-    const { direction, query, signal } = request;
-    const counter: RequestCounter = { requests: 0 };
-    const descResume = request.resume !== null && direction === 'DESC' ? parseDescResume(request.resume) : null;
-    const ascResume = request.resume !== null && direction === 'ASC' ? parseAscResume(request.resume) : null;
-    if (request.resume !== null && !descResume && !ascResume) {
-      throw new UpstreamError(ErrorCode.UpstreamCursorExpired, this.sourceId, { logDetail: { reason: 'unreadable resume state' } });
+  /** The cached access token as Bearer; the exchange that gets one is counted in `counter`. */
+  protected async authorize(signal: AbortSignal, counter: RequestCounter | undefined): Promise<Record<string, string>> {
+    return bearer(await this.tokens.token(signal, counter));
+  }
+
+  /**
+   * Widened for Port's advice on expiry: a 401 means the token was revoked or expired early, so
+   * the credentials are exchanged again and the request is sent once more. The first try keeps
+   * the token it used, so that only that token is forgotten, never one a concurrent call just got.
+   */
+  protected override async send(request: UpstreamRequest): Promise<UpstreamResponse> {
+    const token = await this.tokens.token(request.signal, request.counter);
+    try {
+      return await this.client.request({ ...request, headers: { ...request.headers, ...bearer(token) } });
+    } catch (error) {
+      if (!(error instanceof UpstreamError) || error.httpStatus !== 401) throw error;
+      this.tokens.invalidate(token);
+      return super.send(request);
     }
+  }
+
+  async listEvents(request: ListEventsRequest): Promise<ListEventsResult> {
+    const { query, signal } = request;
+    const counter: RequestCounter = { requests: 0 };
+    const position = this.positionOf(request);
     const pushDown = portPushDown(query);
     if (pushDown.matchesNothing) return { events: [], next: null, upstreamRequests: 0 };
 
@@ -169,9 +175,18 @@ export class PortDataSource implements AuditDataSource {
     const unplaced: UnplacedRecord[] = [];
     const fetch: FetchWindow = (window) =>
       this.fetchAudits({ ...pushDown.params, from: isoOrNull(window.from), to: isoOrNull(window.to), limit: window.limit }, signal, counter, unplaced);
-    const { batch, covered } = direction === 'DESC' ? await this.newestFirst(fetch, query, descResume, limit) : await this.oldestFirst(fetch, query, ascResume, limit);
+    const { batch, covered } =
+      position.direction === 'DESC' ? await this.newestFirst(fetch, query, position.resume, limit) : await this.oldestFirst(fetch, query, position.resume, limit);
     const unusableRecords = countUnplaced(unplaced, covered);
-    return { events: sortBatch(batch.events, direction), next: batch.next, upstreamRequests: counter.requests, ...(unusableRecords > 0 ? { unusableRecords } : {}) };
+    return { events: sortBatch(batch.events, position.direction), next: batch.next, upstreamRequests: counter.requests, ...(unusableRecords > 0 ? { unusableRecords } : {}) };
+  }
+
+  /** The request's resume state, which must be one of its direction: a state of the other is an expired cursor. */
+  private positionOf(request: ListEventsRequest): Position {
+    const state = this.readResume(request.resume);
+    if (request.direction === 'DESC' && (state === null || isDescResume(state))) return { direction: 'DESC', resume: state };
+    if (request.direction === 'ASC' && (state === null || !isDescResume(state))) return { direction: 'ASC', resume: state };
+    throw new UpstreamError(ErrorCode.UpstreamCursorExpired, this.sourceId, { logDetail: { reason: 'resume state of another direction' } });
   }
 
   private async newestFirst(fetch: FetchWindow, query: SourceQuery, resume: DescResume | null, limit: number): Promise<CoveredBatch> {
@@ -192,59 +207,37 @@ export class PortDataSource implements AuditDataSource {
   /** `?identifier=` is the only lookup by id Port has; an empty list (or a 404) means no such log. */
   async findEvent(sourceEventId: string, signal: AbortSignal): Promise<AuditEventModel | null> {
     const counter: RequestCounter = { requests: 0 };
-    const response = await this.authorized(
-      (headers) => this.client.request({ method: 'GET', path: AUDIT_PATH, query: { identifier: sourceEventId }, headers, signal, counter, acceptStatuses: [404] }),
-      signal,
-      counter,
-    );
+    const response = await this.send({ method: 'GET', path: AUDIT_PATH, query: { identifier: sourceEventId }, signal, counter, acceptStatuses: [404] });
     if (response.status === 404) return null;
     return this.pageOf(response, null).events.find((event) => event.sourceEventId === sourceEventId) ?? null;
-  }
-
-  async close(): Promise<void> {
-    await this.client.close();
   }
 
   /** One window read. With `identifier`, a 404 is Port's "no such log", the same as an empty list. */
   private async fetchAudits(query: Record<string, QueryValue>, signal: AbortSignal, counter: RequestCounter, unplaced: UnplacedRecord[]): Promise<WindowRead> {
     const acceptStatuses = query['identifier'] !== undefined ? [404] : [];
-    const response = await this.authorized((headers) => this.client.request({ method: 'GET', path: AUDIT_PATH, query, headers, signal, counter, acceptStatuses }), signal, counter);
+    const response = await this.send({ method: 'GET', path: AUDIT_PATH, query, signal, counter, acceptStatuses });
     if (response.status === 404) return { events: [], received: 0 };
     return this.pageOf(response, unplaced);
   }
 
   /**
-   * The events of one response under the record policy (`normalizePage`), and how many records it
+   * The events of one response under the record policy (`eventsOf`), and how many records it
    * held: the paging's "page is full" test counts every record, placeable or not. Records that
-   * cannot be placed are also noted in `unplaced`, for the batch to count once (see `unplaced.ts`).
+   * cannot be placed are noted in `unplaced` instead of the batch's tally, for the batch to count
+   * once (see `unplaced.ts`).
    */
   private pageOf(response: UpstreamResponse, unplaced: UnplacedRecord[] | null): WindowRead {
     const body = response.body;
-    if (!isJsonObject(body) || body['ok'] === false) {
-      throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, this.sourceId, { logDetail: { reason: 'body is not {ok, audits}' } });
-    }
+    if (!isJsonObject(body) || body['ok'] === false) throw this.malformed('body is not {ok, audits}');
     const audits = body['audits'];
     const { parse, normalize } = notingUnplaced(unplaced);
-    const { events } = normalizePage(this.sourceId, audits, parse, normalize, { logger: this.logger });
+    const events = this.eventsOf(audits, parse, normalize, undefined);
     return { events, received: Array.isArray(audits) ? audits.length : 0 };
   }
+}
 
-  /** Sends with the cached token; on a 401 exchanges the credentials again and retries once (Port's advice on expiry). */
-  private async authorized(
-    send: (headers: Record<string, string>) => Promise<UpstreamResponse>,
-    signal: AbortSignal,
-    counter: RequestCounter,
-  ): Promise<UpstreamResponse> {
-    const token = await this.tokens.token(signal, counter);
-    try {
-      return await send({ authorization: `Bearer ${token}` });
-    } catch (error) {
-      if (!(error instanceof UpstreamError) || error.httpStatus !== 401) throw error;
-      this.tokens.invalidate(token);
-      const fresh = await this.tokens.token(signal, counter);
-      return send({ authorization: `Bearer ${fresh}` });
-    }
-  }
+function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
 }
 
 function isoOrNull(ms: number | null): string | null {

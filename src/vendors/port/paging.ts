@@ -1,6 +1,6 @@
+import { z } from 'zod';
 import { ErrorCode, UpstreamError } from '../../errors';
 import type { AuditEventModel } from '../../models/audit-event';
-import { isJsonObject } from '../../models/json';
 import type { Direction, SourceQuery } from '../../sources/data-source';
 
 /**
@@ -272,18 +272,21 @@ export function sortBatch(events: AuditEventModel[], direction: Direction): Audi
   );
 }
 
-const isInt = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value);
+const position = z.number().int();
 
-/** A DESC resume state this module wrote, or null. */
-export function parseDescResume(value: unknown): DescResume | null {
-  if (!isJsonObject(value) || Object.keys(value).sort().join(',') !== 'b,n') return null;
-  const { b, n } = value;
-  return isInt(b) && isInt(n) && n >= 0 ? { b, n } : null;
-}
+/** The JSON of a {@link DescResume} as this module writes it: both keys, whole numbers, `n` not negative. */
+export const descResumeSchema: z.ZodType<DescResume> = z.strictObject({ b: position, n: position.min(0) });
 
-/** An ASC resume state this module wrote, or null. */
-export function parseAscResume(value: unknown): AscResume | null {
-  if (!isJsonObject(value) || Object.keys(value).sort().join(',') !== 'a,u,w') return null;
-  const { a, w, u } = value;
-  return isInt(a) && isInt(w) && w >= 0 && (u === null || isInt(u)) ? { a, w, u } : null;
+/** The JSON of an {@link AscResume}: all three keys, `u` null until the newest event is known. */
+export const ascResumeSchema: z.ZodType<AscResume> = z.strictObject({ a: position, w: position.min(0), u: position.nullable() });
+
+/** Either direction's state, as read from a cursor before its direction is checked. */
+export type PortResume = DescResume | AscResume;
+
+/** The resume states of the datasource: the two shapes share no key, so a state tells its direction. */
+export const portResumeSchema: z.ZodType<PortResume> = z.union([descResumeSchema, ascResumeSchema]);
+
+/** Whether `state` is a newest-first state. */
+export function isDescResume(state: PortResume): state is DescResume {
+  return 'b' in state;
 }

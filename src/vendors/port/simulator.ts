@@ -5,7 +5,8 @@ import { personFor } from '../../simulation/people';
 import { choose, hex, pick, unit } from '../../simulation/random';
 import { commonServerOptions, startSimulatorServer, type SimRequest, type SimResponse } from '../../simulation/server';
 import type { RunningSimulator, SimulatorStartOptions } from '../../simulation/vendor-simulator';
-import { normalizePortAuditLog, parsePortAuditLog } from './normalize';
+import type { JsonObject } from '../../models/json';
+import { expectedPortEvent, type GeneratedPortRecord, type PortActorKind, type PortResourceChoice } from './simulator-expected';
 import { PORT_ACTIONS, PORT_RESOURCE_TYPES, type PortAction, type PortResourceType, type RawPortAuditLog, type RawPortAuditLogList, type RawPortTokenResponse } from './wire-types';
 
 /**
@@ -99,15 +100,20 @@ function weighted(r: number): PortResourceType {
   return 'entity';
 }
 
-/** Fields the filters need, cheap to compute for every index scanned. */
+/** Fields the filters need, cheap to compute for every index scanned, and what the change was made by and to. */
 interface Facts {
   resourceType: PortResourceType;
   action: PortAction;
   status: 'SUCCESS' | 'FAILURE';
+  actorKind: PortActorKind;
   userId: string | undefined;
   origin: string;
+  resource: PortResource;
   context: Record<string, string>;
 }
+
+/** A resource as drawn; its name comes from its snapshot (see {@link resourceName}). */
+type PortResource = Omit<PortResourceChoice, 'name'>;
 
 const clientOf = (seed: number, name: string) => `${hex(seed, name.length * 97 + name.charCodeAt(0), 41, 32)}@clients`;
 const titleOf = (id: string) => id.split(/[-_]/).map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join(' ');
@@ -118,6 +124,48 @@ function entityId(blueprint: (typeof BLUEPRINTS)[number], x: number): string {
   if (blueprint === 'jiraIssue') return `PLAT-${1000 + x}`;
   return blueprint === 'workload' ? `${name}-deployment` : name;
 }
+
+/**
+ * The resource a change of `type` was made to, and the context Port records for it. Each id has
+ * its own draw, so drawing only the ones a type needs gives every record the same ids.
+ */
+function resourceOf(type: PortResourceType, seed: number, index: number): { resource: PortResource; context: Record<string, string> } {
+  const blueprint = choose(BLUEPRINTS, seed, index, 30);
+  const entity = entityId(blueprint, pick(seed, index, 31, 120));
+  const action = () => choose(ACTIONS, seed, index, 32);
+  switch (type) {
+    case 'entity':
+      return { resource: { id: entity, subtype: blueprint }, context: { blueprint, entity } };
+    case 'blueprint':
+      return { resource: { id: blueprint, subtype: null }, context: { blueprint } };
+    case 'run': {
+      const [runId, runAction] = [`r_${hex(seed, index, 33, 16)}`, action()];
+      return { resource: { id: runId, subtype: runAction }, context: { runId, action: runAction, blueprint, entity } };
+    }
+    case 'action':
+      return { resource: { id: action(), subtype: null }, context: { action: action(), blueprint } };
+    case 'scorecard': {
+      const scorecard = choose(SCORECARDS, seed, index, 34);
+      return { resource: { id: scorecard, subtype: null }, context: { scorecard, blueprint } };
+    }
+    case 'webhook': {
+      const webhookId = `wh_${hex(seed, pick(seed, index, 35, 8), 36, 16)}`;
+      return { resource: { id: webhookId, subtype: null }, context: { webhookId } };
+    }
+    case 'integration': {
+      const installationId = choose(INTEGRATIONS, seed, index, 37);
+      return { resource: { id: installationId, subtype: null }, context: { installationId } };
+    }
+  }
+}
+
+/** The title of the resource's snapshot; runs and integrations have none. */
+function resourceName(f: Facts): string | null {
+  if (f.resourceType === 'run' || f.resourceType === 'integration') return null;
+  return f.resourceType === 'webhook' ? 'Deploy events' : titleOf(f.resource.id);
+}
+
+const orgIdOf = (seed: number) => `org_${hex(seed, 0, 51, 16)}`;
 
 /** The filterable facts of event `index`; resync bursts belong to one integration. */
 function factsOf(dataset: SyntheticDataset, initialSize: number, index: number): Facts {
@@ -130,33 +178,24 @@ function factsOf(dataset: SyntheticDataset, initialSize: number, index: number):
   const action = burst ? (a < 0.9 ? 'UPDATE' : 'CREATE') : resourceType === 'run' ? (a < 0.4 ? 'CREATE' : 'UPDATE') : a < 0.55 ? 'UPDATE' : a < 0.85 ? 'CREATE' : 'DELETE';
   let userId: string | undefined;
   let origin: string;
+  let actorKind: PortActorKind;
   const kind = unit(seed, index, 20);
   if (burst) {
     origin = choose(INTEGRATIONS, seed, first, 26);
-    userId = clientOf(seed, origin);
+    [actorKind, userId] = ['client', clientOf(seed, origin)];
   } else if (kind < 0.6) {
     const person = personFor(seed, index, 21, 40, 'example.com');
+    actorKind = 'person';
     userId = person.n % 7 === 3 ? `google-oauth2|1${hex(seed, person.n, 22, 20).replace(/[a-f]/g, '7')}` : `auth0|${hex(seed, person.n, 22, 24)}`;
     origin = unit(seed, index, 23) < 0.85 ? 'UI' : 'API';
   } else if (kind < 0.92) {
     const name = choose([...INTEGRATIONS, ...CI_CLIENTS], seed, index, 27);
-    userId = clientOf(seed, name);
+    [actorKind, userId] = ['client', clientOf(seed, name)];
     origin = (CI_CLIENTS as readonly string[]).includes(name) ? 'API' : name;
-  } else origin = 'API'; // Port itself: automations and timers.
+  } else [actorKind, origin] = ['port', 'API']; // Port itself: automations and timers.
 
-  const blueprint = choose(BLUEPRINTS, seed, index, 30);
-  const entity = entityId(blueprint, pick(seed, index, 31, 120));
-  const contexts: Record<Facts['resourceType'], Record<string, string>> = {
-    entity: { blueprint, entity },
-    blueprint: { blueprint },
-    run: { runId: `r_${hex(seed, index, 33, 16)}`, action: choose(ACTIONS, seed, index, 32), blueprint, entity },
-    action: { action: choose(ACTIONS, seed, index, 32), blueprint },
-    scorecard: { scorecard: choose(SCORECARDS, seed, index, 34), blueprint },
-    webhook: { webhookId: `wh_${hex(seed, pick(seed, index, 35, 8), 36, 16)}` },
-    integration: { installationId: choose(INTEGRATIONS, seed, index, 37) },
-  };
   const status = !burst && unit(seed, index, 28) < 0.05 ? 'FAILURE' : 'SUCCESS';
-  return { resourceType, action, status, userId, origin, context: contexts[resourceType] };
+  return { resourceType, action, status, actorKind, userId, origin, ...resourceOf(resourceType, seed, index) };
 }
 
 /** The resource as it stood before (`v` 0) or after (`v` 1) the change. */
@@ -170,20 +209,20 @@ function snapshot(f: Facts, seed: number, index: number, atMs: number, v: 0 | 1)
   switch (f.resourceType) {
     case 'entity':
       return {
-        identifier: c['entity'], title: titleOf(c['entity']!), icon: 'Service', blueprint: c['blueprint'], team: [choose(['platform', 'payments', 'sre', 'frontend'], seed, h, 42)],
+        identifier: c['entity'], title: resourceName(f), icon: 'Service', blueprint: c['blueprint'], team: [choose(['platform', 'payments', 'sre', 'frontend'], seed, h, 42)],
         properties: { lifecycle: ['Production', 'Experimental', 'Deprecated'][(h + v) % 3], tier: ['Mission Critical', 'Customer Facing', 'Internal'][(h + 2 * v) % 3], language: choose(['Go', 'TypeScript', 'Python', 'Java'], seed, h, 43), url: `https://github.com/acme/${c['entity']}` },
         relations: { environment: ENVS[(h + v) % ENVS.length] }, ...stamps,
       };
     case 'blueprint':
-      return { identifier: c['blueprint'], title: titleOf(c['blueprint']!), icon: 'Blueprint', schema: { properties: { tier: { type: 'string', enum: v ? ['Mission Critical', 'Customer Facing', 'Internal'] : ['Mission Critical', 'Internal'] } }, required: [] }, relations: {}, ...stamps };
+      return { identifier: c['blueprint'], title: resourceName(f), icon: 'Blueprint', schema: { properties: { tier: { type: 'string', enum: v ? ['Mission Critical', 'Customer Facing', 'Internal'] : ['Mission Critical', 'Internal'] } }, required: [] }, relations: {}, ...stamps };
     case 'run':
       return { id: c['runId'], status: v === 0 ? 'IN_PROGRESS' : f.status, action: { identifier: c['action'] }, entity: { identifier: c['entity'] }, ...stamps };
     case 'action':
-      return { identifier: c['action'], title: titleOf(c['action']!), trigger: { type: 'self-service', operation: 'DAY-2', blueprintIdentifier: c['blueprint'] }, invocationMethod: { type: v ? 'GITHUB' : 'WEBHOOK' }, ...stamps };
+      return { identifier: c['action'], title: resourceName(f), trigger: { type: 'self-service', operation: 'DAY-2', blueprintIdentifier: c['blueprint'] }, invocationMethod: { type: v ? 'GITHUB' : 'WEBHOOK' }, ...stamps };
     case 'scorecard':
-      return { identifier: c['scorecard'], title: titleOf(c['scorecard']!), blueprint: c['blueprint'], rules: [{ identifier: 'has_readme', level: v ? 'Silver' : 'Bronze' }], ...stamps };
+      return { identifier: c['scorecard'], title: resourceName(f), blueprint: c['blueprint'], rules: [{ identifier: 'has_readme', level: v ? 'Silver' : 'Bronze' }], ...stamps };
     case 'webhook':
-      return { identifier: c['webhookId'], title: 'Deploy events', enabled: v === 1, ...stamps };
+      return { identifier: c['webhookId'], title: resourceName(f), enabled: v === 1, ...stamps };
     case 'integration':
       return { installationId: c['installationId'], integrationType: c['installationId']!.split('-')[0], config: { resyncIntervalMinutes: v ? 60 : 1440 }, ...stamps };
   }
@@ -199,13 +238,29 @@ export function portRecord(dataset: SyntheticDataset, initialSize: number, index
     action: facts.action,
     resourceType: facts.resourceType,
     status: facts.status,
-    trigger: { by: facts.userId ? { orgId: `org_${hex(seed, 0, 51, 16)}`, userId: facts.userId } : { orgId: `org_${hex(seed, 0, 51, 16)}` }, origin: facts.origin, at: new Date(atMs).toISOString() },
+    trigger: { by: facts.userId ? { orgId: orgIdOf(seed), userId: facts.userId } : { orgId: orgIdOf(seed) }, origin: facts.origin, at: new Date(atMs).toISOString() },
     context: facts.context,
     diff: { before: create ? null : snapshot(facts, seed, index, atMs, 0), after: facts.action === 'DELETE' ? null : snapshot(facts, seed, index, atMs, 1) },
     additionalData: facts.resourceType === 'run' ? { actionType: facts.userId ? 'self-service' : 'automation' } : {},
   };
   if (facts.status === 'FAILURE') record.message = FAILURES[facts.resourceType] ?? 'Operation failed';
   return record;
+}
+
+/** Record `index` as served, with the choices it was made from: what {@link expectedPortEvent} maps. */
+function generatedRecord(dataset: SyntheticDataset, initialSize: number, index: number): GeneratedPortRecord {
+  const facts = factsOf(dataset, initialSize, index);
+  return {
+    raw: JSON.parse(JSON.stringify(portRecord(dataset, initialSize, index, facts))) as JsonObject,
+    identifier: dataset.uuidOf(index, NS_EVENT),
+    atMs: dataset.timeOf(index),
+    resourceType: facts.resourceType,
+    action: facts.action,
+    status: facts.status,
+    actor: { kind: facts.actorKind, userId: facts.userId ?? null, orgId: orgIdOf(dataset.seed) },
+    origin: facts.origin,
+    resource: { ...facts.resource, name: resourceName(facts) },
+  };
 }
 
 const INCLUDES = new Set(['action', 'context', 'diff', 'identifier', 'resourceType', 'status', 'trigger', 'additionalData', 'message']);
@@ -324,10 +379,7 @@ export async function startPortSimulator(options: PortSimulatorOptions): Promise
     },
     expectedEvents(sourceId: string): AuditEventModel[] {
       const events: AuditEventModel[] = [];
-      for (let i = 0; i < dataset.size; i++) {
-        const wire: unknown = JSON.parse(JSON.stringify(portRecord(dataset, initialSize, i)));
-        events.push(normalizePortAuditLog(parsePortAuditLog(wire), sourceId));
-      }
+      for (let i = 0; i < dataset.size; i++) events.push(expectedPortEvent(generatedRecord(dataset, initialSize, i), sourceId));
       return events;
     },
   };

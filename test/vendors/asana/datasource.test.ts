@@ -3,7 +3,7 @@ import { queryMatcher } from '../../../src/sources/query-matcher';
 import type { AuditDataSource, Direction, ListEventsResult, SourceQuery, SourceResume } from '../../../src/sources/data-source';
 import type { RunningSimulator } from '../../../src/simulation/vendor-simulator';
 import { asanaModule } from '../../../src/vendors/asana';
-import { parseDescResume, windowStart } from '../../../src/vendors/asana/paging';
+import { descResumeSchema, windowStart } from '../../../src/vendors/asana/paging';
 import { asanaRecord, startAsanaSimulator, type AsanaSimulatorOptions } from '../../../src/vendors/asana/simulator';
 import type { RawAsanaAuditLogEvent } from '../../../src/vendors/asana/wire-types';
 import { NO_FILTER, readAll } from '../../contract/datasource-contract';
@@ -99,7 +99,7 @@ describe('AsanaDataSource, newest first over an ascending-only API', () => {
       for (let calls = 0; first.events.length === 0 && first.next !== null && calls < 5; calls++) first = await list(dataSource, 'DESC', first.next);
       expect(first.events.length).toBeGreaterThan(0);
       expect(new Set(first.events.map((event) => event.occurredAtMs)).size).toBe(1);
-      const next = parseDescResume(first.next, 'asana-test')!;
+      const next = descResumeSchema.parse(first.next);
       expect(next.o).toEqual(expect.any(String));
       expect(next.e - windowStart(next)).toBe(1);
       expect(JSON.stringify(first.next).length).toBeLessThan(400);

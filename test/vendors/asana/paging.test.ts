@@ -1,4 +1,7 @@
+import type { z } from 'zod';
 import { ErrorCode, UpstreamError } from '../../../src/errors';
+import { asanaModule } from '../../../src/vendors/asana';
+import { dataSourceFor } from '../../helpers/datasource';
 import type { SourceQuery } from '../../../src/sources/data-source';
 import { windowQuery } from '../../../src/sources/data-source';
 import {
@@ -10,8 +13,9 @@ import {
   isoOf,
   nextWidth,
   overflows,
-  parseAscResume,
-  parseDescResume,
+  ascResumeSchema,
+  asanaResumeSchema,
+  descResumeSchema,
   pushDown,
   windowStart,
   windowTarget,
@@ -114,35 +118,60 @@ describe('window steps', () => {
   });
 });
 
+/** `value` as `schema` reads it, or null when the schema refuses it. */
+function read<T>(schema: z.ZodType<T>, value: unknown): T | null {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
 describe('resume states', () => {
   it('round-trips newest-first states through JSON', () => {
     for (const state of [{ e: 10, w: 2, f: 1 }, { e: 10, w: 1, f: 1, o: 'tok' }, { e: 10, w: 2, f: 1, x: 3 }]) {
-      expect(parseDescResume(JSON.parse(JSON.stringify(descResumeJson(state))), 's')).toEqual(state);
+      expect(read(descResumeSchema, JSON.parse(JSON.stringify(descResumeJson(state))))).toEqual(state);
+      expect(read(asanaResumeSchema, JSON.parse(JSON.stringify(descResumeJson(state))))).toEqual(state);
     }
   });
 
   it('reads an oldest-first offset', () => {
-    expect(parseAscResume({ o: 'tok' }, 's')).toEqual({ o: 'tok' });
-    expect(parseAscResume(null, 's')).toBeNull();
+    expect(read(ascResumeSchema, { o: 'tok' })).toEqual({ o: 'tok' });
+    expect(read(asanaResumeSchema, { o: 'tok' })).toEqual({ o: 'tok' });
   });
 
-  const ascending = parseAscResume;
-  const descending = parseDescResume;
   it.each([
-    ['oldest first', { c: 'x' }, ascending],
-    ['oldest first', { o: '' }, ascending],
-    ['oldest first', 'tok', ascending],
-    ['newest first', { e: 1, w: 1, f: 1 }, descending],
-    ['newest first', { e: 10, w: 0, f: 1 }, descending],
-    ['newest first', { e: 10, w: 1, f: 1, z: 1 }, descending],
-    ['newest first', { e: 10, w: 1, f: 1, x: 11 }, descending],
-    ['newest first', { o: 'offset-of-the-other-direction' }, descending],
-  ] as const)('refuses an unreadable %s state (%j) as UPSTREAM_CURSOR_EXPIRED, never restarting', (_name, state, parse) => {
+    ['oldest first', { c: 'x' }],
+    ['oldest first', { o: '' }],
+    ['oldest first', 'tok'],
+    ['newest first', { e: 1, w: 1, f: 1 }],
+    ['newest first', { e: 10, w: 0, f: 1 }],
+    ['newest first', { e: 10, w: 1, f: 1, z: 1 }],
+    ['newest first', { e: 10, w: 1, f: 1, x: 11 }],
+    ['newest first', { e: 10, w: 1, f: 1, x: 0 }],
+    ['newest first', { e: 2 ** 53, w: 1, f: 1 }],
+    ['newest first', { e: 10, w: 1, f: 1, o: 7 }],
+  ] as const)('reads no %s state from %j', (_name, state) => {
+    expect(read(asanaResumeSchema, state)).toBeNull();
+  });
+
+  it.each([
+    ['oldest first', 'ASC', { c: 'x' }],
+    ['oldest first', 'ASC', { o: '' }],
+    ['oldest first', 'ASC', 'tok'],
+    ['oldest first', 'ASC', { e: 10, w: 1, f: 1 }],
+    ['newest first', 'DESC', { e: 1, w: 1, f: 1 }],
+    ['newest first', 'DESC', { e: 10, w: 0, f: 1 }],
+    ['newest first', 'DESC', { e: 10, w: 1, f: 1, z: 1 }],
+    ['newest first', 'DESC', { e: 10, w: 1, f: 1, x: 11 }],
+    ['newest first', 'DESC', { o: 'offset-of-the-other-direction' }],
+  ] as const)('refuses an unreadable %s state (%j) as UPSTREAM_CURSOR_EXPIRED, never restarting', async (_name, direction, state) => {
+    // Nothing listens here: a state is refused before any request.
+    const dataSource = dataSourceFor(asanaModule, { baseUrl: 'http://127.0.0.1:9/api/1.0', credentials: { token: 't', workspaceGid: '1' } }, { id: 'asana-main' });
     let error: unknown;
     try {
-      parse(state, 'asana-main');
+      await dataSource.listEvents({ direction, query: windowQuery(null, null), resume: state, limit: 10, signal: AbortSignal.timeout(5_000) });
     } catch (caught) {
       error = caught;
+    } finally {
+      await dataSource.close();
     }
     expect(error).toBeInstanceOf(UpstreamError);
     expect((error as UpstreamError).code).toBe(ErrorCode.UpstreamCursorExpired);

@@ -1,3 +1,4 @@
+import { ErrorCode, UpstreamError } from '../../../src/errors';
 import type { AuditEventModel } from '../../../src/models/audit-event';
 import type { RunningSimulator } from '../../../src/simulation/vendor-simulator';
 import { portModule } from '../../../src/vendors/port';
@@ -72,6 +73,31 @@ describe('Port listing over HTTP', () => {
       const wanted = simulator.expectedEvents(dataSource.sourceId)[17]!;
       expect(await dataSource.getEvent(wanted, AbortSignal.timeout(5_000))).toEqual(wanted);
       expect(simulator.control.stats.requests).toBe(1);
+    } finally {
+      await dataSource.close();
+      await simulator.stop();
+    }
+  });
+  it('continues from the states it wrote and refuses any other, or one of the other direction, as UPSTREAM_CURSOR_EXPIRED', async () => {
+    const simulator = await startPortSimulator({ size: 200, seed: 3, endMs: Date.UTC(2026, 0, 1) });
+    const dataSource = dataSourceFor(portModule, simulator);
+    const list = (direction: 'ASC' | 'DESC', resume: unknown) =>
+      dataSource.listEvents({ direction, query: NO_FILTER, resume: JSON.parse(JSON.stringify(resume)), limit: 10, signal: AbortSignal.timeout(5_000) });
+    try {
+      const newest = await list('DESC', null);
+      const oldest = await list('ASC', null);
+      expect(newest.next).toEqual({ b: expect.any(Number), n: expect.any(Number) });
+      expect(oldest.next).toEqual({ a: expect.any(Number), w: expect.any(Number), u: expect.any(Number) });
+      await expect(list('DESC', newest.next)).resolves.toMatchObject({ events: expect.any(Array) });
+      await expect(list('ASC', oldest.next)).resolves.toMatchObject({ events: expect.any(Array) });
+      for (const [direction, resume] of [['ASC', newest.next], ['DESC', oldest.next], ['DESC', { b: 1.5, n: 0 }], ['ASC', { a: 1, w: 0 }], ['DESC', 'b']] as const) {
+        const error = await list(direction, resume).then(
+          () => null,
+          (caught: unknown) => caught,
+        );
+        expect(error).toBeInstanceOf(UpstreamError);
+        expect({ direction, resume, code: (error as UpstreamError).code }).toEqual({ direction, resume, code: ErrorCode.UpstreamCursorExpired });
+      }
     } finally {
       await dataSource.close();
       await simulator.stop();

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { ErrorCode, UpstreamError } from '../../../src/errors';
 import type { AuditEventModel } from '../../../src/models/audit-event';
 import type { Direction, SourceQuery } from '../../../src/sources/data-source';
@@ -7,11 +8,13 @@ import {
   MAX_UPSTREAM_LIMIT,
   pageAsc,
   pageDesc,
-  parseAscResume,
-  parseDescResume,
+  ascResumeSchema,
+  descResumeSchema,
+  portResumeSchema,
   type AscResume,
   type DescResume,
   type FetchWindow,
+  type PagedBatch,
   type UpstreamWindow,
 } from '../../../src/vendors/port/paging';
 
@@ -72,13 +75,19 @@ function fakePort(events: AuditEventModel[], inclusive: boolean, unplaceable: Re
   return { fetch, calls };
 }
 
+/** `value` as `schema` reads it, or null when the schema refuses it. */
+function read<T>(schema: z.ZodType<T>, value: unknown): T | null {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
 async function readAll(fetch: FetchWindow, direction: Direction, query: SourceQuery, limit: number): Promise<AuditEventModel[]> {
   const out: AuditEventModel[] = [];
   let edge: number | null = null;
   let desc: DescResume | null = null;
   let asc: AscResume | null = null;
   for (let guard = 0; guard < 10_000; guard++) {
-    const batch = direction === 'DESC' ? await pageDesc(fetch, 'port-test', query, desc, limit) : await pageAsc(fetch, 'port-test', query, asc, limit);
+    const batch: PagedBatch<DescResume | AscResume> = direction === 'DESC' ? await pageDesc(fetch, 'port-test', query, desc, limit) : await pageAsc(fetch, 'port-test', query, asc, limit);
     const batchTimes = batch.events.map((e) => e.occurredAtMs);
     if (batchTimes.length > 0 && edge !== null) {
       if (direction === 'DESC') expect(Math.max(...batchTimes)).toBeLessThanOrEqual(edge);
@@ -88,8 +97,8 @@ async function readAll(fetch: FetchWindow, direction: Direction, query: SourceQu
     out.push(...batch.events);
     if (batch.next === null) return out;
     // Resume states travel as JSON in cursors.
-    if (direction === 'DESC') desc = parseDescResume(JSON.parse(JSON.stringify(batch.next)));
-    else asc = parseAscResume(JSON.parse(JSON.stringify(batch.next)));
+    if (direction === 'DESC') desc = read(descResumeSchema, JSON.parse(JSON.stringify(batch.next)));
+    else asc = read(ascResumeSchema, JSON.parse(JSON.stringify(batch.next)));
     expect(desc ?? asc).not.toBeNull();
   }
   throw new Error('paging never ended');
@@ -202,12 +211,20 @@ describe('Port time-window paging', () => {
   });
 
   it('reads back only resume states it wrote', () => {
-    expect(parseDescResume({ b: 5, n: 0 })).toEqual({ b: 5, n: 0 });
-    expect(parseDescResume({ b: 5, n: -1 })).toBeNull();
-    expect(parseDescResume({ b: '5', n: 0 })).toBeNull();
-    expect(parseDescResume({ b: 5, n: 0, x: 1 })).toBeNull();
-    expect(parseAscResume({ a: 1, w: 0, u: null })).toEqual({ a: 1, w: 0, u: null });
-    expect(parseAscResume({ a: 1.5, w: 0, u: null })).toBeNull();
-    expect(parseAscResume({ b: 5, n: 0 })).toBeNull();
+    expect(read(descResumeSchema, { b: 5, n: 0 })).toEqual({ b: 5, n: 0 });
+    expect(read(descResumeSchema, { b: 5, n: -1 })).toBeNull();
+    expect(read(descResumeSchema, { b: '5', n: 0 })).toBeNull();
+    expect(read(descResumeSchema, { b: 5, n: 0, x: 1 })).toBeNull();
+    expect(read(descResumeSchema, { b: 2 ** 53, n: 0 })).toBeNull();
+    expect(read(ascResumeSchema, { a: 1, w: 0, u: null })).toEqual({ a: 1, w: 0, u: null });
+    expect(read(ascResumeSchema, { a: 1, w: 0, u: 7 })).toEqual({ a: 1, w: 0, u: 7 });
+    expect(read(ascResumeSchema, { a: 1.5, w: 0, u: null })).toBeNull();
+    expect(read(ascResumeSchema, { a: 1, w: -1, u: null })).toBeNull();
+    expect(read(ascResumeSchema, { a: 1, w: 0 })).toBeNull();
+    expect(read(ascResumeSchema, { b: 5, n: 0 })).toBeNull();
+    // Cursors already in clients' hands carry exactly these shapes.
+    expect(read(portResumeSchema, { b: 5, n: 0 })).toEqual({ b: 5, n: 0 });
+    expect(read(portResumeSchema, { a: 1, w: 0, u: null })).toEqual({ a: 1, w: 0, u: null });
+    expect(read(portResumeSchema, { b: 5, n: 0, a: 1, w: 0, u: null })).toBeNull();
   });
 });
