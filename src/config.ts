@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createPublicKey } from 'node:crypto';
 import net from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -6,6 +7,7 @@ import { DEFAULT_RETRY, DEFAULT_TIMEOUTS } from './http/upstream-client';
 import { VENDORS, type Vendor } from './models/audit-event';
 import { isJsonObject } from './models/json';
 import type { AdmissionLimits } from './admission';
+import { isLoopbackHost, type AuthConfig } from './auth';
 import type { BaseSourceConfig } from './sources/vendor-module';
 import { vendorModules } from './vendors';
 
@@ -49,6 +51,11 @@ export interface ServerConfig {
   maxCost: number;
   /** Requests at once, queued, and per client; see `AdmissionLimits`. */
   admission: AdmissionLimits;
+  /**
+   * Who may call and what each may read; null when the config says nothing, which is allowed on
+   * a loopback host only (see `checkExposure`).
+   */
+  auth: AuthConfig | null;
 }
 
 /** The whole validated config. */
@@ -114,6 +121,33 @@ const serverSchema = z.strictObject({
   cacheMaxEvents: z.number().int().min(0).max(10_000_000).default(10_000),
   settleWindowMs: z.number().int().min(0).max(86_400_000).default(0),
   maxCost: z.number().int().min(100).max(10_000_000).default(10_000),
+  auth: z
+    .union([
+      z.strictObject({ mode: z.literal('none') }),
+      z.strictObject({
+        mode: z.literal('required').optional(),
+        apiKeys: z
+          .array(
+            z.strictObject({
+              id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '1 to 64 letters, digits, ., _ or -'),
+              sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'the hex SHA-256 of the key (64 hex digits), never the key itself'),
+              sources: z.union([z.literal('*'), z.array(z.string().min(1)).min(1)]),
+            }),
+          )
+          .default([]),
+        jwt: z
+          .strictObject({
+            issuer: z.string().min(1),
+            audience: z.string().min(1),
+            jwksUrl: z.url({ protocol: /^https?$/ }).optional(),
+            publicKey: z.string().includes('BEGIN PUBLIC KEY').optional(),
+            sourcesClaim: z.string().min(1).default('audit_sources'),
+            algorithms: z.array(z.string().min(1)).min(1).default(['RS256', 'ES256', 'EdDSA']),
+          })
+          .optional(),
+      }),
+    ])
+    .optional(),
   admission: z
     .strictObject({
       maxInFlight: z.number().int().min(1).max(10_000).default(32),
@@ -221,6 +255,7 @@ export function parseConfig(document: unknown, env: NodeJS.ProcessEnv, nowMs: nu
       settleWindowMs: server.settleWindowMs,
       maxCost: server.maxCost,
       admission: server.admission,
+      auth: authConfigOf(server.auth, sources),
     },
     sources,
     demo: false,
@@ -248,8 +283,49 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> & Pick<Serv
     maxCost: parsed.maxCost,
     // No per-client limit for the demo and tests, which page as fast as they can from one address.
     admission: { ...parsed.admission, perClientPerMinute: null },
+    auth: null,
     ...overrides,
   };
+}
+
+/** `server.auth` checked against the sources it names. */
+function authConfigOf(auth: z.infer<typeof serverSchema>['auth'], sources: readonly SourceConfig[]): AuthConfig | null {
+  if (auth === undefined) return null;
+  if (auth.mode === 'none') return { mode: 'none' };
+  const known = new Set(sources.map((source) => source.id));
+  const ids = new Set<string>();
+  auth.apiKeys.forEach((key, index) => {
+    if (ids.has(key.id)) failWith(`server.auth.apiKeys[${index}].id: duplicate key id '${key.id}'`);
+    ids.add(key.id);
+    const unknown = key.sources === '*' ? undefined : key.sources.find((id) => id !== '*' && !known.has(id));
+    if (unknown !== undefined) failWith(`server.auth.apiKeys[${index}].sources: unknown source '${unknown}'`);
+  });
+  const jwt = auth.jwt;
+  if (jwt && (jwt.jwksUrl === undefined) === (jwt.publicKey === undefined)) failWith('server.auth.jwt: give exactly one of jwksUrl and publicKey');
+  if (jwt?.publicKey !== undefined) {
+    try {
+      createPublicKey(jwt.publicKey);
+    } catch {
+      failWith('server.auth.jwt.publicKey: not a public key in PEM (SPKI)');
+    }
+  }
+  if (auth.apiKeys.length === 0 && !jwt) failWith('server.auth: give apiKeys, jwt, or both (or mode: none to run without authentication)');
+  return {
+    mode: 'required',
+    apiKeys: auth.apiKeys.map((key) => ({ id: key.id, sha256: key.sha256.toLowerCase(), sources: key.sources === '*' || key.sources.includes('*') ? '*' : key.sources })),
+    jwt: jwt ? { issuer: jwt.issuer, audience: jwt.audience, jwksUrl: jwt.jwksUrl ?? null, publicKey: jwt.publicKey ?? null, sourcesClaim: jwt.sourcesClaim, algorithms: jwt.algorithms } : null,
+  };
+}
+
+/**
+ * Refuses to serve without authentication where others can reach the gateway: with no
+ * `server.auth`, the host must be a loopback address; anything else needs `auth: {mode: none}`,
+ * said explicitly, or keys.
+ */
+export function checkExposure(server: Pick<ServerConfig, 'auth' | 'host'>): void {
+  if (server.auth === null && !isLoopbackHost(server.host)) {
+    failWith(`server.auth: required to listen on '${server.host}', which is not a loopback address; give apiKeys or jwt, or auth: {mode: none} to serve without authentication knowingly`);
+  }
 }
 
 /** Builds a source config in code (demo mode, tests), validated like one from a file. */

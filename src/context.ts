@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { ANONYMOUS, type Principal } from './auth';
 import type { GatewayCaches } from './connection/caches';
 import type { ServerConfig } from './config';
 import type { GatewayError } from './errors';
@@ -27,6 +28,8 @@ export type PathWarning = ConnectionWarning & {
  */
 export interface GatewayContext {
   requestId: string;
+  /** Who is calling; `sources` holds only what they may read. */
+  principal: Principal;
   sources: SourceRegistry;
   cursors: CursorCodec;
   caches: GatewayCaches;
@@ -55,15 +58,21 @@ export interface ContextDeps {
   logger: Logger;
 }
 
-export function createContext(deps: ContextDeps, requestId: string, signal: AbortSignal): GatewayContext {
+/**
+ * A request's context. Its registry holds only the sources `principal` may read: everything a
+ * resolver reaches goes through it.
+ */
+export function createContext(deps: ContextDeps, requestId: string, signal: AbortSignal, principal: Principal = ANONYMOUS): GatewayContext {
+  const sources = deps.sources.scopedTo(principal.sources);
+  const scoped = { ...deps, sources, principal };
   return {
-    ...deps,
+    ...scoped,
     requestId,
-    logger: deps.logger.child({ requestId }),
+    logger: deps.logger.child({ requestId, principal: principal.id }),
     signal,
     loaders: {
-      event: createEventLoader(deps.sources, deps.caches.events, signal),
-      nestedEvents: createNestedConnectionLoader(connectionDeps({ ...deps, signal })),
+      event: createEventLoader(sources, deps.caches.events, signal),
+      nestedEvents: createNestedConnectionLoader(connectionDeps({ ...scoped, signal })),
     },
     partialErrors: [],
     warnings: [],
@@ -75,9 +84,11 @@ export function createContext(deps: ContextDeps, requestId: string, signal: Abor
  * the one place that turns server settings into connection settings, for `auditEvents` and the
  * nested `Actor.events` / `Target.events` alike.
  */
-export function connectionDeps(context: Pick<GatewayContext, 'sources' | 'cursors' | 'caches' | 'config' | 'signal'>): EventConnectionDeps {
+export function connectionDeps(context: Pick<GatewayContext, 'sources' | 'cursors' | 'caches' | 'config' | 'signal' | 'principal'>): EventConnectionDeps {
   return {
     sources: context.sources,
+    // A cursor is signed for its caller: another caller's is refused like a forged one.
+    cursorScope: context.principal.id,
     cursors: context.cursors,
     caches: context.caches,
     scanBudgetRequests: context.config.scanBudgetRequests,

@@ -25,6 +25,7 @@ export enum ErrorCode {
   UpstreamResponseTooLarge = 'UPSTREAM_RESPONSE_TOO_LARGE',
   UpstreamProtocolError = 'UPSTREAM_PROTOCOL_ERROR',
   UpstreamCursorExpired = 'UPSTREAM_CURSOR_EXPIRED',
+  TieGroupTooLarge = 'TIE_GROUP_TOO_LARGE',
 }
 
 /** Finer reasons for BAD_USER_INPUT, in `extensions.reason`. */
@@ -131,6 +132,8 @@ function upstreamMessage(code: ErrorCode, sourceId: string, retryAfterSeconds: n
       return `The upstream of ${source} no longer accepts the paging position; start the traversal again`;
     case ErrorCode.UpstreamUnavailable:
       return `The upstream of ${source} is unavailable`;
+    case ErrorCode.TieGroupTooLarge:
+      return `More events of ${source} share one millisecond than a page may read; raise server.scanBudgetRequests to list them`;
     default:
       return `The upstream of ${source} failed`;
   }

@@ -13,13 +13,14 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { resolvers } from '../resolvers';
 import { createGatewayCaches } from './connection/caches';
 import { deadlineSignal } from './http/deadline';
-import type { GatewayConfig, SourceConfig } from './config';
+import { checkExposure, type GatewayConfig, type SourceConfig } from './config';
 import { createContext, type GatewayContext } from './context';
 import { formatGatewayError } from './errors';
 import { CursorCodec } from './connection/cursor';
 import { GRAPHIQL_CSP, graphiqlAsset, graphiqlPage } from './graphiql';
 import { maxAliasesRule, maxDepthRule } from './graphql/limits';
 import { Admission } from './admission';
+import { ANONYMOUS, Authenticator, type Principal } from './auth';
 import { costLimitPlugin } from './graphql/cost';
 import { operationResolutionPlugin } from './graphql/operation-plugin';
 import { partialErrorsPlugin } from './graphql/plugins';
@@ -65,6 +66,7 @@ export const MAX_TOKENS = 2_000;
  * body limits, JSON errors, health routes, GraphiQL and graceful shutdown.
  */
 export async function createGateway(config: GatewayConfig, options: GatewayOptions): Promise<Gateway> {
+  checkExposure(config.server);
   const { logger } = options;
   const sources = registryFromConfig(config.sources, logger);
   const cursors = new CursorCodec({
@@ -75,6 +77,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const caches = createGatewayCaches({ maxCachedEvents: config.server.cacheMaxEvents });
   const contextDeps = { sources, cursors, caches, config: config.server, logger };
   const admission = new Admission(config.server.admission);
+  const authenticator = await Authenticator.create(config.server.auth ?? { mode: 'none' }, logger);
 
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
   const apollo = new ApolloServer<GatewayContext>({
@@ -153,7 +156,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       return;
     }
 
-    const admitted = await admission.run(req.socket.remoteAddress ?? 'unknown', () => execute(req, res, url, method));
+    const authenticated = await authenticator.authenticate(req.headers.authorization);
+    if ('failure' in authenticated) {
+      req.resume();
+      return sendJson(res, 401, graphqlError(authenticated.failure.message, 'UNAUTHENTICATED'), { 'www-authenticate': authenticated.failure.challenge });
+    }
+    const { principal } = authenticated;
+    // Clients are told apart by their key or token where they have one, else by their address.
+    const client = principal === ANONYMOUS ? `address:${req.socket.remoteAddress ?? 'unknown'}` : `principal:${principal.id}`;
+    const admitted = await admission.run(client, () => execute(req, res, url, method, principal));
     if (!admitted.admitted) {
       const { status, code, message, retryAfterSeconds } = admitted.refusal;
       return sendJson(res, status, graphqlError(message, code), { 'retry-after': String(retryAfterSeconds) });
@@ -161,7 +172,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   }
 
   /** Reads, executes and answers one GraphQL request (admitted by {@link Admission}). */
-  async function execute(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string): Promise<void> {
+  async function execute(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string, principal: Principal): Promise<void> {
     const body = await readBody(req, config.server.maxBodyBytes);
     if (body.kind === 'too-large') {
       res.setHeader('connection', 'close');
@@ -191,7 +202,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body: parsedBody },
-      context: async () => createContext(contextDeps, requestId, signal),
+      context: async () => createContext(contextDeps, requestId, signal, principal),
     });
     await writeResponse(res, response, requestId);
   }

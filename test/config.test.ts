@@ -1,4 +1,5 @@
-import { ConfigError, parseConfig, readRuntimeSettings } from '../src/config';
+import path from 'node:path';
+import { checkExposure, ConfigError, loadConfigFile, parseConfig, readRuntimeSettings } from '../src/config';
 
 const SECRET = 's'.repeat(40);
 
@@ -86,6 +87,49 @@ describe('parseConfig', () => {
   it('never echoes a secret in an error', () => {
     const message = errorOf(() => parseConfig(config({ apiKey: 12345 }), env));
     expect(message).not.toContain('12345');
+  });
+});
+
+describe('server.auth', () => {
+  const env = { NIRVANA_API_KEY: 'k' };
+  const digest = 'ab'.repeat(32);
+  const withAuth = (auth: unknown) => config({}, { cursorSecret: SECRET, auth });
+
+  it('reads API keys with their sources and a JWT issuer, never holding a key', () => {
+    const parsed = parseConfig(withAuth({ apiKeys: [{ id: 'ops', sha256: digest.toUpperCase(), sources: '*' }, { id: 'nv', sha256: digest, sources: ['nirvana-main'] }] }), env);
+    expect(parsed.server.auth).toEqual({
+      mode: 'required',
+      apiKeys: [
+        { id: 'ops', sha256: digest, sources: '*' },
+        { id: 'nv', sha256: digest, sources: ['nirvana-main'] },
+      ],
+      jwt: null,
+    });
+  });
+
+  it('refuses a key that is not a SHA-256, an unknown source, a duplicate id, an unreadable public key, and auth with no way in', () => {
+    expect(errorOf(() => parseConfig(withAuth({ apiKeys: [{ id: 'ops', sha256: 'my-plain-key', sources: '*' }] }), env))).toMatch(/server\.auth.*sha256.*never the key itself/s);
+    expect(errorOf(() => parseConfig(withAuth({ apiKeys: [{ id: 'ops', sha256: digest, sources: ['port-x'] }] }), env))).toMatch(/server\.auth\.apiKeys\[0\]\.sources: unknown source 'port-x'/);
+    expect(errorOf(() => parseConfig(withAuth({ apiKeys: [{ id: 'a', sha256: digest, sources: '*' }, { id: 'a', sha256: digest, sources: '*' }] }), env))).toMatch(/duplicate key id 'a'/);
+    expect(errorOf(() => parseConfig(withAuth({ jwt: { issuer: 'i', audience: 'a', publicKey: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----' } }), env))).toMatch(/publicKey: not a public key/);
+    expect(errorOf(() => parseConfig(withAuth({ jwt: { issuer: 'i', audience: 'a' } }), env))).toMatch(/exactly one of jwksUrl and publicKey/);
+    expect(errorOf(() => parseConfig(withAuth({}), env))).toMatch(/give apiKeys, jwt, or both/);
+  });
+
+  it('allows no auth on loopback only, unless mode: none says so', () => {
+    expect(() => checkExposure({ auth: null, host: '127.0.0.1' })).not.toThrow();
+    expect(() => checkExposure({ auth: null, host: '::1' })).not.toThrow();
+    expect(() => checkExposure({ auth: null, host: 'localhost' })).not.toThrow();
+    expect(errorOf(() => checkExposure({ auth: null, host: '0.0.0.0' }))).toMatch(/server\.auth: required to listen on '0\.0\.0\.0'/);
+    expect(errorOf(() => checkExposure({ auth: null, host: '::' }))).toMatch(/required to listen on '::'/);
+    expect(() => checkExposure({ auth: { mode: 'none' }, host: '0.0.0.0' })).not.toThrow();
+  });
+
+  it('accepts the example config of the README, which listens on every address', () => {
+    const file = path.resolve(__dirname, '../config.example.yaml');
+    const parsed = loadConfigFile(file, { AUDIT_GATEWAY_CURSOR_SECRET: SECRET, NIRVANA_API_KEY: 'k', SECOPS_KEY_SHA256: digest, PLATFORM_KEY_SHA256: 'cd'.repeat(32) });
+    expect(() => checkExposure(parsed.server)).not.toThrow();
+    expect(parsed.server.auth).toMatchObject({ mode: 'required', apiKeys: [{ id: 'secops', sources: '*' }, { id: 'platform-team', sources: ['nirvana-main'] }] });
   });
 });
 

@@ -163,18 +163,22 @@ export class CursorCodec {
     this.signingKey = { id: keyId(options.secret), secret: Buffer.from(options.secret, 'utf8') };
   }
 
-  encode(cursor: TraversalCursor): string {
+  /**
+   * @param scope whom the cursor is for (the caller's principal id): it is signed into the MAC,
+   *   so another caller's cursor fails verification exactly like a forged one, revealing nothing.
+   */
+  encode(cursor: TraversalCursor, scope = ''): string {
     const json = Buffer.from(JSON.stringify(toPayload(cursor)), 'utf8');
     const deflate = json.length >= DEFLATE_FROM_BYTES;
     const body = deflate ? deflateRawSync(json, DEFLATE_OPTIONS) : json;
     const head = Buffer.from([deflate ? VERSION_DEFLATED : VERSION_JSON]);
     const signed = Buffer.concat([head, this.signingKey.id, body]);
-    const mac = mac16(this.signingKey.secret, signed);
+    const mac = mac16(this.signingKey.secret, signed, scope);
     return Buffer.concat([signed, mac]).toString('base64url');
   }
 
   /** Verifies and parses a cursor; throws BAD_USER_INPUT with reason CURSOR_INVALID or CURSOR_EXPIRED. */
-  decode(cursor: string, argument: 'after' | 'before', nowMs: number = Date.now()): TraversalCursor {
+  decode(cursor: string, argument: 'after' | 'before', nowMs: number = Date.now(), scope = ''): TraversalCursor {
     const malformed = () => badUserInput(`${argument}: malformed cursor`, 'CURSOR_INVALID', argument);
     if (cursor.length === 0 || cursor.length > 16_384 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw malformed();
     const bytes = Buffer.from(cursor, 'base64url');
@@ -184,7 +188,7 @@ export class CursorCodec {
     const signed = bytes.subarray(0, bytes.length - MAC_BYTES);
     const mac = bytes.subarray(bytes.length - MAC_BYTES);
     const key = this.keys.get(bytes.subarray(1, 1 + KEY_ID_BYTES).toString('hex'));
-    if (!key || !timingSafeEqual(mac, mac16(key.secret, signed))) {
+    if (!key || !timingSafeEqual(mac, mac16(key.secret, signed, scope))) {
       throw badUserInput(`${argument}: cursor signature mismatch`, 'CURSOR_INVALID', argument);
     }
     if (key.untilMs < nowMs) {
@@ -221,6 +225,9 @@ function keyId(secret: string): Buffer {
   return createHash('sha256').update('audit-gateway cursor key id').update(secret).digest().subarray(0, KEY_ID_BYTES);
 }
 
-function mac16(secret: Buffer, data: Buffer): Buffer {
-  return createHmac('sha256', secret).update(data).digest().subarray(0, MAC_BYTES);
+function mac16(secret: Buffer, data: Buffer, scope: string): Buffer {
+  const hmac = createHmac('sha256', secret);
+  // Unscoped cursors (a gateway without authentication) keep the plain MAC.
+  if (scope !== '') hmac.update(`audit-gateway cursor scope\u0000${scope}\u0000`);
+  return hmac.update(data).digest().subarray(0, MAC_BYTES);
 }

@@ -25,6 +25,8 @@ export interface EventConnectionDeps {
   sources: SourceRegistry;
   cursors: CursorCodec;
   caches: GatewayCaches;
+  /** Whom cursors are signed for (the caller's principal id): a cursor of another scope is refused. */
+  cursorScope: string;
   /** Upstream requests one source may make for one page. */
   scanBudgetRequests: number;
   /** See `ServerConfig.settleWindowMs`; required, so that no path to the engine forgets it. */
@@ -50,7 +52,7 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
   const order: Direction = args.orderBy?.direction ?? 'DESC';
   const selection = selectEvents(args.filter, deps.sources.filterable, order);
   const nowMs = deps.now?.() ?? Date.now();
-  const cursor = paging.cursor === null ? null : deps.cursors.decode(paging.cursor, paging.cursorArgument, nowMs);
+  const cursor = paging.cursor === null ? null : deps.cursors.decode(paging.cursor, paging.cursorArgument, nowMs, deps.cursorScope);
   const plan = planTraversal({ paging, order, selection, cursor, nowMs, settleWindowMs: deps.settleWindowMs });
 
   const streams = openStreams(selection, plan, deps);
@@ -81,7 +83,7 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
       sources,
       retentionDays,
     },
-    (traversalCursor) => deps.cursors.encode(traversalCursor),
+    (traversalCursor) => deps.cursors.encode(traversalCursor, deps.cursorScope),
   );
   rememberListed(connection, deps);
   return { ...connection, totalCount: totalCountOf(selection, plan.asOfMs, deps) };

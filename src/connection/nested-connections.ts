@@ -141,7 +141,7 @@ export async function loadGroupedFirstPages(requests: readonly NestedConnectionR
         sources: outcomes.filter((outcome) => ownSources.has(outcome.sourceId)),
         retentionDays,
       },
-      (cursor) => deps.cursors.encode(cursor),
+      (cursor) => deps.cursors.encode(cursor, deps.cursorScope),
     );
     rememberListed(connection, deps);
     return { ...connection, totalCount: totalCountOf(selection, plan.asOfMs, deps) };

@@ -85,10 +85,15 @@ export class SourceStream {
   unusableRecords = 0;
   /** True when the request budget ran out before the stream could settle its next event. */
   budgetSpent = false;
+  /** Events taken for this page. */
+  private taken = 0;
+  /** The resume state the page started from, as text. */
+  private readonly initialResumeText: string;
 
   constructor(private readonly options: SourceStreamOptions) {
     this.sourceId = options.dataSource.sourceId;
     this.nextResume = options.state?.r ?? null;
+    this.initialResumeText = JSON.stringify(this.nextResume);
     this.exhausted = options.state?.x === 1;
     this.lastListed = options.state?.k ?? null;
   }
@@ -141,6 +146,7 @@ export class SourceStream {
     }
     while (this.batches.length > 0 && this.batches[0]!.waiting === 0) this.batches.shift();
     this.lastListed = [occurredAtMs, sourceEventId];
+    this.taken += 1;
     return head.event;
   }
 
@@ -172,7 +178,18 @@ export class SourceStream {
    */
   async fetchMore(pageSize: number): Promise<void> {
     if (this.finished || this.exhausted) return;
-    if (this.requests >= this.options.requestBudget || this.batchesRead >= this.options.requestBudget * 10) {
+    const budget = this.options.requestBudget;
+    if (this.requests >= budget || this.batchesRead >= budget * 10) {
+      // A tie group larger than one page may read is read on by the next pages, from the batch
+      // cache, up to ten times the budget in batches. A page that reaches that having listed
+      // nothing would resume where it began, for ever: the source fails for the page instead,
+      // with a code that says why.
+      if (this.batchesRead >= budget * 10 && this.stuckInTieGroup()) {
+        this.failure = new UpstreamError(ErrorCode.TieGroupTooLarge, this.options.dataSource.sourceId, {
+          logDetail: { reason: 'tie group larger than a page may read', instantMs: this.frontierMs, eventsHeld: this.pending.length },
+        });
+        return;
+      }
       this.budgetSpent = true;
       return;
     }
@@ -250,6 +267,14 @@ export class SourceStream {
       this.batches.push({ seq, resume, waiting });
       this.pending.sort((a, b) => compareEvents(a.event, b.event, direction));
     }
+  }
+
+  /**
+   * True when the next page would start exactly where this one did: nothing taken yet, the events
+   * held all share the frontier's instant (none settled), and they come from the first batch read.
+   */
+  private stuckInTieGroup(): boolean {
+    return this.taken === 0 && this.pending.length > 0 && !this.exhausted && this.settledHead() === null && JSON.stringify(this.batches[0]?.resume ?? null) === this.initialResumeText;
   }
 
   /** True once the frontier has passed the end of the window or the snapshot: nothing later can match. */

@@ -13,9 +13,8 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { PAGE_SIZE } from '../connection/paging-args';
 
-/** The page size a connection asked without `first` or `last` lists (`PAGE_SIZE.default`). */
-const DEFAULT_PAGE = 20;
 
 /**
  * The cost of an operation: the most nodes it can make the gateway fetch, counted the way
@@ -80,7 +79,9 @@ function fetchedNodes(
   };
   if (typeName.endsWith('Connection')) {
     const size = argument('first') ?? argument('last');
-    return typeof size === 'number' && Number.isFinite(size) && size > 0 ? size : DEFAULT_PAGE;
+    // A size beyond the largest page fetches no more than that page: paging validation refuses it
+    // with its own, more useful message.
+    return typeof size === 'number' && Number.isFinite(size) && size > 0 ? Math.min(size, PAGE_SIZE.max) : PAGE_SIZE.default;
   }
   if (fieldName === 'nodes' && typeName === 'Node') {
     const ids = argument('ids');

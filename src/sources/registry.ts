@@ -31,6 +31,15 @@ export class SourceRegistry {
     return this.all.map((source) => ({ id: source.config.id, recordedFields: source.dataSource.capabilities.recordedFields }));
   }
 
+  /**
+   * The sources one caller may read: every path of a request (listing, lookups by id, nested
+   * connections, source fields) goes through the request's registry, so a source outside it does
+   * not exist for that caller, and no upstream of it is asked.
+   */
+  scopedTo(allowed: '*' | ReadonlySet<string>): SourceRegistry {
+    return allowed === '*' ? this : new SourceRegistry(this.all.filter((source) => allowed.has(source.config.id)));
+  }
+
   get(sourceId: string): RegisteredSource | undefined {
     return this.byId.get(sourceId);
   }

@@ -32,7 +32,7 @@ async function traverse(
   pageSize: number,
   mode: 'forward' | 'backward',
 ): Promise<AuditEventModel[]> {
-  const deps = { sources: registry, cursors, caches: createGatewayCaches(), scanBudgetRequests: 50, settleWindowMs: 0, signal: AbortSignal.timeout(10_000) };
+  const deps = { sources: registry, cursors, caches: createGatewayCaches(), scanBudgetRequests: 50, settleWindowMs: 0, cursorScope: '', signal: AbortSignal.timeout(10_000) };
   const listed: AuditEventModel[] = [];
   let cursor: string | null = null;
   for (let guard = 0; guard < 500; guard++) {
@@ -89,7 +89,7 @@ describe('loadEventConnection (property-based)', () => {
       fc.asyncProperty(sourcesArbitrary, fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 6 }), async (specs, pageSize, failAtPage) => {
         const fakes = specs.map((spec) => new FakeDataSource(spec.sourceId, spec.events, () => spec.batch));
         const registry = registryOf(fakes);
-        const deps = { sources: registry, cursors, caches: createGatewayCaches(), scanBudgetRequests: 50, settleWindowMs: 0, signal: AbortSignal.timeout(10_000) };
+        const deps = { sources: registry, cursors, caches: createGatewayCaches(), scanBudgetRequests: 50, settleWindowMs: 0, cursorScope: '', signal: AbortSignal.timeout(10_000) };
         const listed: AuditEventModel[] = [];
         let after: string | null = null;
         for (let pageNumber = 0; pageNumber < 500; pageNumber++) {

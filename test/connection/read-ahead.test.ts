@@ -10,7 +10,7 @@ function setup() {
   const events = Array.from({ length: 400 }, (_, i) => fakeEvent('s0', `e${i}`, 1_000_000 + i * 10));
   const source = new FakeDataSource('s0', events, () => 50);
   const registry = registryOf([source]);
-  const deps: EventConnectionDeps = { sources: registry, cursors: new CursorCodec({ secret: 'x'.repeat(32), ttlSeconds: 3600 }), caches: createGatewayCaches(), scanBudgetRequests: 20, settleWindowMs: 0, signal: AbortSignal.timeout(10_000) };
+  const deps: EventConnectionDeps = { sources: registry, cursors: new CursorCodec({ secret: 'x'.repeat(32), ttlSeconds: 3600 }), caches: createGatewayCaches(), scanBudgetRequests: 20, settleWindowMs: 0, cursorScope: '', signal: AbortSignal.timeout(10_000) };
   return { source, deps, events };
 }
 

@@ -18,6 +18,7 @@ function setup(settleWindowMs: number) {
     cursors: new CursorCodec({ secret: 'x'.repeat(32), ttlSeconds: 86_400 }),
     caches: createGatewayCaches(),
     scanBudgetRequests: 20,
+    cursorScope: '',
     settleWindowMs,
     signal: AbortSignal.timeout(10_000),
     now: () => clock.now,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { DestinationStream } from 'pino';
 import { request } from 'undici';
 import { defaultServerConfig, sourceConfig, type GatewayConfig, type ServerConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
@@ -32,13 +33,19 @@ export interface TestGateway {
   gateway: Gateway;
   simulators: Map<string, RunningSimulator>;
   config: GatewayConfig;
-  /** POSTs a GraphQL request to the gateway over loopback HTTP. */
-  query<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<Data> & { status: number }>;
+  /** POSTs a GraphQL request to the gateway over loopback HTTP, with `headers` (e.g. authorization) if given. */
+  query<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<Data> & { status: number; headers: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
+/** Options of a test gateway beyond its server config. */
+export interface TestGatewayOptions {
+  /** Where the gateway's log lines go (at level `info`), for tests that read the log. */
+  logDestination?: DestinationStream;
+}
+
 /** Starts simulators and a gateway over them on free loopback ports. */
-export async function startTestGateway(specs: readonly TestSourceSpec[], server: Partial<ServerConfig> = {}): Promise<TestGateway> {
+export async function startTestGateway(specs: readonly TestSourceSpec[], server: Partial<ServerConfig> = {}, options: TestGatewayOptions = {}): Promise<TestGateway> {
   const simulators = new Map<string, RunningSimulator>();
   const sources = [];
   for (const spec of specs) {
@@ -67,20 +74,20 @@ export async function startTestGateway(specs: readonly TestSourceSpec[], server:
     demo: false,
   };
   // Silent unless TEST_LOG_LEVEL asks for the gateway's log (e.g. `error` to see a masked error).
-  const level = process.env['TEST_LOG_LEVEL'] ?? 'silent';
-  const gateway = await createGateway(config, { logger: createLogger({ level }), port: 0 });
+  const logger = options.logDestination ? createLogger({ level: 'info', destination: options.logDestination }) : createLogger({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
+  const gateway = await createGateway(config, { logger, port: 0 });
   return {
     gateway,
     simulators,
     config,
-    async query<Data>(query: string, variables?: Record<string, unknown>) {
+    async query<Data>(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) {
       const response = await request(gateway.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ query, variables }),
       });
       const body = (await response.body.json()) as GraphQLResponse<Data>;
-      return { ...body, status: response.statusCode };
+      return { ...body, status: response.statusCode, headers: response.headers };
     },
     async close() {
       await gateway.stop(1000);

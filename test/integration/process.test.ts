@@ -53,6 +53,47 @@ describe('the audit-gateway process', () => {
     }, 60_000);
   }
 
+  it('stops the whole process group of npm start on SIGINT, as Ctrl-C in a terminal does', async () => {
+    // A detached child leads its own process group. `npm start` itself, without its build step
+    // (done by `npm test` before jest), and without NODE_ENV, as a newcomer types it.
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', LOG_LEVEL: 'info', AUDIT_GATEWAY_CONFIG: '' };
+    delete env['NODE_ENV'];
+    const child = spawn('npm', ['start', '--ignore-scripts', '--silent'], {
+      cwd: path.resolve(__dirname, '../..'),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (stdout.includes('gateway ready at')) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 100);
+      void exited.then(() => reject(new Error('exited early')));
+    });
+    // The gateway shares npm's stdout: the pipe closes when the last process of the group is gone.
+    const allGone = new Promise<void>((resolve) => child.stdout.on('close', () => resolve()));
+    process.kill(-child.pid!, 'SIGINT');
+    const stillRunning = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 20_000);
+    await Promise.all([exited, allGone]);
+    clearTimeout(stillRunning);
+    expect(stdout).toContain('"msg":"stopped"');
+    expect(stdout).not.toContain('"level":50');
+    expect(() => process.kill(-child.pid!, 0)).toThrow();
+  }, 60_000);
+
+  it('refuses to serve the demo on a non-loopback address, where anyone could read it without a key', async () => {
+    const proc = run([], { PORT: '0', HOST: '0.0.0.0', AUDIT_GATEWAY_CONFIG: '' });
+    const code = await proc.exited;
+    expect(code).toBe(2);
+    expect(proc.output().stderr).toMatch(/server\.auth: required to listen on '0\.0\.0\.0'/);
+  }, 30_000);
+
   it('in production with a config, keeps introspection, GraphiQL and field suggestions off unless the config turns them on', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-'));
     const file = path.join(dir, 'config.yaml');

@@ -63,6 +63,7 @@ describe('unusable records in a connection', () => {
       cursors: new CursorCodec({ secret: 'x'.repeat(32), ttlSeconds: 3600 }),
       caches: createGatewayCaches(),
       scanBudgetRequests: 20,
+      cursorScope: '',
       settleWindowMs: 0,
       signal: AbortSignal.timeout(10_000),
     };
