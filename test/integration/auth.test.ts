@@ -176,6 +176,20 @@ describe('authentication and per-caller source scoping', () => {
     });
   });
 
+  it("never serves one scope's cached results to another: counts and nested pages are the caller's own", async () => {
+    const count = '{ auditEvents(first: 1) { totalCount nodes { actor { node { events(first: 50) { nodes { source { sourceId } } } } } } } }';
+    type Counted = { auditEvents: { totalCount: number; nodes: Array<{ actor: { node: { events: { nodes: Array<{ source: { sourceId: string } }> } } | null } | null }> } };
+    const all = await setup.query<Counted>(count, undefined, bearer(OPS_KEY));
+    const scoped = await setup.query<Counted>(count, undefined, bearer(NIRVANA_KEY));
+    const again = await setup.query<Counted>(count, undefined, bearer(OPS_KEY));
+    // Port cannot count for the gateway, so every source together has no exact total.
+    expect(all.data?.auditEvents.totalCount).toBeNull();
+    expect(scoped.data?.auditEvents.totalCount).toBe(60);
+    expect(again.data?.auditEvents.totalCount).toBeNull();
+    const nested = scoped.data?.auditEvents.nodes[0]?.actor?.node?.events.nodes ?? [];
+    expect(new Set(nested.map((node) => node.source.sourceId))).toEqual(new Set(['nirvana-main']));
+  });
+
   describe('a JWT of the configured issuer', () => {
     it('reads the sources its claim lists', async () => {
       const credential = await token({ audit_sources: ['port-main'] });
