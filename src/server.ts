@@ -130,6 +130,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     });
   });
   server.headersTimeout = 15_000;
+  // Longer than the idle timeout of load balancers (60 s on the common ones) and of clients' pools,
+  // so that the gateway is never the side that closes an idle connection a client is about to
+  // reuse: that race is an ECONNRESET for the client's request.
+  server.keepAliveTimeout = 65_000;
   server.requestTimeout = config.server.requestTimeoutMs + 5_000;
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
