@@ -1,5 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { siblingExecArgv, siblingScript } from './sibling';
+import { reportExportBench, runExportBench } from './export-bench';
+import { reportStatisticsBench, runStatisticsBench } from './statistics-bench';
 import autocannon from 'autocannon';
 import { request } from 'undici';
 
@@ -175,6 +177,10 @@ async function main(): Promise<void> {
   } finally {
     child.kill('SIGTERM');
   }
+  // Statistics over 100,000 merged events, in a gateway process of its own (BENCH_STATISTICS=0 skips it).
+  if (process.env['BENCH_STATISTICS'] !== '0') reportStatisticsBench(await runStatisticsBench());
+  // The evidence export of a million events, in a gateway process of its own (BENCH_EXPORT=0 skips it).
+  if (process.env['BENCH_EXPORT'] !== '0') reportExportBench(await runExportBench());
 }
 
 void main();

@@ -1,10 +1,11 @@
 import '../src/production-mode';
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { siblingExecArgv, siblingScript } from './sibling';
 import { defaultServerConfig, sourceConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { createGateway } from '../src/server';
+import { EXPORT_DEFAULTS } from '../src/export/settings';
 
 interface SimulatorsReady {
   type: 'ready';
@@ -23,8 +24,13 @@ async function main(): Promise<void> {
   const sources = ready.simulators.map((simulator) =>
     sourceConfig({ id: `${simulator.vendor}-bench`, vendor: simulator.vendor, baseUrl: simulator.baseUrl, allowPrivateNetwork: true, maxConnections: 32, ...simulator.credentials }),
   );
+  // bench/export-bench.ts asks for evidence exports into a directory of its own.
+  const exportDir = process.env['BENCH_EXPORT_DIR'];
+  const exportSettings = exportDir
+    ? { ...EXPORT_DEFAULTS, dir: exportDir, signingKeyPem: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }
+    : null;
   const gateway = await createGateway(
-    { server: defaultServerConfig({ cursorSecret: randomBytes(32).toString('hex'), scanBudgetRequests: 50 }), sources, demo: false },
+    { server: defaultServerConfig({ cursorSecret: randomBytes(32).toString('hex'), scanBudgetRequests: 50, exports: exportSettings }), sources, demo: false },
     { logger: createLogger({ level: 'error' }), port: 0 },
   );
   let peak = process.memoryUsage();

@@ -1,8 +1,9 @@
-import { notImplemented } from '../src/errors';
+import { startEvidenceExport } from '../src/graphql/compliance';
+import { cancelAuditExport, startAuditExport } from '../src/graphql/exports';
 import type { MutationResolvers } from '../src/generated/graphql';
 
 export const Mutation: MutationResolvers = {
-  startEvidenceExport: () => {
-    throw notImplemented('Mutation.startEvidenceExport');
-  },
+  startEvidenceExport: (_parent, { input }, context) => startEvidenceExport(input, context),
+  startAuditExport: (_parent, { input }, context) => startAuditExport(input, context),
+  cancelAuditExport: (_parent, { id }, context) => cancelAuditExport(id, context),
 };

@@ -1,11 +1,15 @@
 import { responsePathAsArray } from 'graphql';
-import { badUserInput, notImplemented } from '../src/errors';
+import { badUserInput } from '../src/errors';
 import { MAX_IDS_PER_BATCH } from '../src/connection/event-loader';
 import { decodeGlobalId } from '../src/connection/global-id';
 import { resolveNode, resolveNodes } from '../src/graphql/node';
 import { findEventBySourceId } from '../src/connection/lookup';
 import { connectionDeps } from '../src/context';
 import { resolveEventConnection } from '../src/graphql/resolve-connection';
+import { complianceHistory, evidenceExport, retentionPolicy, soc2Evidence, verifyIntegrity } from '../src/graphql/compliance';
+import { auditExport, exportPublicKey } from '../src/graphql/exports';
+import { resolveSearchConnection } from '../src/graphql/search';
+import { auditStatistics } from '../src/graphql/statistics';
 import type { QueryResolvers } from '../src/generated/graphql';
 
 export const Query: QueryResolvers = {
@@ -24,25 +28,13 @@ export const Query: QueryResolvers = {
     return decoded.type === 'AuditEvent' ? context.loaders.event.load(id) : null;
   },
   auditEventBySourceId: (_parent, { source, sourceEventId }, context) => findEventBySourceId(source, sourceEventId, connectionDeps(context)),
-  auditStatistics: () => {
-    throw notImplemented('Query.auditStatistics');
-  },
-  evidenceExport: () => {
-    throw notImplemented('Query.evidenceExport');
-  },
-  verifyIntegrity: () => {
-    throw notImplemented('Query.verifyIntegrity');
-  },
-  complianceHistory: () => {
-    throw notImplemented('Query.complianceHistory');
-  },
-  retentionPolicy: () => {
-    throw notImplemented('Query.retentionPolicy');
-  },
-  soc2Evidence: () => {
-    throw notImplemented('Query.soc2Evidence');
-  },
-  searchAuditEvents: () => {
-    throw notImplemented('Query.searchAuditEvents');
-  },
+  auditStatistics: (_parent, { filter }, context, info) => auditStatistics(filter, context, info),
+  evidenceExport: (_parent, { source, jobId }, context) => evidenceExport(source, jobId, context),
+  verifyIntegrity: (_parent, args, context) => verifyIntegrity(args, context),
+  complianceHistory: (_parent, args, context) => complianceHistory(args, context),
+  retentionPolicy: (_parent, { source }, context) => retentionPolicy(source, context),
+  soc2Evidence: (_parent, args, context) => soc2Evidence(args, context),
+  auditExport: (_parent, { id }, context) => auditExport(id, context),
+  exportPublicKey: (_parent, _args, context) => exportPublicKey(context),
+  searchAuditEvents: (_parent, args, context, info) => resolveSearchConnection(args, context, responsePathAsArray(info.path)),
 };

@@ -1,4 +1,4 @@
-import { bulkhead, BulkheadRejectedError, type BulkheadPolicy } from 'cockatiel';
+import { bulkhead, BulkheadRejectedError, TaskCancelledError, type BulkheadPolicy } from 'cockatiel';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 /** Limits on the GraphQL requests the gateway takes (`server.admission` in the config). */
@@ -35,8 +35,11 @@ export class Admission {
     this.perClient = limits.perClientPerMinute === null ? null : new RateLimiterMemory({ points: limits.perClientPerMinute, duration: 60 });
   }
 
-  /** Runs `work` if `client` may send a request now and there is room; otherwise the refusal. */
-  async run<T>(client: string, work: () => Promise<T>): Promise<{ admitted: true; value: T } | { admitted: false; refusal: Refusal }> {
+  /**
+   * Runs `work` if `client` may send a request now and there is room; otherwise the refusal. A
+   * request still queued when `deadline` aborts leaves the queue, refused as overloaded.
+   */
+  async run<T>(client: string, work: () => Promise<T>, deadline?: AbortSignal): Promise<{ admitted: true; value: T } | { admitted: false; refusal: Refusal }> {
     if (this.perClient) {
       try {
         await this.perClient.consume(client);
@@ -46,11 +49,33 @@ export class Admission {
         return { admitted: false, refusal: { status: 429, code: 'RATE_LIMITED', message: `too many requests from this client; retry after ${retryAfterSeconds} s`, retryAfterSeconds } };
       }
     }
+    const overloaded = { admitted: false as const, refusal: { status: 503 as const, code: 'OVERLOADED' as const, message: 'the gateway is at capacity; retry shortly', retryAfterSeconds: 1 } };
+    let started = false;
+    const running = this.bulkhead.execute(() => {
+      started = true;
+      return work();
+    }, deadline);
+    // cockatiel looks at the signal only when a slot frees: answer a request whose deadline passed
+    // in the queue at once, and let the bulkhead drop it later.
+    const leftQueue = new Promise<'deadline'>((resolve) => {
+      if (!deadline) return;
+      const onAbort = () => {
+        if (!started) resolve('deadline');
+      };
+      if (deadline.aborted) onAbort();
+      else deadline.addEventListener('abort', onAbort, { once: true });
+      void running.finally(() => deadline.removeEventListener('abort', onAbort)).catch(() => undefined);
+    });
     try {
-      return { admitted: true, value: await this.bulkhead.execute(work) };
+      const outcome = await Promise.race([running.then((value) => ({ value })), leftQueue]);
+      if (outcome === 'deadline') {
+        running.catch(() => undefined);
+        return overloaded;
+      }
+      return { admitted: true, value: outcome.value };
     } catch (error) {
-      if (!(error instanceof BulkheadRejectedError)) throw error;
-      return { admitted: false, refusal: { status: 503, code: 'OVERLOADED', message: 'the gateway is at capacity; retry shortly', retryAfterSeconds: 1 } };
+      if (!(error instanceof BulkheadRejectedError) && !(error instanceof TaskCancelledError)) throw error;
+      return overloaded;
     }
   }
 

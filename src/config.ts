@@ -3,12 +3,14 @@ import { createPublicKey } from 'node:crypto';
 import net from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_RETRY, DEFAULT_TIMEOUTS } from './http/upstream-client';
+import { DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRY, DEFAULT_TIMEOUTS } from './http/upstream-client';
 import { VENDORS, type Vendor } from './models/audit-event';
 import { isJsonObject } from './models/json';
 import type { AdmissionLimits } from './admission';
 import { isLoopbackHost, type AuthConfig } from './auth';
 import type { BaseSourceConfig } from './sources/vendor-module';
+import { EXPORT_DEFAULTS, type ExportSettings } from './export/settings';
+import { ed25519PrivateKey } from './export/signature';
 import { vendorModules } from './vendors';
 
 /**
@@ -39,6 +41,8 @@ export interface ServerConfig {
   graphiql: boolean;
   /** Upstream requests one source may make for one page before the page stops short; default 20. */
   scanBudgetRequests: number;
+  /** `auditStatistics`: how far a count may scan, and how long an answer is reused; see {@link StatisticsSettings}. */
+  statistics: StatisticsSettings;
   /** Events the batch cache holds for later pages of traversals; default 10,000 (30 to 60 MB of heap, see `createGatewayCaches`). */
   cacheMaxEvents: number;
   /**
@@ -56,6 +60,20 @@ export interface ServerConfig {
    * a loopback host only (see `checkExposure`).
    */
   auth: AuthConfig | null;
+  /** Evidence exports (`startAuditExport`); null when the config has no `server.exports`, which turns them off. */
+  exports: ExportSettings | null;
+}
+
+/** `server.statistics`. */
+export interface StatisticsSettings {
+  /**
+   * Upstream requests one source may make for one `auditStatistics` answer when it has to be
+   * scanned; default 1,000 (100,000 events of a vendor that pages by 100). A source that needs
+   * more is reported INCOMPLETE, and left out of the counts, rather than guessed.
+   */
+  maxScanRequests: number;
+  /** How long an answer is reused for the same caller scope, filter and snapshot; default 60 s. */
+  cacheTtlSeconds: number;
 }
 
 /** The whole validated config. */
@@ -87,6 +105,13 @@ const retrySchema = z.strictObject({
   maxRetries: z.number().int().min(0).max(5).default(DEFAULT_RETRY.maxRetries),
   minDelayMs: z.number().int().positive().default(DEFAULT_RETRY.minDelayMs),
   maxDelayMs: z.number().int().positive().default(DEFAULT_RETRY.maxDelayMs),
+  budgetRatio: z.number().min(0).max(1).default(DEFAULT_RETRY.budgetRatio),
+  minRetriesPerSecond: z.number().min(0).max(1000).default(DEFAULT_RETRY.minRetriesPerSecond),
+});
+
+const circuitBreakerSchema = z.strictObject({
+  threshold: z.number().int().min(1).max(1000).default(DEFAULT_CIRCUIT_BREAKER.threshold),
+  halfOpenAfterMs: z.number().int().min(10).max(3_600_000).default(DEFAULT_CIRCUIT_BREAKER.halfOpenAfterMs),
 });
 
 const baseSourceSchema = z.object({
@@ -97,6 +122,7 @@ const baseSourceSchema = z.object({
   allowPrivateNetwork: z.boolean().default(false),
   timeouts: timeoutsSchema.default(DEFAULT_TIMEOUTS),
   retry: retrySchema.default(DEFAULT_RETRY),
+  circuitBreaker: circuitBreakerSchema.default(DEFAULT_CIRCUIT_BREAKER),
   maxConnections: z.number().int().min(1).max(256).default(16),
   maxResponseBytes: z.number().int().min(1024).default(10 * 1024 * 1024),
 });
@@ -118,6 +144,12 @@ const serverSchema = z.strictObject({
   introspection: z.boolean().optional(),
   graphiql: z.boolean().optional(),
   scanBudgetRequests: z.number().int().min(1).max(1000).default(20),
+  statistics: z
+    .strictObject({
+      maxScanRequests: z.number().int().min(1).max(100_000).default(1_000),
+      cacheTtlSeconds: z.number().int().min(0).max(86_400).default(60),
+    })
+    .default({ maxScanRequests: 1_000, cacheTtlSeconds: 60 }),
   cacheMaxEvents: z.number().int().min(0).max(10_000_000).default(10_000),
   settleWindowMs: z.number().int().min(0).max(86_400_000).default(0),
   maxCost: z.number().int().min(100).max(10_000_000).default(10_000),
@@ -147,6 +179,18 @@ const serverSchema = z.strictObject({
           .optional(),
       }),
     ])
+    .optional(),
+  exports: z
+    .strictObject({
+      dir: z.string().min(1),
+      // Checked as a key after parsing, so that no message ever quotes it.
+      signingKey: z.string().min(1),
+      ttlSeconds: z.number().int().min(1).max(31_536_000).default(EXPORT_DEFAULTS.ttlSeconds),
+      tolerateSourceFailure: z.boolean().default(EXPORT_DEFAULTS.tolerateSourceFailure),
+      maxConcurrent: z.number().int().min(1).max(64).default(EXPORT_DEFAULTS.maxConcurrent),
+      sourceRetries: z.number().int().min(0).max(10).default(EXPORT_DEFAULTS.sourceRetries),
+      compressionLevel: z.number().int().min(0).max(9).default(EXPORT_DEFAULTS.compressionLevel),
+    })
     .optional(),
   admission: z
     .strictObject({
@@ -251,11 +295,13 @@ export function parseConfig(document: unknown, env: NodeJS.ProcessEnv, nowMs: nu
       introspection: server.introspection ?? exploring,
       graphiql: server.graphiql ?? exploring,
       scanBudgetRequests: server.scanBudgetRequests,
+      statistics: server.statistics,
       cacheMaxEvents: server.cacheMaxEvents,
       settleWindowMs: server.settleWindowMs,
       maxCost: server.maxCost,
       admission: server.admission,
       auth: authConfigOf(server.auth, sources),
+      exports: exportSettingsOf(server.exports),
     },
     sources,
     demo: false,
@@ -278,14 +324,28 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> & Pick<Serv
     introspection: true,
     graphiql: true,
     scanBudgetRequests: parsed.scanBudgetRequests,
+    statistics: parsed.statistics,
     cacheMaxEvents: parsed.cacheMaxEvents,
     settleWindowMs: parsed.settleWindowMs,
     maxCost: parsed.maxCost,
     // No per-client limit for the demo and tests, which page as fast as they can from one address.
     admission: { ...parsed.admission, perClientPerMinute: null },
     auth: null,
+    exports: null,
     ...overrides,
   };
+}
+
+/** `server.exports` with its signing key checked: an unusable key stops start-up, naming the key path only. */
+function exportSettingsOf(exports: z.infer<typeof serverSchema>['exports']): ExportSettings | null {
+  if (exports === undefined) return null;
+  try {
+    ed25519PrivateKey(exports.signingKey);
+  } catch (error) {
+    failWith(`server.exports.signingKey: ${(error as Error).message} (an Ed25519 private key in PEM, PKCS#8: openssl genpkey -algorithm ed25519)`);
+  }
+  const { signingKey, ...rest } = exports;
+  return { ...rest, signingKeyPem: signingKey };
 }
 
 /** `server.auth` checked against the sources it names. */

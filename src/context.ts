@@ -7,6 +7,7 @@ import type { CursorCodec } from './connection/cursor';
 import { createEventLoader } from './connection/event-loader';
 import type { ConnectionWarning, EventConnectionDeps, EventConnectionModel } from './connection/events-connection';
 import { createNestedConnectionLoader, type NestedConnectionRequest } from './connection/nested-connections';
+import type { ExportService } from './export/service';
 import type { Logger } from './logger';
 import type { AuditEventModel } from './models/audit-event';
 import type { SourceRegistry } from './sources/registry';
@@ -35,6 +36,8 @@ export interface GatewayContext {
   caches: GatewayCaches;
   config: ServerConfig;
   logger: Logger;
+  /** Evidence exports; null when `server.exports` is not configured. */
+  exports: ExportService | null;
   /** Aborts when the request's deadline passes or the client goes away. */
   signal: AbortSignal;
   loaders: {
@@ -56,6 +59,7 @@ export interface ContextDeps {
   caches: GatewayCaches;
   config: ServerConfig;
   logger: Logger;
+  exports: ExportService | null;
 }
 
 /**

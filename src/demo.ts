@@ -1,4 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EXPORT_DEFAULTS } from './export/settings';
 import { defaultServerConfig, sourceConfig, type GatewayConfig } from './config';
 import type { RunningSimulator } from './simulation/vendor-simulator';
 import { vendorModules } from './vendors';
@@ -22,7 +26,9 @@ export interface DemoSetup {
 
 /**
  * Demo mode: every vendor's simulator on a free loopback port and a config over them, with a
- * random cursor secret (cursors do not outlive the process, which is fine for a demo).
+ * random cursor secret (cursors do not outlive the process, which is fine for a demo), and
+ * evidence exports into a temporary directory, signed by a key made for this process (printed by
+ * `GET /exports/public-key`); both go when the demo stops.
  */
 export async function startDemoSources(options: DemoOptions = {}): Promise<DemoSetup> {
   const modules = Object.values(vendorModules).filter((module) => module !== undefined);
@@ -42,7 +48,12 @@ export async function startDemoSources(options: DemoOptions = {}): Promise<DemoS
       }),
     );
   }
-  const server = defaultServerConfig({ cursorSecret: randomBytes(32).toString('base64url') });
+  const exportsDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'audit-gateway-exports-'));
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const server = defaultServerConfig({
+    cursorSecret: randomBytes(32).toString('base64url'),
+    exports: { ...EXPORT_DEFAULTS, dir: exportsDir, signingKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+  });
   if (options.port !== undefined) server.port = options.port;
   if (options.host !== undefined) server.host = options.host;
   return {
@@ -50,6 +61,7 @@ export async function startDemoSources(options: DemoOptions = {}): Promise<DemoS
     simulators,
     stop: async () => {
       await Promise.all(simulators.map((simulator) => simulator.stop()));
+      await fs.promises.rm(exportsDir, { recursive: true, force: true });
     },
   };
 }

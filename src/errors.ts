@@ -26,6 +26,10 @@ export enum ErrorCode {
   UpstreamProtocolError = 'UPSTREAM_PROTOCOL_ERROR',
   UpstreamCursorExpired = 'UPSTREAM_CURSOR_EXPIRED',
   TieGroupTooLarge = 'TIE_GROUP_TOO_LARGE',
+  /** The gateway has no `server.exports`: evidence exports are off. */
+  ExportsDisabled = 'EXPORTS_DISABLED',
+  /** `server.exports.maxConcurrent` exports are running; start another when one has ended. */
+  ExportLimitReached = 'EXPORT_LIMIT_REACHED',
 }
 
 /** Finer reasons for BAD_USER_INPUT, in `extensions.reason`. */
@@ -36,7 +40,11 @@ export type BadInputReason =
   | 'ARGUMENT_CONFLICT'
   | 'UNKNOWN_SOURCE'
   | 'INVALID_FILTER'
-  | 'INVALID_ID';
+  | 'INVALID_ID'
+  /** The source exists for the caller but its vendor does not offer what was asked (`extensions.capability`). */
+  | 'SOURCE_LACKS_CAPABILITY'
+  /** A search query that does not parse (`extensions.position`). */
+  | 'INVALID_QUERY';
 
 /** Extension values that are safe to show a client: no upstream text, hosts or credentials. */
 export interface SafeExtensions {
@@ -46,6 +54,10 @@ export interface SafeExtensions {
   retryAfterSeconds?: number;
   requestId?: string;
   field?: string;
+  /** The capability a source lacks (a `Source.capabilities` field name), with SOURCE_LACKS_CAPABILITY. */
+  capability?: string;
+  /** Where in a search query the problem is (1-based), with INVALID_QUERY. */
+  position?: number;
 }
 
 /**
@@ -127,7 +139,7 @@ function upstreamMessage(code: ErrorCode, sourceId: string, retryAfterSeconds: n
     case ErrorCode.UpstreamResponseTooLarge:
       return `The upstream of ${source} sent a response larger than the gateway accepts`;
     case ErrorCode.UpstreamProtocolError:
-      return `The upstream of ${source} broke its protocol (redirect or foreign link)`;
+      return `The upstream of ${source} broke its protocol (a redirect, a foreign link, or events out of order)`;
     case ErrorCode.UpstreamCursorExpired:
       return `The upstream of ${source} no longer accepts the paging position; start the traversal again`;
     case ErrorCode.UpstreamUnavailable:

@@ -15,6 +15,8 @@ const REDACTED_PATHS = [
   '*.token',
   '*.clientSecret',
   '*.cursorSecret',
+  '*.signingKey',
+  '*.signingKeyPem',
   '*.password',
   'authorization',
 ];

@@ -21,6 +21,8 @@ import { GRAPHIQL_CSP, graphiqlAsset, graphiqlPage } from './graphiql';
 import { maxAliasesRule, maxDepthRule } from './graphql/limits';
 import { Admission } from './admission';
 import { ANONYMOUS, Authenticator, type Principal } from './auth';
+import { EXPORTS_PREFIX, PUBLIC_KEY_PATH, serveExportDownload, servePublicKey } from './export/download';
+import { ExportService, type ExportServiceOptions } from './export/service';
 import { costLimitPlugin } from './graphql/cost';
 import { operationResolutionPlugin } from './graphql/operation-plugin';
 import { partialErrorsPlugin } from './graphql/plugins';
@@ -37,6 +39,8 @@ export interface Gateway {
   url: string;
   port: number;
   sources: SourceRegistry;
+  /** Evidence exports; null without `server.exports`. */
+  exports: ExportService | null;
   /** Stops taking requests, lets in-flight ones finish (at most `drainMs`), closes upstream pools. */
   stop(drainMs?: number): Promise<void>;
 }
@@ -46,6 +50,8 @@ export interface GatewayOptions {
   logger: Logger;
   /** Overrides `config.server.port` (tests pass 0 for a free port). */
   port?: number;
+  /** Timings of evidence exports that tests shorten (retry delays, the expiry sweep). */
+  exportTimings?: Pick<ExportServiceOptions, 'retryDelayMs' | 'sweepIntervalMs'>;
 }
 
 /**
@@ -75,7 +81,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     ttlSeconds: config.server.cursorTtlSeconds,
   });
   const caches = createGatewayCaches({ maxCachedEvents: config.server.cacheMaxEvents });
-  const contextDeps = { sources, cursors, caches, config: config.server, logger };
+  const exportService = config.server.exports
+    ? await ExportService.open({ settings: config.server.exports, settleWindowMs: config.server.settleWindowMs, logger, ...options.exportTimings })
+    : null;
+  const contextDeps = { sources, cursors, caches, config: config.server, logger, exports: exportService };
   const admission = new Admission(config.server.admission);
   const authenticator = await Authenticator.create(config.server.auth ?? { mode: 'none' }, logger);
 
@@ -151,6 +160,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       res.end(asset.body);
       return;
     }
+    if (url.pathname === PUBLIC_KEY_PATH && (method === 'GET' || method === 'HEAD')) return servePublicKey(res, exportService);
+    if (url.pathname.startsWith(EXPORTS_PREFIX) && (method === 'GET' || method === 'HEAD')) {
+      // The same credentials as /graphql; the archive is served to the principal that started the export only.
+      const caller = await authenticator.authenticate(req.headers.authorization);
+      if ('failure' in caller) return sendJson(res, 401, graphqlError(caller.failure.message, 'UNAUTHENTICATED'), { 'www-authenticate': caller.failure.challenge });
+      return serveExportDownload(req, res, exportService, caller.principal.id, url.pathname.slice(EXPORTS_PREFIX.length));
+    }
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found; the GraphQL endpoint is /graphql' });
 
     if (method === 'GET' && !url.searchParams.has('query') && prefersHtml(req) && config.server.graphiql) {
@@ -168,7 +184,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     const { principal } = authenticated;
     // Clients are told apart by their key or token where they have one, else by their address.
     const client = principal === ANONYMOUS ? `address:${req.socket.remoteAddress ?? 'unknown'}` : `principal:${principal.id}`;
-    const admitted = await admission.run(client, () => execute(req, res, url, method, principal));
+    // The deadline runs from arrival: time spent queued for capacity is part of it, and a request
+    // still queued when it passes leaves the queue with a 503 rather than running late.
+    const disconnect = new AbortController();
+    const deadline = deadlineSignal(disconnect.signal, config.server.requestTimeoutMs);
+    res.on('close', () => {
+      if (!res.writableFinished) disconnect.abort();
+      deadline.release();
+    });
+    const admitted = await admission.run(client, () => execute(req, res, url, method, principal, deadline.signal), deadline.signal);
     if (!admitted.admitted) {
       const { status, code, message, retryAfterSeconds } = admitted.refusal;
       return sendJson(res, status, graphqlError(message, code), { 'retry-after': String(retryAfterSeconds) });
@@ -176,7 +200,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   }
 
   /** Reads, executes and answers one GraphQL request (admitted by {@link Admission}). */
-  async function execute(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string, principal: Principal): Promise<void> {
+  async function execute(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string, principal: Principal, signal: AbortSignal): Promise<void> {
     const body = await readBody(req, config.server.maxBodyBytes);
     if (body.kind === 'too-large') {
       res.setHeader('connection', 'close');
@@ -197,13 +221,6 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const requestId = sanitizeRequestId(req.headers['x-request-id']) ?? randomUUID();
-    const disconnect = new AbortController();
-    const { signal, release } = deadlineSignal(disconnect.signal, config.server.requestTimeoutMs);
-    res.on('close', () => {
-      if (!res.writableFinished) disconnect.abort();
-      release();
-    });
-
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body: parsedBody },
       context: async () => createContext(contextDeps, requestId, signal, principal),
@@ -219,6 +236,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     url: `http://${host}:${address.port}/graphql`,
     port: address.port,
     sources,
+    exports: exportService,
     async stop(drainMs = 10_000) {
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -229,6 +247,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       server.closeAllConnections();
       await closed;
       await apollo.stop();
+      // Running exports end FAILED (GATEWAY_STOPPED) before their sources close under them.
+      await exportService?.stop();
       await sources.close();
     },
   };

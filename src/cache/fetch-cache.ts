@@ -2,7 +2,7 @@ import type { Keyv } from 'keyv';
 import { createKeyvCache } from './cache';
 
 /** Options for {@link FetchCache}. */
-export interface FetchCacheOptions {
+export interface FetchCacheOptions<Value = unknown> {
   /** keyv namespace. */
   namespace: string;
   /** How long a result is reused; default 120,000 ms. */
@@ -11,6 +11,12 @@ export interface FetchCacheOptions {
   maxEntries?: number;
   /** A bound by weight as well, see `createKeyvCache`. */
   weight?: { maxWeight: number; weigh: (value: unknown) => number };
+  /**
+   * Whether a fetched result may be stored; default every one. A result it refuses (one that
+   * holds a failure, say) is still shared with the callers that waited for it, and fetched
+   * afresh by the next.
+   */
+  keep?: (value: Value) => boolean;
 }
 
 /**
@@ -26,9 +32,11 @@ export class FetchCache<Value extends object> {
   private readonly store: Keyv<Value>;
   private readonly inFlight = new Map<string, Promise<Value>>();
   private readonly ttlMs: number;
+  private readonly keep: (value: Value) => boolean;
 
-  constructor(options: FetchCacheOptions) {
+  constructor(options: FetchCacheOptions<Value>) {
     this.ttlMs = options.ttlMs ?? 120_000;
+    this.keep = options.keep ?? (() => true);
     this.store = createKeyvCache<Value>({
       namespace: options.namespace,
       maxEntries: options.maxEntries ?? 5_000,
@@ -57,7 +65,7 @@ export class FetchCache<Value extends object> {
     this.inFlight.set(key, promise);
     try {
       const result = await promise;
-      await this.store.set(key, result, this.ttlMs);
+      if (this.keep(result)) await this.store.set(key, result, this.ttlMs);
       return { result, cached: false };
     } finally {
       this.inFlight.delete(key);

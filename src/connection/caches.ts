@@ -8,7 +8,7 @@ import { RecentEvents } from './recent-events';
  * connection fetches more from a source than it lists; the next page resumes from the batch that
  * holds its first unlisted event and finds it here instead of asking the upstream again.
  */
-export type BatchCache = FetchCache<ListEventsResult>;
+export type BatchCache = Pick<FetchCache<ListEventsResult>, 'getOrFetch'>;
 
 /** Counts by (source, query, snapshot), so that `totalCount` costs one request per traversal. */
 export type CountCache = FetchCache<{ count: number | null }>;
@@ -16,7 +16,7 @@ export type CountCache = FetchCache<{ count: number | null }>;
 
 /** The caches one gateway process shares between requests. */
 export interface GatewayCaches {
-  batches: BatchCache;
+  batches: FetchCache<ListEventsResult>;
   counts: CountCache;
   events: RecentEvents;
   /** Global ids of actors seen lately, by source and actor key (see `actorGlobalId`). */

@@ -1,5 +1,5 @@
 import { cacheKey } from '../cache/cache';
-import type { GatewayCaches } from '../connection/caches';
+import type { BatchCache, GatewayCaches } from '../connection/caches';
 import { retentionDaysOf, type Direction, type SourceQuery } from '../sources/data-source';
 import type { SourceRegistry } from '../sources/registry';
 import type { CursorCodec, SourceCursorState, TraversalResume } from './cursor';
@@ -25,6 +25,12 @@ export interface EventConnectionDeps {
   sources: SourceRegistry;
   cursors: CursorCodec;
   caches: GatewayCaches;
+  /**
+   * Where streams keep their batches instead of `caches.batches`: for traversals whose batches
+   * may hold only part of a source's events (a search's native hits), which must never be served
+   * to a traversal of the same filter that needs them all.
+   */
+  batches?: BatchCache;
   /** Whom cursors are signed for (the caller's principal id): a cursor of another scope is refused. */
   cursorScope: string;
   /** Upstream requests one source may make for one page. */
@@ -33,6 +39,16 @@ export interface EventConnectionDeps {
   settleWindowMs: number;
   signal: AbortSignal;
   now?: () => number;
+}
+
+/** What a connection over a narrower set of events than its filter's adds to the engine. */
+export interface EventConnectionOptions {
+  /**
+   * Narrows the filter's selection, e.g. to the events a search matches: the returned selection's
+   * `matches` is applied to every event, and its `fingerprint` must tell it apart from the plain
+   * filter's, so that a cursor of one is refused by the other.
+   */
+  refine?: (selection: EventSelection) => EventSelection;
 }
 
 /** The connection resolvers turn into `AuditEventConnection`. */
@@ -47,10 +63,11 @@ export interface EventConnectionModel extends ConnectionPage {
  * the page ({@link planTraversal}), read the sources and merge them ({@link mergePage}), build the
  * connection ({@link toConnection}), remember the listed events for refetching by id.
  */
-export async function loadEventConnection(args: EventConnectionArgs, deps: EventConnectionDeps): Promise<EventConnectionModel> {
+export async function loadEventConnection(args: EventConnectionArgs, deps: EventConnectionDeps, options: EventConnectionOptions = {}): Promise<EventConnectionModel> {
   const paging = parsePaging(args);
   const order: Direction = args.orderBy?.direction ?? 'DESC';
-  const selection = selectEvents(args.filter, deps.sources.filterable, order);
+  const filtered = selectEvents(args.filter, deps.sources.filterable, order);
+  const selection = options.refine ? options.refine(filtered) : filtered;
   const nowMs = deps.now?.() ?? Date.now();
   const cursor = paging.cursor === null ? null : deps.cursors.decode(paging.cursor, paging.cursorArgument, nowMs, deps.cursorScope);
   const plan = planTraversal({ paging, order, selection, cursor, nowMs, settleWindowMs: deps.settleWindowMs });
@@ -107,7 +124,7 @@ export function openStreams(selection: EventSelection, plan: Pick<TraversalPlan,
       matches: selection.matches,
       requestBudget: deps.scanBudgetRequests,
       alone: selection.sourceIds.length === 1,
-      cache: deps.caches.batches,
+      cache: deps.batches ?? deps.caches.batches,
       signal: deps.signal,
     });
   });
@@ -131,10 +148,12 @@ export function rememberListed(connection: ConnectionPage, deps: EventConnection
 
 /**
  * The exact total over the selected sources, computed when asked for, once per traversal (keyed
- * by its snapshot), not once per page; null when one source cannot count for this filter.
+ * by its snapshot), not once per page; null when one source cannot count for this filter, or
+ * when the filter asks what no vendor is asked (`EventSelection.gatewayOnly`).
  */
 export function totalCountOf(selection: EventSelection, asOfMs: number, deps: EventConnectionDeps): () => Promise<number | null> {
   return async () => {
+    if (selection.gatewayOnly) return null;
     let total = 0;
     for (const sourceId of selection.sourceIds) {
       const dataSource = deps.sources.get(sourceId)!.dataSource;

@@ -68,6 +68,12 @@ export interface EventSelection {
   matches(event: AuditEventModel): boolean;
   /** Stable hash of the normalised filter; cursors carry it to refuse reuse with another filter. */
   fingerprint: string;
+  /**
+   * True when the filter asks something no `SourceQuery` carries (categories, target ids, actors
+   * without a vendor id), which only `matches` applies: a vendor's count of the queries is then
+   * not the filter's count. Absent = false.
+   */
+  gatewayOnly?: boolean;
 }
 
 const MAX_LIST = 100;
@@ -211,7 +217,8 @@ export function selectEvents(input: EventFilterInput | null | undefined, sources
   });
   const fingerprint = createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
 
-  return { sourceIds, skippedSourceIds, notApplicable, queries, matches, fingerprint };
+  const gatewayOnly = categorySet !== null || targetsBySource !== null || (actorsBySource !== null && [...actorsBySource.values()].some((keys) => [...keys].some((key) => key.startsWith('~'))));
+  return { sourceIds, skippedSourceIds, notApplicable, queries, matches, fingerprint, gatewayOnly };
 }
 
 function textList(list: readonly string[] | null | undefined, field: string): string[] | null {

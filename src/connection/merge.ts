@@ -33,6 +33,13 @@ export interface MergeOptions {
    * the grouped nested connections, which distribute events rather than list them.
    */
   onEvent?: (event: AuditEventModel) => boolean;
+  /**
+   * Ends the merge as soon as a stream fails, before anything else is taken. A page lists on
+   * without a failed source (its events come on later pages, possibly after events they
+   * precede); a reader that must keep the exact order, such as an export, stops instead, retries
+   * or drops the source, and merges on from the same streams.
+   */
+  stopOnFailure?: boolean;
 }
 
 /**
@@ -42,7 +49,7 @@ export interface MergeOptions {
  * page (their cursor state stays where it was, so a later page picks them up).
  */
 export async function mergePage(streams: readonly SourceStream[], options: MergeOptions): Promise<MergedPage> {
-  const { limit, fetchSize, baseStates, onEvent } = options;
+  const { limit, fetchSize, baseStates, onEvent, stopOnFailure = false } = options;
   const direction = streams[0]?.direction ?? 'DESC';
   const edges: MergedEdge[] = [];
   const states: Record<string, SourceCursorState> = { ...baseStates };
@@ -78,6 +85,7 @@ export async function mergePage(streams: readonly SourceStream[], options: Merge
     if (blocked || candidateUnsettledToo) {
       const toFetch = blocked ? streams.filter(blocks) : streams.filter((stream) => !stream.finished);
       await Promise.all(toFetch.map((stream) => stream.fetchMore(fetchSize)));
+      if (stopOnFailure && toFetch.some((stream) => stream.failure)) break;
       if (toFetch.some((stream) => stream.budgetSpent)) {
         const stillBlocking = toFetch.filter((stream) => stream.budgetSpent && !(candidateEvent && stream.isBehind(candidateEvent)));
         if (stillBlocking.length > 0) {

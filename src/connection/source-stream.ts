@@ -65,6 +65,12 @@ export class SourceStream {
   private readonly pending: PendingEvent[] = [];
   /** `time\0id` of every pending event, so that an upstream repeating an event lists it once. */
   private readonly pendingKeys = new Set<string>();
+  /**
+   * The batch read before the current one: a repeat of one of its events is not out of order
+   * (upstream offsets shift by a few events). Only one is kept, so that a scan does not hold
+   * every batch it read until its page ends.
+   */
+  private previousBatch: readonly AuditEventModel[] = [];
   private readonly batches: BatchRecord[] = [];
   private batchSeq = 0;
   private nextResume: JsonValue;
@@ -251,22 +257,38 @@ export class SourceStream {
     const lastListed = this.lastListed;
     const seq = ++this.batchSeq;
     let waiting = 0;
+    // Batches are monotone: nothing new in this one should lie before the furthest time seen in
+    // earlier ones (a repeat of the batch before is fine: offsets shift). An upstream that
+    // breaks that sends an event the traversal may already have passed: it is listed in its
+    // place if nothing after it was listed yet, else counted as unusable (a warning and the
+    // source's status say so), never skipped silently as if listed.
+    const earlierFrontier = this.frontierMs;
     for (const event of events) {
       const t = event.occurredAtMs;
+      const misplaced = earlierFrontier !== null && (descending ? t > earlierFrontier : t < earlierFrontier) && !this.readBefore(event);
       if (this.frontierMs === null || (descending ? t < this.frontierMs : t > this.frontierMs)) this.frontierMs = t;
       if (t > asOfMs) continue;
       // A batch re-read from the cache holds what earlier pages listed: skip it before anything else.
-      if (lastListed && (descending ? t > lastListed[0] : t < lastListed[0])) continue;
-      if (lastListed && t === lastListed[0] && compareWithinSource([t, event.sourceEventId], lastListed, direction) <= 0) continue;
+      const passed = lastListed !== null && ((descending ? t > lastListed[0] : t < lastListed[0]) || (t === lastListed[0] && compareWithinSource([t, event.sourceEventId], lastListed, direction) <= 0));
+      if (passed) {
+        if (misplaced) this.unusableRecords += 1;
+        continue;
+      }
       if (skipThrough && compareEventToKey(event, skipThrough, direction) <= 0) continue;
       if (!matches(event)) continue;
       this.pending.push({ event, batch: seq });
       waiting += 1;
     }
+    this.previousBatch = events;
     if (waiting > 0) {
       this.batches.push({ seq, resume, waiting });
       this.pending.sort((a, b) => compareEvents(a.event, b.event, direction));
     }
+  }
+
+  /** True when the batch before held `event` (searched only for the rare event out of order). */
+  private readBefore(event: AuditEventModel): boolean {
+    return this.previousBatch.some((seen) => seen.occurredAtMs === event.occurredAtMs && seen.sourceEventId === event.sourceEventId);
   }
 
   /**

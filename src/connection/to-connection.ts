@@ -39,7 +39,7 @@ export type ConnectionWarning =
       code: 'UNUSABLE_RECORDS';
       message: string;
       source: string;
-      /** Records left out: the upstream sent them without a usable time or identity. */
+      /** Records left out: without a usable time or identity, or out of order behind what was listed. */
       count: number;
     };
 
@@ -170,7 +170,7 @@ function statusesAndWarnings(plan: TraversalPlan, selection: EventSelection, out
     if (source.unusableRecords === 0) continue;
     warnings.push({
       code: 'UNUSABLE_RECORDS',
-      message: `source '${source.sourceId}' sent ${source.unusableRecords} record(s) without a usable time or identity; they were left out of this page (the server log has their ids)`,
+      message: `source '${source.sourceId}' sent ${source.unusableRecords} record(s) the gateway could not place (without a usable time or identity, or out of order behind events already listed); they were left out of this page`,
       source: source.sourceId,
       count: source.unusableRecords,
     });

@@ -2,18 +2,24 @@ import type { GatewayContext } from '../context';
 import { GatewayError } from '../errors';
 import type { ActorModel, AuditEventModel, TargetModel } from '../models/audit-event';
 import type { RegisteredSource } from '../sources/registry';
+import type { EvidenceExportModel } from '../sources/compliance';
+import { evidenceExportNode } from './compliance';
 import { loadEventConnection } from '../connection/events-connection';
 import { decodeGlobalId } from '../connection/global-id';
 import { connectionDeps } from '../context';
+import type { ExportJob } from '../export/job';
+import { exportNode } from './exports';
 
 /** What `Query.node` can return. */
-export type NodeModel = AuditEventModel | ActorModel | TargetModel | RegisteredSource;
+export type NodeModel = AuditEventModel | ActorModel | TargetModel | RegisteredSource | EvidenceExportModel | ExportJob;
 
 /**
  * Refetches any object by its global id. Actors and targets exist only through their events, so
  * they are found through their newest event (a narrow, budgeted query), never invented.
  */
 export async function resolveNode(id: string, context: GatewayContext): Promise<NodeModel | null> {
+  const ownExport = exportNode(id, context);
+  if (ownExport) return ownExport.found;
   const decoded = decodeGlobalId(id);
   if (!context.sources.get(decoded.sourceId)) return null;
   switch (decoded.type) {
@@ -30,7 +36,7 @@ export async function resolveNode(id: string, context: GatewayContext): Promise<
       return event?.target ?? null;
     }
     case 'EvidenceExport':
-      return null;
+      return evidenceExportNode(decoded.sourceId, decoded.jobId, context);
     default: {
       const unreachable: never = decoded;
       return unreachable;

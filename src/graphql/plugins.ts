@@ -24,6 +24,9 @@ export function partialErrorsPlugin(): ApolloServerPlugin<GatewayContext> {
           }));
           const errors = [...(result.errors ?? []), ...extra];
           if (errors.length === 0) return;
+          // Input the client must fix is a 400 even when a resolver found it (a page size out of
+          // range, a forged cursor, an unknown source), as it is when validation finds it.
+          if (errors.every((error) => error.extensions?.['code'] === 'BAD_USER_INPUT')) response.http.status = 400;
           result.errors = errors.map((error) => ({
             ...error,
             extensions: { ...error.extensions, requestId: contextValue.requestId },

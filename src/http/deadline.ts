@@ -11,6 +11,8 @@ export function deadlineSignal(signal: AbortSignal | null, ms: number): { signal
   // Every upstream call of the work listens on it, and one request may fan out to a hundred
   // (nodes(ids:) over a vendor without window reads): above Node's warning threshold of 10.
   setMaxListeners(1_000, controller.signal);
+  // The parent too: retries and fan-out add one listener to it per attempt while each runs.
+  if (signal) setMaxListeners(1_000, signal);
   const onAbort = () => controller.abort(signal?.reason);
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });

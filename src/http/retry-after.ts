@@ -1,3 +1,5 @@
+import { fullJitterGenerator } from 'cockatiel';
+
 /** Header values as undici gives them. */
 export type HeaderValue = string | string[] | undefined;
 export type ResponseHeaders = Record<string, HeaderValue>;
@@ -35,10 +37,12 @@ export function retryAfterMs(headers: ResponseHeaders, nowMs: number, status: nu
 }
 
 /**
- * Full-jitter exponential backoff (AWS architecture blog): a random delay in
- * [minMs, min(maxMs, minMs * 2^attempt)], so that many clients retrying at once spread out.
+ * Full-jitter exponential backoff (AWS architecture blog), drawn by cockatiel's generator: retry
+ * `retry` (0 for the first retry of a call) waits a uniformly random whole number of ms in
+ * [0, min(maxMs, baseMs * 2^retry)). There is no floor: a floor makes every caller that failed
+ * together wait at least the same time, which is the lockstep jitter is there to break.
  */
-export function backoffMs(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, minMs * 2 ** attempt);
-  return Math.round(minMs + random() * Math.max(0, ceiling - minMs));
+export function backoffMs(retry: number, baseMs: number, maxMs: number): number {
+  const [delay] = fullJitterGenerator(retry, { generator: fullJitterGenerator, initialDelay: baseMs, maxDelay: maxMs, exponent: 2 });
+  return delay;
 }

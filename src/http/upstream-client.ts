@@ -1,9 +1,24 @@
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  DelegateBackoff,
+  TaskCancelledError,
+  circuitBreaker,
+  handleType,
+  handleWhen,
+  retry,
+  type CircuitBreakerPolicy,
+  type IRetryBackoffContext,
+  type RetryPolicy as CockatielRetryPolicy,
+} from 'cockatiel';
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, UpstreamError, errorCodeForUpstreamStatus } from '../errors';
 import { sanitizeForLog, type Logger } from '../logger';
 import { deadlineSignal } from './deadline';
+import { GateClosedError, RateLimitGate, type GatePass } from './rate-limit-gate';
 import { backoffMs, headerValue, retryAfterMs, type ResponseHeaders } from './retry-after';
+import { RetryBudget } from './retry-budget';
 import { guardedLookup } from './ssrf';
 
 /** Timeouts of one source, all in milliseconds. */
@@ -25,9 +40,25 @@ export interface UpstreamTimeouts {
 export interface RetryPolicy {
   /** Retries after the first attempt; default 2. */
   maxRetries: number;
-  /** Backoff floor and ceiling, ms; default 250 and 2,000. */
+  /**
+   * Base of the full-jitter backoff, ms; default 250: retry n (0 for the first) waits a random
+   * time in [0, min(maxDelayMs, minDelayMs * 2^n)), so there is no floor (see `backoffMs`).
+   */
   minDelayMs: number;
+  /** Ceiling of any one backoff, ms; default 2,000. */
   maxDelayMs: number;
+  /** Retries the source may add per first attempt, counted over the last 10 s (the retry budget); default 0.1. */
+  budgetRatio?: number;
+  /** Retries allowed per second of that window whatever the traffic (the budget's floor); default 1. */
+  minRetriesPerSecond?: number;
+}
+
+/** When the circuit breaker of a source opens, and for how long. */
+export interface CircuitBreakerSettings {
+  /** Consecutive failed calls (each after its retries) that open the circuit; default 5. */
+  threshold: number;
+  /** How long the circuit stays open before one call may probe the upstream, ms; default 10,000. */
+  halfOpenAfterMs: number;
 }
 
 /** Options for {@link UpstreamClient}. */
@@ -37,6 +68,8 @@ export interface UpstreamClientOptions {
   baseUrl: string;
   timeouts: UpstreamTimeouts;
   retry: RetryPolicy;
+  /** Default {@link DEFAULT_CIRCUIT_BREAKER}. */
+  circuitBreaker?: CircuitBreakerSettings;
   /** Sockets in the pool; default 16. */
   maxConnections: number;
   /** Largest body read; default 10 MiB. */
@@ -50,7 +83,8 @@ export interface UpstreamClientOptions {
 }
 
 export const DEFAULT_TIMEOUTS: UpstreamTimeouts = { connectMs: 2000, headersMs: 5000, bodyMs: 5000, requestMs: 8000 };
-export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 2, minDelayMs: 250, maxDelayMs: 2000 };
+export const DEFAULT_RETRY: Required<RetryPolicy> = { maxRetries: 2, minDelayMs: 250, maxDelayMs: 2000, budgetRatio: 0.1, minRetriesPerSecond: 1 };
+export const DEFAULT_CIRCUIT_BREAKER: CircuitBreakerSettings = { threshold: 5, halfOpenAfterMs: 10_000 };
 
 export type QueryValue = string | number | boolean | readonly string[] | null | undefined;
 
@@ -72,10 +106,15 @@ export interface UpstreamRequest {
   counter?: RequestCounter;
 }
 
+/** The state of a source's circuit breaker, as `SourceHealth` and `SourcePageStatus` show it. */
+export type UpstreamCircuitState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+
 /** Where the client reports the outcome of each call (a source's health, say). */
 export interface CallOutcomeRecorder {
   recordSuccess(): void;
   recordFailure(code: string): void;
+  /** Called whenever the source's circuit breaker changes state. */
+  recordCircuit(state: UpstreamCircuitState): void;
 }
 
 /** Counts what one batch cost: requests sent (request budgets, `upstreamRequests`), and records left out. */
@@ -92,21 +131,81 @@ export interface UpstreamResponse {
   body: unknown;
 }
 
-const RETRIABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
+const RETRIABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 
 /** Transport failures worth one more try: the request may never have reached the upstream. */
 const RETRIABLE_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
+/** How an attempt that gave no response went wrong, and what may follow it. */
+interface AttemptFailure {
+  error: UpstreamError;
+  /** The same request may be sent again: a retriable status, or a transport failure before the upstream could act. */
+  retriable: boolean;
+  /** How long the upstream asked to wait (Retry-After on a 429 or 503), ms. */
+  retryAfterMs: number | undefined;
+  /** The upstream looks down (5xx, 408, transport failure, timeout): what the circuit breaker counts. */
+  outage: boolean;
+}
+
+type AttemptOutcome = { kind: 'response'; response: UpstreamResponse } | { kind: 'error'; failure: AttemptFailure };
+
 /**
- * HTTP for one source: a pooled undici connection set, an overall deadline per call, retries with
- * full-jitter backoff that honour Retry-After, a response size cap, and a rate-limit gate shared
- * by every request of the source, so that a 429 with a long Retry-After stops all calls to that
- * source (instead of each request probing it) until the time has passed.
+ * How a call ended without a response, for the breaker and the health record:
+ * - `outage`: the upstream looked down; the breaker counts it;
+ * - `answered`: the upstream answered, with an error (4xx, a rate limit, a body it cannot read):
+ *   it is up, so the breaker counts a success;
+ * - `unsent`: nothing was sent (the circuit or the rate-limit gate was closed);
+ * - `cancelled`: the caller went away; not the upstream's fault.
+ */
+class CallFailure extends Error {
+  constructor(
+    readonly error: UpstreamError,
+    readonly kind: 'outage' | 'answered' | 'unsent' | 'cancelled',
+  ) {
+    super(error.message);
+    this.name = 'CallFailure';
+  }
+}
+
+/** Thrown by an attempt that is to be retried after `delayMs`; cockatiel's retry policy handles only this. */
+class RetryLater extends Error {
+  constructor(
+    readonly failure: CallFailure,
+    readonly delayMs: number,
+  ) {
+    super(failure.message);
+    this.name = 'RetryLater';
+  }
+}
+
+/**
+ * HTTP for one source: a pooled undici connection set, an overall deadline per call, and around
+ * each call, from the outside in:
+ * - a circuit breaker (cockatiel): after `threshold` consecutive calls failed for an outage, calls
+ *   fail at once with UPSTREAM_UNAVAILABLE and send nothing, until one probe after
+ *   `halfOpenAfterMs` succeeds;
+ * - retries of idempotent calls (cockatiel), with full-jitter exponential backoff, as long as the
+ *   source's retry budget allows (a share of its recent first attempts) and the deadline leaves
+ *   time for the wait;
+ * - a rate-limit gate shared by every call of the source, which a Retry-After closes for all of
+ *   them until the same instant, then lets one probe through before the rest (see
+ *   {@link RateLimitGate});
+ * and a response size cap. Cockatiel's retry policy draws a delay only once it has decided to
+ * retry, and waits on a timer the caller's signal does not stop; so each attempt decides on its own
+ * retry, with the deadline and the budget in view, and hands the policy a delay that ends before
+ * the deadline.
+ *
+ * A half-open probe that ends without an upstream answer (its caller went away, or the gate
+ * refused it) closes the circuit: cockatiel has no neutral outcome, and counting it as a failure
+ * would let a client's cancellation hold the circuit open. The next outages open it again.
  */
 export class UpstreamClient {
   private readonly pool: Pool;
   private readonly basePath: string;
-  private rateLimitedUntilMs = 0;
+  private readonly gate = new RateLimitGate();
+  private readonly budget: RetryBudget;
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly retrier: CockatielRetryPolicy;
 
   constructor(private readonly options: UpstreamClientOptions) {
     const url = new URL(options.baseUrl);
@@ -120,10 +219,43 @@ export class UpstreamClient {
         ...(options.allowPrivateNetwork ? {} : { lookup: guardedLookup }),
       },
     });
+    this.budget = new RetryBudget({
+      ratio: options.retry.budgetRatio ?? DEFAULT_RETRY.budgetRatio,
+      minPerSecond: options.retry.minRetriesPerSecond ?? DEFAULT_RETRY.minRetriesPerSecond,
+    });
+    const { threshold, halfOpenAfterMs } = options.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER;
+    this.breaker = circuitBreaker(
+      handleWhen((error) => error instanceof CallFailure && error.kind === 'outage'),
+      { halfOpenAfter: halfOpenAfterMs, breaker: new ConsecutiveBreaker(threshold) },
+    );
+    this.breaker.onStateChange((state) => {
+      const circuit = circuitStateName(state);
+      options.health.recordCircuit(circuit);
+      const log = { source: options.sourceId, circuit };
+      if (circuit === 'OPEN') options.logger.warn({ ...log, halfOpenAfterMs }, 'circuit opened: calls fail at once until a probe succeeds');
+      else options.logger.info(log, 'circuit state changed');
+    });
+    // The attempt decides whether to retry (it alone knows the deadline and the budget) and puts
+    // the delay on the error; the policy only waits it out and calls again.
+    this.retrier = retry(handleType(RetryLater), {
+      maxAttempts: options.retry.maxRetries,
+      backoff: new DelegateBackoff<IRetryBackoffContext<unknown>>((context) =>
+        'error' in context.result && context.result.error instanceof RetryLater ? context.result.error.delayMs : 0,
+      ),
+    }).dangerouslyUnref();
+    this.retrier.onRetry((event) => {
+      const code = 'error' in event && event.error instanceof RetryLater ? event.error.failure.error.code : undefined;
+      options.logger.debug({ source: options.sourceId, attempt: event.attempt, delayMs: event.delay, code }, 'retrying upstream call');
+    });
   }
 
   get sourceId(): string {
     return this.options.sourceId;
+  }
+
+  /** The state of this source's circuit breaker. */
+  get circuit(): UpstreamCircuitState {
+    return circuitStateName(this.breaker.state);
   }
 
   /** The absolute URL of a path, for links an upstream hands back (e.g. Asana `next_page.uri`). */
@@ -139,46 +271,27 @@ export class UpstreamClient {
 
   /** Sends `request`, retrying where safe; resolves with a 2xx (or accepted) response or throws UpstreamError. */
   async request(request: UpstreamRequest): Promise<UpstreamResponse> {
-    const now = Date.now();
-    if (this.rateLimitedUntilMs > now) {
-      throw this.fail(ErrorCode.UpstreamRateLimited, {
-        retryAfterSeconds: Math.ceil((this.rateLimitedUntilMs - now) / 1000),
-        logDetail: { gate: 'closed' },
-      });
-    }
-    const deadline = now + this.options.timeouts.requestMs;
-    const idempotent = request.idempotent ?? request.method === 'GET';
-    const maxRetries = idempotent ? this.options.retry.maxRetries : 0;
-
-    for (let attempt = 0; ; attempt++) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw this.fail(ErrorCode.UpstreamTimeout, { logDetail: { attempt } });
-      const outcome = await this.attempt(request, remaining);
-      if (outcome.kind === 'response') {
-        this.options.health.recordSuccess();
-        return outcome.response;
-      }
-      const { error, retryDelayMs } = outcome;
-      if (cancelledByCaller(request.signal)) {
-        // The client went away: not the upstream's fault, so neither a health mark nor a retry.
-        throw error;
-      }
-      const canRetry = attempt < maxRetries && retryDelayMs !== undefined;
-      if (!canRetry || Date.now() + retryDelayMs >= deadline) {
-        if (error.code === ErrorCode.UpstreamRateLimited && retryDelayMs !== undefined) {
-          // Close the gate for everyone: further calls would only spend the upstream's quota.
-          this.rateLimitedUntilMs = Math.max(this.rateLimitedUntilMs, Date.now() + retryDelayMs);
-        }
-        this.options.health.recordFailure(error.code);
-        throw error;
-      }
-      this.options.logger.debug(
-        { source: this.options.sourceId, attempt: attempt + 1, delayMs: retryDelayMs, code: error.code },
-        'retrying upstream call',
+    const deadlineMs = Date.now() + this.options.timeouts.requestMs;
+    let outcome: { response: UpstreamResponse } | { failure: CallFailure };
+    try {
+      outcome = await this.breaker.execute(
+        () =>
+          this.callWithRetries(request, deadlineMs).then(
+            (response) => ({ response }),
+            (cause: unknown) => {
+              // An upstream that answers, even with an error, is up: the breaker counts a success.
+              if (cause instanceof CallFailure && cause.kind === 'answered') return { failure: cause };
+              throw cause;
+            },
+          ),
+        request.signal,
       );
-      await sleep(retryDelayMs, undefined, { signal: request.signal }).catch(() => undefined);
-      if (request.signal.aborted) throw this.fail(ErrorCode.UpstreamTimeout, { logDetail: { aborted: true } });
+    } catch (cause) {
+      throw this.settle(cause, request.signal);
     }
+    if ('failure' in outcome) throw this.settle(outcome.failure, request.signal);
+    this.options.health.recordSuccess();
+    return outcome.response;
   }
 
   /** Closes the pool; in-flight requests finish first. */
@@ -186,10 +299,90 @@ export class UpstreamClient {
     await this.pool.close();
   }
 
-  private async attempt(
-    request: UpstreamRequest,
-    remainingMs: number,
-  ): Promise<{ kind: 'response'; response: UpstreamResponse } | { kind: 'error'; error: UpstreamError; retryDelayMs: number | undefined }> {
+  /** The error a failed call throws, recorded in the source's health when the upstream was asked. */
+  private settle(cause: unknown, signal: AbortSignal): unknown {
+    if (cause instanceof CallFailure) {
+      if (cause.kind === 'outage' || cause.kind === 'answered') this.options.health.recordFailure(cause.error.code);
+      return cause.error;
+    }
+    if (cause instanceof BrokenCircuitError) {
+      // At debug: while the circuit is open every call ends here, and opening it was logged once.
+      this.options.logger.debug({ source: this.options.sourceId }, 'circuit open: call failed without an upstream request');
+      return new UpstreamError(ErrorCode.UpstreamUnavailable, this.options.sourceId, { logDetail: { reason: 'circuit open' } });
+    }
+    // Cockatiel's half-open state: the caller went away while another call probed the upstream.
+    if (cause instanceof TaskCancelledError) return this.cancelled(signal);
+    return cause;
+  }
+
+  /** One call: attempts and retries under cockatiel's retry policy; throws CallFailure. */
+  private async callWithRetries(request: UpstreamRequest, deadlineMs: number): Promise<UpstreamResponse> {
+    try {
+      return await this.retrier.execute(({ attempt }) => this.attemptOnce(request, deadlineMs, attempt), request.signal);
+    } catch (cause) {
+      // The policy gives up on a pending retry when the caller's signal aborted.
+      if (cause instanceof RetryLater) throw cause.failure;
+      throw cause;
+    }
+  }
+
+  /** Attempt `attempt` (0 for the first) of a call: through the gate, one request, then the verdict on a failure. */
+  private async attemptOnce(request: UpstreamRequest, deadlineMs: number, attempt: number): Promise<UpstreamResponse> {
+    if (request.signal.aborted) throw new CallFailure(this.cancelled(request.signal), 'cancelled');
+    let pass: GatePass;
+    try {
+      pass = await this.gate.enter(request.signal, deadlineMs);
+    } catch (cause) {
+      if (!(cause instanceof GateClosedError)) throw new CallFailure(this.cancelled(request.signal), 'cancelled');
+      const retryAfterSeconds = cause.waitMs === undefined ? undefined : Math.ceil(cause.waitMs / 1000);
+      const error = this.fail(ErrorCode.UpstreamRateLimited, { ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }), logDetail: { gate: 'closed' } });
+      throw new CallFailure(error, 'unsent');
+    }
+    if (pass.probe) this.options.logger.debug({ source: this.options.sourceId }, 'rate limit over: one request probes before the others');
+    let limitedAgain = true;
+    try {
+      const remaining = deadlineMs - Date.now();
+      if (remaining <= 0) throw new CallFailure(this.fail(ErrorCode.UpstreamTimeout, { logDetail: { attempt, gate: 'waited' } }), 'unsent');
+      if (attempt === 0) this.budget.recordFirstAttempt();
+      const outcome = await this.attempt(request, remaining);
+      if (outcome.kind === 'response') {
+        limitedAgain = false;
+        return outcome.response;
+      }
+      const { failure } = outcome;
+      if (failure.retryAfterMs !== undefined) this.gate.closeUntil(Date.now() + failure.retryAfterMs);
+      limitedAgain = failure.error.code === ErrorCode.UpstreamRateLimited || failure.retryAfterMs !== undefined || cancelledByCaller(request.signal);
+      throw this.verdict(failure, request, attempt, deadlineMs);
+    } finally {
+      pass.done(limitedAgain);
+    }
+  }
+
+  /** Whether a failed attempt is retried: a RetryLater with its delay, or the CallFailure that ends the call. */
+  private verdict(failure: AttemptFailure, request: UpstreamRequest, attempt: number, deadlineMs: number): RetryLater | CallFailure {
+    if (cancelledByCaller(request.signal)) return new CallFailure(failure.error, 'cancelled');
+    const final = new CallFailure(failure.error, failure.outage ? 'outage' : 'answered');
+    const idempotent = request.idempotent ?? request.method === 'GET';
+    if (!idempotent || !failure.retriable || attempt >= this.options.retry.maxRetries) return final;
+    // Another call opened the circuit, or this call is the half-open probe: one request, no more.
+    if (this.breaker.state !== CircuitState.Closed) return final;
+    const { minDelayMs, maxDelayMs } = this.options.retry;
+    // After a Retry-After the gate does the waiting, the same instant for every caller.
+    const delayMs = failure.retryAfterMs === undefined ? backoffMs(attempt, minDelayMs, maxDelayMs) : 0;
+    if (Date.now() + (failure.retryAfterMs ?? delayMs) >= deadlineMs) return final;
+    if (!this.budget.tryRetry()) {
+      this.options.logger.debug({ source: this.options.sourceId, attempt: attempt + 1, code: failure.error.code }, 'retry budget spent: not retrying');
+      return final;
+    }
+    return new RetryLater(final, delayMs);
+  }
+
+  /** The error of a call its caller gave up on. */
+  private cancelled(signal: AbortSignal): UpstreamError {
+    return this.fail(ErrorCode.UpstreamTimeout, { logDetail: { aborted: true } }, signal);
+  }
+
+  private async attempt(request: UpstreamRequest, remainingMs: number): Promise<AttemptOutcome> {
     const deadline = deadlineSignal(request.signal, remainingMs);
     try {
       return await this.attemptUntil(request, deadline.signal);
@@ -198,10 +391,7 @@ export class UpstreamClient {
     }
   }
 
-  private async attemptUntil(
-    request: UpstreamRequest,
-    signal: AbortSignal,
-  ): Promise<{ kind: 'response'; response: UpstreamResponse } | { kind: 'error'; error: UpstreamError; retryDelayMs: number | undefined }> {
+  private async attemptUntil(request: UpstreamRequest, signal: AbortSignal): Promise<AttemptOutcome> {
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     let body: string | undefined;
     if (request.json !== undefined) {
@@ -231,14 +421,16 @@ export class UpstreamClient {
         const parsed = await this.readJson(response, signal);
         return { kind: 'response', response: { status: statusCode, headers: responseHeaders, body: parsed } };
       } catch (cause) {
-        if (cause instanceof UpstreamError) return { kind: 'error', error: cause, retryDelayMs: undefined };
+        if (cause instanceof UpstreamError) return { kind: 'error', failure: { error: cause, retriable: false, retryAfterMs: undefined, outage: false } };
         return this.networkFailure(cause, request.signal);
       }
     }
 
     const upstreamMessage = this.scrub(await readErrorText(response.body));
     const code = errorCodeForUpstreamStatus(statusCode);
-    const waitMs = retryAfterMs(responseHeaders, Date.now(), statusCode);
+    const retriable = RETRIABLE_STATUSES.has(statusCode);
+    // Only a status worth retrying says when to retry: a Retry-After on a 404 closes nothing.
+    const waitMs = retriable ? retryAfterMs(responseHeaders, Date.now(), statusCode) : undefined;
     const error = this.fail(code, {
       httpStatus: statusCode,
       ...(code === ErrorCode.UpstreamRateLimited && waitMs !== undefined
@@ -246,9 +438,17 @@ export class UpstreamClient {
         : {}),
       logDetail: { status: statusCode, upstreamMessage },
     });
-    if (!RETRIABLE_STATUSES.has(statusCode)) return { kind: 'error', error, retryDelayMs: undefined };
-    const { minDelayMs, maxDelayMs } = this.options.retry;
-    return { kind: 'error', error, retryDelayMs: waitMs ?? backoffMs(0, minDelayMs, maxDelayMs) };
+    return {
+      kind: 'error',
+      failure: {
+        error,
+        retriable,
+        retryAfterMs: waitMs,
+        // An upstream that says when to come back is governed by the gate, at its own instant,
+        // not by the breaker's fixed pause.
+        outage: (statusCode >= 500 || statusCode === 408) && waitMs === undefined,
+      },
+    };
   }
 
   private async readJson(response: Dispatcher.ResponseData, signal: AbortSignal): Promise<unknown> {
@@ -297,13 +497,12 @@ export class UpstreamClient {
     return Buffer.concat(chunks, size).toString('utf8');
   }
 
-  private networkFailure(cause: unknown, callerSignal: AbortSignal): { kind: 'error'; error: UpstreamError; retryDelayMs: number | undefined } {
+  private networkFailure(cause: unknown, callerSignal: AbortSignal): AttemptOutcome {
     const code = networkErrorCode(cause, callerSignal);
     const errno = (cause as { code?: unknown } | null)?.code;
     const error = this.fail(code, { logDetail: { errno: typeof errno === 'string' ? errno : undefined, name: (cause as Error)?.name } }, callerSignal);
     const retriable = typeof errno === 'string' && RETRIABLE_NETWORK_CODES.has(errno);
-    const { minDelayMs, maxDelayMs } = this.options.retry;
-    return { kind: 'error', error, retryDelayMs: retriable ? backoffMs(0, minDelayMs, maxDelayMs) : undefined };
+    return { kind: 'error', failure: { error, retriable, retryAfterMs: undefined, outage: true } };
   }
 
   private scrub(text: string): string {
@@ -332,6 +531,18 @@ function cancelledByCaller(signal: AbortSignal): boolean {
   if (!signal.aborted) return false;
   const reason: unknown = signal.reason;
   return !(reason instanceof Error && reason.name === 'TimeoutError');
+}
+
+function circuitStateName(state: CircuitState): UpstreamCircuitState {
+  switch (state) {
+    case CircuitState.Closed:
+      return 'CLOSED';
+    case CircuitState.HalfOpen:
+      return 'HALF_OPEN';
+    default:
+      // Isolated (held open by hand) is never used here; it refuses calls as Open does.
+      return 'OPEN';
+  }
 }
 
 function networkErrorCode(cause: unknown, callerSignal: AbortSignal): ErrorCode {
@@ -392,7 +603,7 @@ function encodeQuery(query: Record<string, QueryValue> | undefined): string {
 /** The parts of a source's config the client is built from (see `BaseSourceConfig`). */
 export type UpstreamClientConfig = Pick<
   UpstreamClientOptions,
-  'baseUrl' | 'timeouts' | 'retry' | 'maxConnections' | 'maxResponseBytes' | 'allowPrivateNetwork'
+  'baseUrl' | 'timeouts' | 'retry' | 'circuitBreaker' | 'maxConnections' | 'maxResponseBytes' | 'allowPrivateNetwork'
 > & { id: string };
 
 /** The HTTP client of one configured source; `secrets` are its credentials, scrubbed from logs. */
@@ -406,6 +617,7 @@ export function createUpstreamClient(
     baseUrl: config.baseUrl,
     timeouts: config.timeouts,
     retry: config.retry,
+    ...(config.circuitBreaker ? { circuitBreaker: config.circuitBreaker } : {}),
     maxConnections: config.maxConnections,
     maxResponseBytes: config.maxResponseBytes,
     allowPrivateNetwork: config.allowPrivateNetwork,

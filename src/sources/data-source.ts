@@ -1,5 +1,14 @@
 import type { ActorType, AuditEventModel, Vendor } from '../models/audit-event';
 import type { JsonValue } from '../models/json';
+import type {
+  ComplianceHistoryOperations,
+  EvidenceExportOperations,
+  IntegrityVerificationOperations,
+  NativeSearchOperations,
+  NativeStatisticsOperations,
+  RetentionPolicyOperations,
+  Soc2EvidenceOperations,
+} from './compliance';
 
 /** `DESC` = newest first, `ASC` = oldest first. */
 export type Direction = 'ASC' | 'DESC';
@@ -209,11 +218,67 @@ export interface AuditDataSource {
    * absent. Null when the vendor does not say.
    */
   currentRetentionDays?(signal: AbortSignal): Promise<number | null>;
-  /** The exact number of events matching `query`, when `capabilities.countsTotal`; null when the vendor cannot say for this query. */
-  countEvents?(query: SourceQuery, signal: AbortSignal): Promise<number | null>;
+  /**
+   * The exact number of events matching `query`, when `capabilities.countsTotal`; null when the
+   * vendor cannot say for this query. `counter.requests`, when given, grows by the upstream
+   * requests the count made (statistics report them per source).
+   */
+  countEvents?(query: SourceQuery, signal: AbortSignal, counter?: { requests: number }): Promise<number | null>;
+  // Optional operations beyond the audit log (`./compliance`): a datasource sets the member of
+  // each one its vendor offers, and leaves the others out. Being present is the whole
+  // capability: `Source.capabilities` reports it and the gateway asks nothing else.
+  /** Evidence package jobs. */
+  readonly evidenceExport?: EvidenceExportOperations;
+  /** The vendor's verdict on its hash chain, and the gateway's own re-walk of it. */
+  readonly integrityVerification?: IntegrityVerificationOperations;
+  readonly complianceHistory?: ComplianceHistoryOperations;
+  /** The vendor's whole retention policy (not only the days of `currentRetentionDays`). */
+  readonly retentionPolicy?: RetentionPolicyOperations;
+  readonly soc2Evidence?: Soc2EvidenceOperations;
+  readonly nativeSearch?: NativeSearchOperations;
+  readonly nativeStatistics?: NativeStatisticsOperations;
   /** Releases connection pools. */
   close(): Promise<void>;
 }
+
+/** The optional operations of {@link AuditDataSource}, by the name `Source.capabilities` shows them under. */
+export interface SourceOperations {
+  evidenceExport: EvidenceExportOperations;
+  integrityVerification: IntegrityVerificationOperations;
+  complianceHistory: ComplianceHistoryOperations;
+  retentionPolicy: RetentionPolicyOperations;
+  soc2Evidence: Soc2EvidenceOperations;
+  nativeSearch: NativeSearchOperations;
+  nativeStatistics: NativeStatisticsOperations;
+}
+
+export type SourceOperation = keyof SourceOperations;
+
+/** Every optional operation, in the order `Source.capabilities` lists them. */
+export const SOURCE_OPERATIONS: readonly SourceOperation[] = [
+  'evidenceExport',
+  'integrityVerification',
+  'complianceHistory',
+  'retentionPolicy',
+  'soc2Evidence',
+  'nativeSearch',
+  'nativeStatistics',
+];
+
+/** `operation` of `dataSource`, or undefined when its vendor does not offer it. */
+export function operationOf<K extends SourceOperation>(dataSource: AuditDataSource, operation: K): SourceOperations[K] | undefined {
+  return (dataSource as Partial<SourceOperations>)[operation];
+}
+
+/** Which optional operations `dataSource` offers. */
+export function offeredOperations(dataSource: AuditDataSource): Record<SourceOperation, boolean> {
+  const offered = {} as Record<SourceOperation, boolean>;
+  for (const operation of SOURCE_OPERATIONS) offered[operation] = operationOf(dataSource, operation) !== undefined;
+  return offered;
+}
+
+/** What `Source.capabilities` shows: the datasource's capabilities, its retention now, and which optional operations it offers. */
+export type SourceCapabilitiesView = SourceCapabilities & Record<SourceOperation, boolean>;
 
 /** Days `dataSource` keeps events now: the vendor's own policy where it reports one, else its fixed capability. */
 export async function retentionDaysOf(dataSource: AuditDataSource, signal: AbortSignal): Promise<number | null> {

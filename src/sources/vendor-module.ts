@@ -14,6 +14,8 @@ export interface BaseSourceConfig {
   allowPrivateNetwork: boolean;
   timeouts: UpstreamClientOptions['timeouts'];
   retry: UpstreamClientOptions['retry'];
+  /** Absent in configs built in code: the client's defaults apply. */
+  circuitBreaker?: UpstreamClientOptions['circuitBreaker'];
   maxConnections: number;
   maxResponseBytes: number;
 }

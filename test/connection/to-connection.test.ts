@@ -352,7 +352,7 @@ describe('toConnection', () => {
       warnings: [
         {
           code: 'UNUSABLE_RECORDS',
-          message: "source 'beta' sent 3 record(s) without a usable time or identity; they were left out of this page (the server log has their ids)",
+          message: "source 'beta' sent 3 record(s) the gateway could not place (without a usable time or identity, or out of order behind events already listed); they were left out of this page",
           source: 'beta',
           count: 3,
         },

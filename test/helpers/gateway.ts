@@ -3,7 +3,7 @@ import type { DestinationStream } from 'pino';
 import { request } from 'undici';
 import { defaultServerConfig, sourceConfig, type GatewayConfig, type ServerConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { createGateway, type Gateway } from '../../src/server';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/server';
 import type { VendorModule } from '../../src/sources/vendor-module';
 import type { RunningSimulator } from '../../src/simulation/vendor-simulator';
 import { startVendorSimulator } from '../../src/vendors/simulators';
@@ -42,6 +42,8 @@ export interface TestGateway {
 export interface TestGatewayOptions {
   /** Where the gateway's log lines go (at level `info`), for tests that read the log. */
   logDestination?: DestinationStream;
+  /** Evidence-export timings to shorten (retry delays, the expiry sweep). */
+  exportTimings?: GatewayOptions['exportTimings'];
 }
 
 /** Starts simulators and a gateway over them on free loopback ports. */
@@ -75,7 +77,7 @@ export async function startTestGateway(specs: readonly TestSourceSpec[], server:
   };
   // Silent unless TEST_LOG_LEVEL asks for the gateway's log (e.g. `error` to see a masked error).
   const logger = options.logDestination ? createLogger({ level: 'info', destination: options.logDestination }) : createLogger({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
-  const gateway = await createGateway(config, { logger, port: 0 });
+  const gateway = await createGateway(config, { logger, port: 0, ...(options.exportTimings ? { exportTimings: options.exportTimings } : {}) });
   return {
     gateway,
     simulators,

@@ -98,38 +98,48 @@ describe('retryAfterMs', () => {
   });
 });
 
-describe('backoffMs', () => {
-  const fixed = (value: number) => () => value;
-
-  it('waits the minimum on the first retry, whatever the draw', () => {
-    expect([backoffMs(0, 250, 2000, fixed(0)), backoffMs(0, 250, 2000, fixed(0.999))]).toEqual([250, 250]);
+describe('backoffMs (full jitter, cockatiel generator)', () => {
+  afterEach(() => {
+    jest.restoreAllMocks();
   });
 
-  it('draws between the minimum and the minimum doubled once per attempt', () => {
-    expect([0, 0.5, 1].map((draw) => backoffMs(1, 250, 2000, fixed(draw)))).toEqual([250, 375, 500]);
-    expect([0, 0.5, 1].map((draw) => backoffMs(2, 250, 2000, fixed(draw)))).toEqual([250, 625, 1000]);
-    expect([0, 0.5, 1].map((draw) => backoffMs(3, 250, 2000, fixed(draw)))).toEqual([250, 1125, 2000]);
+  /** The delays of retries 0..3 for each stubbed draw of Math.random. */
+  function delays(draws: readonly number[], baseMs: number, maxMs: number, retries: readonly number[] = [0, 1, 2, 3]): number[][] {
+    return retries.map((retry) =>
+      draws.map((draw) => {
+        jest.spyOn(Math, 'random').mockReturnValueOnce(draw);
+        return backoffMs(retry, baseMs, maxMs);
+      }),
+    );
+  }
+
+  it('draws retry n uniformly in [0, base * 2^n): the ceiling doubles with each retry, from no floor', () => {
+    expect(delays([0, 0.5, 0.9999], 250, 10_000)).toEqual([
+      [0, 125, 249],
+      [0, 250, 499],
+      [0, 500, 999],
+      [0, 1000, 1999],
+    ]);
   });
 
-  it('never goes beyond the maximum, however many attempts', () => {
-    expect([4, 10, 60].map((attempt) => backoffMs(attempt, 250, 2000, fixed(1)))).toEqual([2000, 2000, 2000]);
-    expect(backoffMs(4, 250, 2000, fixed(0.5))).toBe(1125);
+  it('jitters the first retry too, which used to wait exactly the minimum every time', () => {
+    const [first] = delays([0.1, 0.6], 250, 2000, [0]);
+    expect(new Set(first).size).toBe(2);
   });
 
-  it('rounds to whole milliseconds', () => {
-    expect(backoffMs(1, 250, 2000, fixed(1 / 3))).toBe(333);
-    expect(backoffMs(1, 100, 2000, fixed(0.123))).toBe(112);
+  it('never goes beyond the maximum, however many retries', () => {
+    expect(delays([0.9999], 250, 2000, [3, 4, 10, 60]).flat()).toEqual([1999, 1999, 1999, 1999]);
+    expect(delays([0.5], 250, 2000, [4]).flat()).toEqual([1000]);
   });
 
-  it('waits the minimum when the maximum is below it', () => {
-    expect(backoffMs(5, 500, 100, fixed(1))).toBe(500);
-  });
-
-  it('stays within its bounds with the real random source', () => {
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const ms = backoffMs(attempt, 250, 2000);
-      expect(ms).toBeGreaterThanOrEqual(250);
-      expect(ms).toBeLessThanOrEqual(Math.min(2000, 250 * 2 ** attempt));
+  it('stays within its bounds with the real random source, and spreads over them', () => {
+    for (let retry = 0; retry < 8; retry++) {
+      const ceiling = Math.min(2000, 250 * 2 ** retry);
+      const drawn = Array.from({ length: 200 }, () => backoffMs(retry, 250, 2000));
+      expect(Math.min(...drawn)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...drawn)).toBeLessThan(ceiling);
+      // 200 uniform draws over at least 250 values: far more than a handful of distinct delays.
+      expect(new Set(drawn).size).toBeGreaterThan(50);
     }
   });
 });

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { nirvanaModule } from '../../src/vendors/nirvana';
 import { startTestGateway } from '../helpers/gateway';
@@ -27,6 +28,36 @@ describe('admission control', () => {
       // The gateway still answers once the load has passed.
       expect((await post(setup.gateway.url)).status).toBe(200);
       expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await setup.close();
+    }
+  });
+
+  it('counts the time queued for capacity in the request deadline: a request still queued when it passes is answered 503 then, not run late', async () => {
+    const setup = await startTestGateway([{ id: 'nirvana-main', module: nirvanaModule, size: 50 }], {
+      admission: { maxInFlight: 1, maxQueued: 4, perClientPerMinute: null },
+      requestTimeoutMs: 1_000,
+    });
+    try {
+      // The one slot is held for 1.5 s by a client that uploads its body slowly.
+      async function* slowBody() {
+        yield QUERY.slice(0, 10);
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        yield QUERY.slice(10);
+      }
+      const first = request(setup.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(QUERY.length) }, body: Readable.from(slowBody()) }).then((response) => response.body.dump());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const before = setup.simulators.get('nirvana-main')!.control.stats.requests;
+      const queuedAt = Date.now();
+      const queued = await post(setup.gateway.url);
+      const waited = Date.now() - queuedAt;
+      expect(queued.status).toBe(503);
+      expect(queued.body.errors?.[0]?.extensions?.['code']).toBe('OVERLOADED');
+      // Answered when its own deadline passed (1 s after it arrived), not when the slot freed.
+      expect(waited).toBeLessThan(1_400);
+      await first;
+      // It never ran: no upstream call of its own.
+      expect(setup.simulators.get('nirvana-main')!.control.stats.requests - before).toBe(0);
     } finally {
       await setup.close();
     }

@@ -103,6 +103,23 @@ describe('authentication and per-caller source scoping', () => {
       expect(upstreamCalls()).toBe(before);
     });
 
+    it('refuses an unsigned token (alg: none) and a credential in the query string instead of the header', async () => {
+      const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+      const now = Math.floor(Date.now() / 1000);
+      const unsigned = `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ iss: ISSUER, aud: AUDIENCE, sub: 'mallory', iat: now, exp: now + 300, audit_sources: '*' })}.`;
+      const none = await setup.query('{ sources { sourceId } }', undefined, bearer(unsigned));
+      expect(none.status).toBe(401);
+      expect(none.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+
+      for (const name of ['access_token', 'api_key', 'token']) {
+        const url = `${setup.gateway.url}?${name}=${encodeURIComponent(OPS_KEY)}&query=${encodeURIComponent('{ sources { sourceId } }')}`;
+        const response = await request(url, { headers: { 'apollo-require-preflight': 'true' } });
+        expect(response.statusCode).toBe(401);
+        const body = (await response.body.json()) as { errors: Array<{ extensions: { code: string } }> };
+        expect(body.errors[0]?.extensions.code).toBe('UNAUTHENTICATED');
+      }
+    });
+
     it('keeps health checks and the GraphiQL page open, so probes and the explorer work without a key', async () => {
       const health = await request(setup.gateway.url.replace('/graphql', '/healthz'));
       expect(health.statusCode).toBe(200);

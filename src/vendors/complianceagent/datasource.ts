@@ -1,15 +1,40 @@
 import { z } from 'zod';
-import { UpstreamError } from '../../errors';
+import { badUserInput, UpstreamError } from '../../errors';
 import type { QueryValue, RequestCounter, UpstreamRequest, UpstreamResponse } from '../../http/upstream-client';
 import type { AuditEventModel } from '../../models/audit-event';
 import { isJsonObject } from '../../models/json';
+import {
+  BROKEN_LINK_KINDS,
+  MISMATCH_KINDS,
+  type ChainProblemKind as ContractProblemKind,
+  type ChainProblemModel,
+  type ChainRewalkModel,
+  type ComplianceHistoryOperations,
+  type EvidenceExportOperations,
+  type IntegrityVerificationOperations,
+  type IntegrityWindow,
+  type NativeSearchOperations,
+  type NativeStatisticsOperations,
+  type RetentionPolicyOperations,
+  type Soc2EvidenceOperations,
+} from '../../sources/compliance';
 import type { EventRef, ListEventsRequest, ListEventsResult, SourceCapabilities, SourceQuery } from '../../sources/data-source';
 import { onlyValue, windowQuery } from '../../sources/data-source';
 import { HttpDataSource } from '../../sources/http-datasource';
 import { unusableOf } from '../../sources/normalize-page';
 import type { BaseSourceConfig, DataSourceDeps } from '../../sources/vendor-module';
 import * as api from './evidence';
-import { verifyChain, type ChainVerification, type VerifyChainOptions } from './hash-chain';
+import {
+  ChainWalker,
+  entryHash,
+  hashOf,
+  verifyChain,
+  type ChainProblemKind,
+  type ChainVerification,
+  type ChainWalk,
+  type TaggedProblem,
+  type VerifyChainOptions,
+} from './hash-chain';
 import type {
   ComplianceHistoryModel,
   ComplianceStatisticsModel,
@@ -23,6 +48,7 @@ import type {
 } from './models';
 import { flattenComplianceAgentEntry, normalizeComplianceAgentLog, parseComplianceAgentLog, UNKNOWN_EVENT_TYPE } from './normalize';
 import { CachedRetention } from './retention';
+import { searchCandidates } from './search-candidates';
 
 /** ComplianceAgent's config keys besides the common ones. */
 export interface ComplianceAgentCredentials extends Record<string, unknown> {
@@ -132,6 +158,24 @@ export class ComplianceAgentDataSource extends HttpDataSource<ComplianceAgentRes
   private readonly api: api.ComplianceAgentApi;
   private readonly retention: CachedRetention;
 
+  // The optional operations of the datasource contract: ComplianceAgent offers every one.
+  readonly evidenceExport: EvidenceExportOperations = {
+    start: (input, signal) => this.startEvidenceExport(input, signal),
+    get: (jobId, signal) => this.getEvidenceExport(jobId, signal),
+  };
+  readonly integrityVerification: IntegrityVerificationOperations = {
+    vendorVerdict: (window, signal) => this.verifyIntegrity(window, signal),
+    rewalk: (window, options, signal) => this.rewalk(window, options, signal),
+  };
+  readonly complianceHistory: ComplianceHistoryOperations = { history: (input, signal) => this.getComplianceHistory(input, signal) };
+  readonly retentionPolicy: RetentionPolicyOperations = { policy: (signal) => this.getRetentionPolicy(signal) };
+  readonly soc2Evidence: Soc2EvidenceOperations = { evidence: (input, signal) => this.getSoc2Evidence(input, signal) };
+  readonly nativeSearch: NativeSearchOperations = {
+    search: (input, signal) => this.search(input, signal),
+    candidates: (input, signal) => searchCandidates({ search: (query, s) => this.search(query, s), findEvent: (id, s) => this.findEvent(id, s) }, input, signal),
+  };
+  readonly nativeStatistics: NativeStatisticsOperations = { statistics: (input, signal) => this.getStatistics(input, signal) };
+
   constructor(config: BaseSourceConfig & ComplianceAgentCredentials, deps: DataSourceDeps, options: ComplianceAgentDataSourceOptions = {}) {
     super(config, deps, { defaultName: `ComplianceAgent (${config.id})`, secrets: [config.apiKey], baseUrl: complianceAgentBaseUrl(config.baseUrl) });
     this.headers = { authorization: `Bearer ${config.apiKey}` };
@@ -216,10 +260,10 @@ export class ComplianceAgentDataSource extends HttpDataSource<ComplianceAgentRes
   }
 
   /** `pagination.total` of a one-entry page; exact when the whole query goes upstream, else null. */
-  async countEvents(query: SourceQuery, signal: AbortSignal): Promise<number | null> {
+  async countEvents(query: SourceQuery, signal: AbortSignal, counter: RequestCounter = { requests: 0 }): Promise<number | null> {
     const plan = planComplianceAgentQuery(query);
     if (!plan.exact) return null;
-    const page = await this.fetchPage(plan, 1, 1, query.toMs, signal, { requests: 0 });
+    const page = await this.fetchPage(plan, 1, 1, query.toMs, signal, counter);
     return page.total;
   }
 
@@ -248,39 +292,110 @@ export class ComplianceAgentDataSource extends HttpDataSource<ComplianceAgentRes
   }
 
   /**
-   * Reads `[fromMs, toMs)` oldest first and verifies it locally; with no `fromMs` the first
-   * entry must be the chain's genesis (`previous_hash` null). Every entry the upstream lists is
-   * checked, including one the gateway cannot place, which is reported (`unplaceable`) rather than
-   * skipped. Refuses windows of more than `maxEntries` (default 1,000,000) rather than hold them all.
+   * Reads `[fromMs, toMs)` oldest first and verifies it locally. The first entry must link to the
+   * newest entry before `fromMs` (one more request to read it), or be the chain's genesis
+   * (`previous_hash` null) when nothing precedes it. Every entry the upstream lists is checked,
+   * including one the gateway cannot place, which is reported (`unplaceable`) rather than
+   * skipped. With `repositoryId`, only that repository's entries are checked and counted, each
+   * against whatever entry precedes it (the chain is organisation-wide). Entries are checked as
+   * they are read, never held; more than `maxEntries` (default 1,000,000) is refused.
    */
   async verifyWindow(
-    input: { fromMs?: number | null; toMs?: number | null; maxEntries?: number },
+    input: { fromMs?: number | null; toMs?: number | null; repositoryId?: string | null; maxEntries?: number },
     signal: AbortSignal,
   ): Promise<{ verification: ChainVerification; upstreamRequests: number }> {
-    const query = windowQuery(input.fromMs ?? null, input.toMs ?? null);
+    const { walk, upstreamRequests } = await this.walkWindow(input, signal);
+    return { verification: walk.verification, upstreamRequests };
+  }
+
+  /**
+   * The gateway's own check of `window` for the contract's integrity operation: refuses a window
+   * of more than `maxEntries` entries before reading it (one request counts them), then walks it
+   * and names each problem's entry as an event where the entry can be placed.
+   */
+  private async rewalk(window: IntegrityWindow, options: { maxEntries: number }, signal: AbortSignal): Promise<ChainRewalkModel> {
+    const counter: RequestCounter = { requests: 0 };
+    const { total } = await this.fetchPage(planComplianceAgentQuery(windowQuery(window.fromMs, window.toMs)), 1, 1, window.toMs, signal, counter);
+    if (total > options.maxEntries) {
+      throw badUserInput(
+        `the window holds ${total} entries of source '${this.sourceId}'; the gateway re-walks at most ${options.maxEntries} at once: narrow from/to`,
+        'ARGUMENT_OUT_OF_RANGE',
+        'from',
+      );
+    }
+    const { walk, anchorHash, upstreamRequests } = await this.walkWindow({ ...window, maxEntries: options.maxEntries }, signal);
+    const problems = walk.tagged.flatMap((problem) => {
+      const model = problemModel(problem);
+      return model ? [model] : [];
+    });
+    const firstOf = (kinds: ReadonlySet<ContractProblemKind>): ChainProblemModel | null => {
+      let first: TaggedProblem<EntrySlot> | null = null;
+      for (const [kind, problem] of walk.firstByKind) {
+        const contractKind = PROBLEM_KINDS[kind];
+        if (contractKind && kinds.has(contractKind) && (first === null || problem.index < first.index)) first = problem;
+      }
+      return first ? problemModel(first) : null;
+    };
+    const { verification } = walk;
+    return {
+      valid: verification.valid,
+      entriesChecked: verification.checked,
+      hashMismatches: verification.hashMismatches,
+      gapsDetected: verification.gapsDetected,
+      unplaceableEntries: verification.unplaceable,
+      verificationHash: verification.verificationHash,
+      anchorHash,
+      problems,
+      firstMismatch: firstOf(MISMATCH_KINDS),
+      firstMissingLink: firstOf(BROKEN_LINK_KINDS),
+      upstreamRequests: upstreamRequests + counter.requests,
+    };
+  }
+
+  /** Walks `[fromMs, toMs)` oldest first through a {@link ChainWalker}, anchored at the entry before it; see {@link verifyWindow}. */
+  private async walkWindow(
+    input: { fromMs?: number | null; toMs?: number | null; repositoryId?: string | null; maxEntries?: number },
+    signal: AbortSignal,
+  ): Promise<{ walk: ChainWalk<EntrySlot>; anchorHash: string | null; upstreamRequests: number }> {
+    const fromMs = input.fromMs ?? null;
     const max = input.maxEntries ?? 1_000_000;
-    const raws: Record<string, unknown>[] = [];
     let requests = 0;
+    let anchorHash: string | null = null;
+    if (fromMs !== null) {
+      // The entry just before the window: the first entry of the window must link to it, so a
+      // deletion right at the window's start is found, as the vendor's own check finds it.
+      const before = await this.readBatch({ direction: 'DESC', query: windowQuery(null, fromMs), resume: null, limit: 1, signal });
+      requests += before.result.upstreamRequests;
+      const previous = before.entries[0];
+      anchorHash = previous ? hashOf(previous.raw) : null;
+    }
+    const repositoryId = input.repositoryId ?? null;
+    const walker = new ChainWalker<EntrySlot>({
+      previousHash: anchorHash,
+      ...(repositoryId !== null ? { include: (entry: Readonly<Record<string, unknown>>) => repositoryIdOf(entry) === repositoryId } : {}),
+    });
+    const query = windowQuery(fromMs, input.toMs ?? null);
+    let walked = 0;
     let resume: ListEventsResult['next'] = null;
     do {
       const batch = await this.readBatch({ direction: 'ASC', query, resume, limit: MAX_LIMIT, signal });
       requests += batch.result.upstreamRequests;
+      walked += batch.entries.length;
+      if (walked > max) throw new RangeError(`verifyWindow: more than ${max} entries; narrow the window`);
       // Within a batch the API's order is newest first; the chain is checked oldest first. Every
       // entry the upstream listed is checked, unplaceable ones too: the chain check reports them
       // (and a link to or from them) rather than a chain that looks whole without them.
-      for (const entry of [...batch.entries].reverse()) raws.push(entry.raw);
-      if (raws.length > max) throw new RangeError(`verifyWindow: more than ${max} entries; narrow the window`);
+      for (let i = batch.entries.length - 1; i >= 0; i--) walker.push(batch.entries[i]!.raw, batch.entries[i]!);
       resume = batch.result.next;
     } while (resume !== null);
-    const verification = verifyChain(raws, query.fromMs === null ? { previousHash: null } : {});
-    return { verification, upstreamRequests: requests };
+    return { walk: walker.finish(), anchorHash, upstreamRequests: requests };
   }
 
   getStatistics(input: { fromMs?: number | null; toMs?: number | null }, signal: AbortSignal): Promise<ComplianceStatisticsModel> {
     return api.getStatistics(this.api, input, signal);
   }
 
-  search(input: { query: string; fields?: SearchField; limit?: number }, signal: AbortSignal): Promise<SearchResultModel> {
+  search(input: { query: string; fields?: SearchField; limit?: number; fromMs?: number | null; toMs?: number | null }, signal: AbortSignal): Promise<SearchResultModel> {
     return api.search(this.api, input, signal);
   }
 
@@ -405,6 +520,50 @@ function pinnedEnd(entries: readonly EntrySlot[], pin: number): number {
 /** An unplaceable entry as the chain check sees it: flattened when it is an object, else an empty one (no hash, no link). */
 function receivedEntry(item: unknown): Readonly<Record<string, unknown>> {
   return isJsonObject(item) ? flattenComplianceAgentEntry(item) : {};
+}
+
+/** The chain check's problem kinds as the contract names them; the manifest checks are never asked for here. */
+const PROBLEM_KINDS: Record<ChainProblemKind, ContractProblemKind | null> = {
+  hash_mismatch: 'HASH_MISMATCH',
+  missing_hash: 'MISSING_HASH',
+  unplaceable: 'UNPLACEABLE',
+  missing_record: 'MISSING_RECORD',
+  inserted_record: 'INSERTED_RECORD',
+  reordered: 'REORDERED',
+  out_of_order: 'OUT_OF_ORDER',
+  count_mismatch: null,
+  last_hash_mismatch: null,
+};
+
+/** A problem of a walk, with the entry it names: its event, its id and its hashes as stored and as recomputed. */
+function problemModel(problem: TaggedProblem<EntrySlot>): ChainProblemModel | null {
+  const kind = PROBLEM_KINDS[problem.kind];
+  const slot = problem.tag;
+  if (!kind || !slot) return null;
+  const id = slot.raw['id'];
+  const previous = slot.raw['previous_hash'];
+  let computedHash: string | null;
+  try {
+    computedHash = entryHash(slot.raw);
+  } catch {
+    // An entry JSON cannot carry whole has no hash to compare with.
+    computedHash = null;
+  }
+  return {
+    kind,
+    position: problem.index,
+    sourceEventId: slot.event?.sourceEventId ?? (typeof id === 'string' && id !== '' ? id : null),
+    event: slot.event,
+    storedHash: typeof slot.raw['hash'] === 'string' ? slot.raw['hash'] : null,
+    computedHash,
+    previousHash: typeof previous === 'string' ? previous : null,
+  };
+}
+
+/** `repository.id` of an entry in the list form, or null. */
+function repositoryIdOf(entry: Readonly<Record<string, unknown>>): string | null {
+  const repository = entry['repository'];
+  return isJsonObject(repository) && typeof repository['id'] === 'string' ? repository['id'] : null;
 }
 
 function isEventModel(value: AuditEventModel | Readonly<Record<string, unknown>>): value is AuditEventModel {

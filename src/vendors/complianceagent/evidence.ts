@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { ErrorCode, UpstreamError } from '../../errors';
 import type { UpstreamRequest, UpstreamResponse } from '../../http/upstream-client';
-import type { ActorType } from '../../models/audit-event';
+import type { ActorType, EventCategory } from '../../models/audit-event';
 import type {
+  ComplianceHistoryInput,
   ComplianceHistoryModel,
   ComplianceMetric,
   ComplianceStatisticsModel,
@@ -19,6 +20,7 @@ import type {
   Soc2EvidenceModel,
   StartEvidenceExportInput,
 } from './models';
+import { complianceAgentCategory } from './normalize';
 
 /**
  * ComplianceAgent's endpoints besides the log itself: each function sends one request and narrows
@@ -152,7 +154,8 @@ export async function verifyIntegrity(api: ComplianceAgentApi, input: VerifyInte
     hashMismatches: data.hash_mismatches,
     gapsDetected: data.gaps_detected,
     verificationHash: data.verification_hash ?? null,
-    verifiedAtMs: timeOrNull(data.verified_at) ?? Date.now(),
+    // An unreadable time stays unknown: the gateway's clock is not when the vendor checked.
+    verifiedAtMs: timeOrNull(data.verified_at),
   };
 }
 
@@ -177,6 +180,14 @@ const ACTOR_TYPES: Record<string, ActorType> = { user: 'USER', system: 'SYSTEM' 
 export async function getStatistics(api: ComplianceAgentApi, input: { fromMs?: number | null; toMs?: number | null }, signal: AbortSignal): Promise<ComplianceStatisticsModel> {
   const response = await api.call({ method: 'GET', path: '/statistics', query: { from: isoOrUndefined(input.fromMs), to: isoOrUndefined(input.toMs) }, signal });
   const data = envelopeData(api.sourceId, response.body, statisticsSchema);
+  const byEventType = sortedCounts(data.events_by_type);
+  // The category is a function of the event type alone (see the normaliser), so the vendor's
+  // counts by type are exact counts by category too.
+  const byCategory = new Map<EventCategory, number>();
+  for (const { key, count } of byEventType) {
+    const category = complianceAgentCategory(key);
+    byCategory.set(category, (byCategory.get(category) ?? 0) + count);
+  }
   const byActorType = new Map<ActorType, number>();
   for (const { key, count } of sortedCounts(data.events_by_actor_type)) {
     const type = ACTOR_TYPES[key] ?? 'UNKNOWN';
@@ -187,7 +198,8 @@ export async function getStatistics(api: ComplianceAgentApi, input: { fromMs?: n
     fromMs: input.fromMs ?? null,
     toMs: input.toMs ?? null,
     totalEvents: data.total_events,
-    byEventType: sortedCounts(data.events_by_type),
+    byEventType,
+    byCategory: [...byCategory.entries()].map(([category, count]) => ({ category, count })).sort((x, y) => y.count - x.count || (x.category < y.category ? -1 : 1)),
     byRepository: sortedCounts(data.events_by_repository),
     byActorType: [...byActorType.entries()].map(([actorType, count]) => ({ actorType, count })),
     topActors: (data.top_actors ?? []).map((item) => ({ actor: item.actor, count: item.event_count })),
@@ -199,12 +211,19 @@ const searchSchema = z.object({
   total: z.number().int().nonnegative(),
 });
 
-/** `GET /search`. `limit` (default 20, max 100) is a simulator extension a real upstream may ignore. */
-export async function search(api: ComplianceAgentApi, input: { query: string; fields?: SearchField; limit?: number }, signal: AbortSignal): Promise<SearchResultModel> {
+/**
+ * `GET /search`. `limit` (default 20, max 100) and `from`/`to` are simulator extensions a real
+ * upstream may ignore: `total` says whether the hits returned are all of them.
+ */
+export async function search(
+  api: ComplianceAgentApi,
+  input: { query: string; fields?: SearchField; limit?: number; fromMs?: number | null; toMs?: number | null },
+  signal: AbortSignal,
+): Promise<SearchResultModel> {
   const response = await api.call({
     method: 'GET',
     path: '/search',
-    query: { q: input.query, fields: (input.fields ?? 'ALL').toLowerCase(), limit: input.limit },
+    query: { q: input.query, fields: (input.fields ?? 'ALL').toLowerCase(), limit: input.limit, from: isoOrUndefined(input.fromMs), to: isoOrUndefined(input.toMs) },
     signal,
   });
   const data = envelopeData(api.sourceId, response.body, searchSchema);
@@ -295,15 +314,10 @@ const historySchema = z.object({
   summary: z.object({ start_value: optionalNumber, end_value: optionalNumber, total_change: optionalNumber, trend: optionalString }),
 });
 
-/** Input of `getComplianceHistory`. */
-export interface ComplianceHistoryInput {
-  metric: ComplianceMetric;
-  interval: HistoryInterval;
-  repositoryId?: string | null;
-  framework?: string | null;
-  fromMs?: number | null;
-  toMs?: number | null;
-}
+export type { ComplianceHistoryInput } from './models';
+
+const METRICS: Record<string, ComplianceMetric> = { score: 'SCORE', issues: 'ISSUES', fixes: 'FIXES' };
+const INTERVALS: Record<string, HistoryInterval> = { day: 'DAY', week: 'WEEK', month: 'MONTH' };
 
 /** `GET /history`. */
 export async function getComplianceHistory(api: ComplianceAgentApi, input: ComplianceHistoryInput, signal: AbortSignal): Promise<ComplianceHistoryModel> {
@@ -322,10 +336,15 @@ export async function getComplianceHistory(api: ComplianceAgentApi, input: Compl
   });
   const data = envelopeData(api.sourceId, response.body, historySchema);
   const trend = data.summary.trend?.toUpperCase();
+  // The metric and interval the vendor says it answered with, not the ones asked for: a vendor
+  // that fell back to a default must not be shown as having answered the question asked.
+  const metric = METRICS[data.metric.toLowerCase()];
+  const interval = INTERVALS[data.interval.toLowerCase()];
+  if (!metric || !interval) throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, api.sourceId, { logDetail: { reason: 'unknown history metric or interval' } });
   return {
     sourceId: api.sourceId,
-    metric: input.metric,
-    interval: input.interval,
+    metric,
+    interval,
     dataPoints: data.data_points.map((point) => ({ periodStart: point.period_start.slice(0, 10), periodEnd: point.period_end.slice(0, 10), value: point.value, change: point.change ?? null })),
     summary: {
       startValue: data.summary.start_value ?? null,

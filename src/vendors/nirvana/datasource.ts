@@ -256,8 +256,7 @@ export class NirvanaDataSource extends HttpDataSource<NirvanaResumeState> {
    * and each parameter sent is proven applied upstream (see {@link appliesParam}), less the
    * entries stamped exactly `toMs`, which the inclusive `created_at_max` lets through.
    */
-  async countEvents(query: SourceQuery, signal: AbortSignal): Promise<number | null> {
-    const counter: RequestCounter = { requests: 0 };
+  async countEvents(query: SourceQuery, signal: AbortSignal, counter: RequestCounter = { requests: 0 }): Promise<number | null> {
     const pushDown = nirvanaPushDown(query);
     // The total does not depend on the order: no sort, so nothing about it has to be learned here.
     const { page, filtered } = await this.firstPage(MAX_LIMIT, signal, counter, null, pushDown);

@@ -1,5 +1,5 @@
 import { SyntheticDataset } from '../../../src/simulation/dataset';
-import { canonicalJson, entryHash, verifyChain } from '../../../src/vendors/complianceagent/hash-chain';
+import { canonicalJson, ChainWalker, entryHash, verifyChain } from '../../../src/vendors/complianceagent/hash-chain';
 import { ComplianceAgentData, CHECKPOINT_EVERY } from '../../../src/vendors/complianceagent/simulator-data';
 
 /** A clean chain of `size` list-form entries, oldest first, as plain JSON. */
@@ -122,6 +122,24 @@ describe('verifyChain tamper detection', () => {
       { index: 13, kind: 'hash_mismatch' },
       { index: 49, kind: 'unplaceable' },
     ]);
+  });
+
+  it('checks only the entries it includes, each against the entry before it in the whole chain, and tags their problems', () => {
+    const entries = clean.map((entry) => ({ ...entry }));
+    entries[21] = { ...entries[21]!, details: { changed: true } };
+    entries[33] = { ...entries[33]!, details: { changed: true } };
+    const withoutDeleted = entries.filter((_, i) => i !== 40);
+    const included = new Set([21, 41]);
+    const walker = new ChainWalker<number>({ include: (entry) => included.has(clean.findIndex((original) => original['id'] === entry['id'])) });
+    withoutDeleted.forEach((entry, position) => walker.push(entry, position));
+    const { verification, tagged, firstByKind } = walker.finish();
+    // Entry 33 changed too, but is not included; entry 41 follows the deleted 40, at position 40.
+    expect(verification).toMatchObject({ valid: false, checked: 2, hashMismatches: 1, gapsDetected: 1 });
+    expect(tagged).toEqual([
+      { index: 21, kind: 'hash_mismatch', tag: 21 },
+      { index: 40, kind: 'missing_record', tag: 40 },
+    ]);
+    expect(firstByKind.get('missing_record')).toEqual({ index: 40, kind: 'missing_record', tag: 40 });
   });
 
   it('verifies an empty list', () => {

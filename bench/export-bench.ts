@@ -1,0 +1,142 @@
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { request } from 'undici';
+import { verifyExport } from '../src/export/verify';
+import { siblingExecArgv, siblingScript } from './sibling';
+
+/**
+ * The evidence-export benchmark (run by `npm run bench` after the connection figures, or alone:
+ * `node dist/bench/export-bench.js`): one export of every event of the five simulators
+ * (BENCH_EXPORT_EVENTS, default 1,000,000, split evenly), in the gateway process of
+ * bench/serve.ts, the simulators in their own process. Reports events/s from the mutation to
+ * COMPLETED and the gateway's peak RSS; BENCH_EXPORT_VERIFY=1 also times the offline verifier.
+ */
+const SOURCES = 5;
+
+interface Ready {
+  type: 'ready';
+  gatewayUrl: string;
+}
+
+/** bench/serve.ts's answer to `rss`. */
+interface GatewayState {
+  peakRss: number;
+  atPeak: NodeJS.MemoryUsage;
+  cpu: NodeJS.CpuUsage;
+}
+
+interface ExportState {
+  status: string;
+  complete: boolean | null;
+  progress: { eventsWritten: number };
+  archive: { bytes: number } | null;
+  files: Array<{ name: string; bytes: number }>;
+  downloadUrl: string | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface ExportBenchResult {
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  gatewayPeakRssMb: number;
+  /** The gateway's memory when its RSS peaked, MB. */
+  gatewayMemoryAtPeakMb: Record<string, number>;
+  /** Gateway CPU time per event, which another load on the host moves less than the rate. */
+  gatewayCpuMicrosPerEvent: number;
+  archiveMb: number;
+  dataMb: number;
+  verifySeconds: number | null;
+}
+
+async function graphql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const response = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const body = (await response.body.json()) as { data?: T; errors?: unknown[] };
+  if (body.errors || !body.data) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+export async function runExportBench(totalEvents = Number(process.env['BENCH_EXPORT_EVENTS'] ?? 1_000_000)): Promise<ExportBenchResult> {
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'audit-gateway-export-bench-'));
+  const perSource = Math.ceil(totalEvents / SOURCES);
+  const child = fork(siblingScript('serve'), {
+    execArgv: siblingExecArgv(),
+    env: { ...process.env, BENCH_SIZE: String(perSource), BENCH_EXPORT_DIR: dir },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    const ready = await new Promise<Ready>((resolve) => child.once('message', (message: Ready) => resolve(message)));
+    const gatewayState = () =>
+      new Promise<GatewayState>((resolve) => {
+        child.once('message', (message: GatewayState) => resolve(message));
+        child.send({ type: 'rss' });
+      });
+    const cpuBefore = (await gatewayState()).cpu;
+    const started = performance.now();
+    const { startAuditExport } = await graphql<{ startAuditExport: { id: string } }>(ready.gatewayUrl, 'mutation { startAuditExport(input: {formats: [JSONL, CSV]}) { id } }');
+    let state: ExportState;
+    for (;;) {
+      ({ auditExport: state } = await graphql<{ auditExport: ExportState }>(
+        ready.gatewayUrl,
+        'query ($id: ID!) { auditExport(id: $id) { status complete progress { eventsWritten } archive { bytes } files { name bytes } downloadUrl error { code message } } }',
+        { id: startAuditExport.id },
+      ));
+      if (state.status !== 'RUNNING') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const events = state.progress.eventsWritten;
+    if (state.status !== 'COMPLETED') throw new Error(`export ended ${state.status}: ${JSON.stringify(state.error)}`);
+    const after = await gatewayState();
+    const gatewayCpuSeconds = (after.cpu.user + after.cpu.system - cpuBefore.user - cpuBefore.system) / 1e6;
+
+    let verifySeconds: number | null = null;
+    if (process.env['BENCH_EXPORT_VERIFY'] === '1') {
+      const origin = new URL(ready.gatewayUrl).origin;
+      const key = await (await request(`${origin}/exports/public-key`)).body.text();
+      const archive = (await fs.promises.readdir(dir)).find((name) => name.endsWith('.zip'))!;
+      const verifyStarted = performance.now();
+      const result = await verifyExport(path.join(dir, archive), { publicKeyPem: key });
+      verifySeconds = (performance.now() - verifyStarted) / 1000;
+      if (result.status !== 'ok') throw new Error(`the bundle did not verify: ${JSON.stringify(result)}`);
+    }
+    const dataBytes = state.files.filter((file) => file.name.startsWith('events.')).reduce((sum, file) => sum + file.bytes, 0);
+    return {
+      events,
+      seconds: Number(seconds.toFixed(1)),
+      eventsPerSecond: Math.round(events / seconds),
+      gatewayPeakRssMb: Math.round(after.peakRss / 1024 / 1024),
+      gatewayMemoryAtPeakMb: Object.fromEntries(Object.entries(after.atPeak).map(([kind, bytes]) => [kind, Math.round(bytes / 1024 / 1024)])),
+      gatewayCpuMicrosPerEvent: Math.round((gatewayCpuSeconds * 1e6) / Math.max(1, events)),
+      archiveMb: Math.round(state.archive!.bytes / 1024 / 1024),
+      dataMb: Math.round(dataBytes / 1024 / 1024),
+      verifySeconds: verifySeconds === null ? null : Number(verifySeconds.toFixed(1)),
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Prints the figures and whether each target is met. */
+export function reportExportBench(result: ExportBenchResult): void {
+  console.log(
+    `evidence export of ${result.events} events (JSONL + CSV, ${result.dataMb} MB of data, archive ${result.archiveMb} MB): ${result.seconds} s, ${result.eventsPerSecond} events/s, gateway CPU ${result.gatewayCpuMicrosPerEvent} µs an event, gateway peak RSS ${result.gatewayPeakRssMb} MB` +
+      (result.verifySeconds === null ? '' : `, offline verification ${result.verifySeconds} s`),
+  );
+  const targets: Array<[string, boolean]> = [
+    [`export >= 50,000 events/s (${result.eventsPerSecond})`, result.eventsPerSecond >= 50_000],
+    [`gateway peak RSS during the export <= 200 MB (${result.gatewayPeakRssMb} MB)`, result.gatewayPeakRssMb <= 200],
+  ];
+  for (const [target, met] of targets) console.log(`${met ? 'met    ' : 'NOT MET'}  ${target}`);
+  console.log(`BENCH_EXPORT_JSON ${JSON.stringify(result)}`);
+}
+
+if (require.main === module) {
+  runExportBench().then(reportExportBench, (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

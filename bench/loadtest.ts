@@ -1,0 +1,952 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'undici';
+import { stringify as toYaml } from 'yaml';
+import type { LatencyMessage, LoadtestSimulatorStats, LoadtestSimulatorsReady } from './loadtest-simulators';
+import { siblingExecArgv, siblingScript } from './sibling';
+
+/**
+ * `npm run loadtest`: the compiled gateway (`node dist/src/index.js --config <temp YAML>`,
+ * NODE_ENV=production) in its own process, over the five vendor simulators in another, driven by
+ * undici clients from this one. Four scenarios, each with its targets:
+ *
+ * 1. steady: 50 clients for LOADTEST_SECONDS (60) sending a mix of first pages, continuing
+ *    traversals, filtered pages, node(id) refetches and `sources`: no error, no 5xx;
+ * 2. shedding: 200 clients against the bulkhead (32 running, 64 queued): the excess answered at
+ *    once with 503 OVERLOADED and Retry-After, the admitted answered, none left without an
+ *    answer past the gateway's deadline plus 5 s, /healthz answering throughout;
+ * 3. slow source: one simulator answers after 7 s, beyond its source's 5 s header timeout:
+ *    pages restricted to the other sources keep their latency, merged pages answer within the
+ *    request deadline with the others' events and the slow source's error (UPSTREAM_TIMEOUT, or
+ *    UPSTREAM_UNAVAILABLE once its circuit breaker has opened);
+ * 4. memory: the steady load run again right after the first; the gateway's RSS
+ *    (/proc/<pid>/status VmRSS) at the end of the second phase within 10% of the end of the first.
+ *
+ * Run order: steady, its repeat (memory), shedding, slow source; every process CPU use and what
+ * other processes took of the host are printed with each phase, since a busy host moves every
+ * figure.
+ *
+ * Prints a markdown table of figures and targets, and exits 1 when a target is not met. Not part
+ * of `npm test`.
+ */
+
+const STEADY_SECONDS = Number(process.env['LOADTEST_SECONDS'] ?? 60);
+/** The scenarios to run (LOADTEST_SCENARIOS, comma separated: steady, storm, slow); default all. Memory runs with steady. */
+const SCENARIOS = new Set((process.env['LOADTEST_SCENARIOS'] ?? 'steady,storm,slow').split(',').map((name) => name.trim()));
+const STORM_SECONDS = Math.max(5, Math.round(STEADY_SECONDS / 3));
+const SLOW_SECONDS = Math.max(5, Math.round(STEADY_SECONDS / 6));
+/** Clients of the steady phases (LOADTEST_CLIENTS, default 50). */
+const STEADY_CLIENTS = Number(process.env['LOADTEST_CLIENTS'] ?? 50);
+const STORM_CLIENTS = 200;
+const SLOW_CLIENTS_EACH = 10;
+const SLOW_VENDOR = process.env['LOADTEST_SLOW_VENDOR'] ?? 'nirvana';
+const SLOW_LATENCY_MS = 7_000;
+/**
+ * How a merged page may fail the slow source cleanly: its call timed out, or its circuit breaker
+ * had opened after earlier timeouts and the call failed at once.
+ */
+const CLEAN_FAILURES = new Set(['UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE']);
+
+/** The config the gateway runs with (written to a temp YAML file; nothing else is defaulted silently). */
+const REQUEST_TIMEOUT_MS = 10_000;
+const ADMISSION = { maxInFlight: 32, maxQueued: 64, perClientPerMinute: 10_000_000 };
+/** The documented defaults, written out: the slow simulator answers after 7 s, beyond headersMs. */
+const SOURCE_TIMEOUTS = { connectMs: 2_000, headersMs: 5_000, bodyMs: 5_000, requestMs: 8_000 };
+const SOURCE_RETRY = { maxRetries: 2, minDelayMs: 250, maxDelayMs: 2_000 };
+
+/** A request must be answered within this: the gateway's own deadline plus 5 s. */
+const CLIENT_DEADLINE_MS = REQUEST_TIMEOUT_MS + 5_000;
+/** A request still unanswered after this is given up (NO_ANSWER): a hang, not just a late answer. */
+const GIVE_UP_MS = 60_000;
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+
+const PAGE = `query Page($first: Int!, $after: String, $filter: AuditEventFilter) {
+  auditEvents(first: $first, after: $after, filter: $filter) {
+    nodes { id occurredAt action category actor { type name } target { type name } source { sourceId } }
+    pageInfo { hasNextPage endCursor }
+    sourceStatuses { source { sourceId } status }
+  }
+}`;
+const NODE = `query Node($id: ID!) { node(id: $id) { id ... on AuditEvent { occurredAt action actor { name email } source { sourceId } } } }`;
+const SOURCES = `{ sources { id sourceId vendor name capabilities { pagingKind maxPageSize nativeFilters retentionDays } health { status lastErrorCode } } }`;
+
+interface GraphQLErrorJson {
+  message?: string;
+  extensions?: { code?: string; source?: string };
+}
+interface GraphQLJson {
+  data?: Record<string, unknown> | null;
+  errors?: GraphQLErrorJson[];
+}
+interface PageNode {
+  id: string;
+  occurredAt: string;
+  action: string;
+  source: { sourceId: string };
+}
+interface PageData {
+  nodes: PageNode[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  sourceStatuses: Array<{ source: { sourceId: string }; status: string }>;
+}
+
+const body = (query: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query, variables });
+
+// ---------------------------------------------------------------------------------------------
+// One request and its outcome
+
+interface Outcome {
+  ms: number;
+  /** HTTP status; 0 when no response came (transport failure or client deadline). */
+  status: number;
+  /** `extensions.code` of every error, the refusal's code, or NO_ANSWER / TRANSPORT_*. */
+  codes: string[];
+  /** `extensions.source` of the errors that name one. */
+  errorSources: string[];
+  retryAfter: string | null;
+  json: GraphQLJson | null;
+}
+
+async function post(client: Client, text: string): Promise<Outcome> {
+  return call(client, { path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+}
+
+async function call(client: Client, options: { path: string; method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string }): Promise<Outcome> {
+  const signal = AbortSignal.timeout(GIVE_UP_MS);
+  const started = performance.now();
+  try {
+    const response = await client.request({ ...options, signal });
+    const text = await response.body.text();
+    const ms = performance.now() - started;
+    const retryAfter = response.headers['retry-after'];
+    let json: GraphQLJson | null = null;
+    try {
+      json = JSON.parse(text) as GraphQLJson;
+    } catch {
+      json = null;
+    }
+    const errors = json?.errors ?? [];
+    const codes = errors.map((error) => error.extensions?.code ?? 'NO_CODE');
+    if (response.statusCode !== 200 && codes.length === 0) codes.push(`HTTP_${response.statusCode}`);
+    return {
+      ms,
+      status: response.statusCode,
+      codes,
+      errorSources: errors.flatMap((error) => (error.extensions?.source ? [error.extensions.source] : [])),
+      retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
+      json,
+    };
+  } catch (error) {
+    const ms = performance.now() - started;
+    const code = signal.aborted ? 'NO_ANSWER' : `TRANSPORT_${(error as { code?: string }).code ?? (error as Error).name}`;
+    return { ms, status: 0, codes: [code], errorSources: [], retryAfter: null, json: null };
+  }
+}
+
+function pageOf(outcome: Outcome): PageData | null {
+  const page = outcome.json?.data?.['auditEvents'];
+  return page && typeof page === 'object' ? (page as PageData) : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+
+function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+class Recorder {
+  readonly latencies: number[] = [];
+  readonly codes = new Map<string, number>();
+  readonly statuses = new Map<number, number>();
+
+  add(outcome: Outcome): void {
+    this.latencies.push(outcome.ms);
+    this.statuses.set(outcome.status, (this.statuses.get(outcome.status) ?? 0) + 1);
+    for (const code of outcome.codes) this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
+  }
+
+  addCode(code: string): void {
+    this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
+  }
+
+  get count(): number {
+    return this.latencies.length;
+  }
+
+  p(q: number): number {
+    return percentile(this.latencies, q);
+  }
+
+  max(): number {
+    return this.latencies.reduce((a, b) => Math.max(a, b), 0);
+  }
+
+  errorCount(expected: ReadonlySet<string> = new Set()): number {
+    let total = 0;
+    for (const [code, count] of this.codes) if (!expected.has(code)) total += count;
+    return total;
+  }
+
+  fiveXx(): number {
+    let total = 0;
+    for (const [status, count] of this.statuses) if (status >= 500) total += count;
+    return total;
+  }
+
+  codesText(): string {
+    if (this.codes.size === 0) return 'none';
+    return [...this.codes].sort((a, b) => b[1] - a[1]).map(([code, count]) => `${code} ${count}`).join(', ');
+  }
+}
+
+const ms = (value: number) => (Number.isNaN(value) ? 'n/a' : value < 10 ? `${value.toFixed(1)} ms` : `${Math.round(value)} ms`);
+const int = (value: number) => Math.round(value).toLocaleString('en-US');
+
+interface Row {
+  scenario: string;
+  measure: string;
+  figure: string;
+  target: string;
+  met: boolean | null;
+}
+const rows: Row[] = [];
+function figure(scenario: string, measure: string, value: string): void {
+  rows.push({ scenario, measure, figure: value, target: '', met: null });
+}
+function target(scenario: string, measure: string, value: string, targetText: string, met: boolean): void {
+  rows.push({ scenario, measure, figure: value, target: targetText, met });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Virtual clients
+
+/** What the clients know of the data: actions seen and the time span of the events. */
+interface Knowledge {
+  sourceCount: number;
+  actions: string[];
+  newestMs: number;
+  oldestMs: number;
+}
+
+type Operation = 'first page' | 'next page' | 'filter 1 action' | 'filter 2-3 actions' | 'filter window' | 'node(id)' | 'sources';
+const FULL_MIX: Array<[Operation, number]> = [
+  ['first page', 0.2],
+  ['next page', 0.3],
+  ['filter 1 action', 0.1],
+  ['filter 2-3 actions', 0.05],
+  ['filter window', 0.1],
+  ['node(id)', 0.15],
+  ['sources', 0.1],
+];
+/**
+ * The mix the clients send: FULL_MIX, or only the operations LOADTEST_OPERATIONS names (comma
+ * separated, e.g. `first page,node(id)`), in the same proportions between them.
+ */
+const MIX: Array<[Operation, number]> = (() => {
+  const only = process.env['LOADTEST_OPERATIONS']?.split(',').map((name) => name.trim()).filter(Boolean);
+  if (!only || only.length === 0) return FULL_MIX;
+  const unknown = only.find((name) => !FULL_MIX.some(([operation]) => operation === name));
+  if (unknown !== undefined) throw new Error(`LOADTEST_OPERATIONS: unknown operation '${unknown}'; known: ${FULL_MIX.map(([operation]) => operation).join(', ')}`);
+  const chosen = FULL_MIX.filter(([operation]) => only.includes(operation));
+  const total = chosen.reduce((sum, [, weight]) => sum + weight, 0);
+  return chosen.map(([operation, weight]) => [operation, weight / total]);
+})();
+
+function pick<T>(values: readonly T[]): T {
+  return values[Math.floor(Math.random() * values.length)]!;
+}
+
+/**
+ * One client of the mixed load: its own keep-alive connection, its own traversal (following
+ * endCursor until the end), and the ids it saw lately for refetches.
+ */
+class MixedClient {
+  private cursor: string | null = null;
+  private readonly ids: string[] = [];
+
+  constructor(
+    readonly http: Client,
+    private readonly knowledge: Knowledge,
+  ) {}
+
+  /** Sends one request of the mix; `unexpected` lists what is wrong with an HTTP 200 answer beyond its error codes. */
+  async step(): Promise<{ operation: Operation; outcome: Outcome; unexpected: string[] }> {
+    let operation = this.choose();
+    if (operation === 'next page' && this.cursor === null) operation = 'first page';
+    if (operation === 'node(id)' && this.ids.length === 0) operation = 'first page';
+    const unexpected: string[] = [];
+    switch (operation) {
+      case 'first page':
+      case 'next page': {
+        const outcome = await post(this.http, body(PAGE, { first: 50, after: operation === 'next page' ? this.cursor : null }));
+        const page = pageOf(outcome);
+        if (outcome.status === 200) {
+          if (!page) unexpected.push('NO_DATA');
+          else {
+            this.remember(page);
+            this.cursor = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+          }
+        }
+        return { operation, outcome, unexpected };
+      }
+      case 'filter 1 action':
+      case 'filter 2-3 actions': {
+        const count = operation === 'filter 1 action' ? 1 : 2 + Math.floor(Math.random() * 2);
+        const actions = Array.from({ length: count }, () => pick(this.knowledge.actions));
+        const outcome = await post(this.http, body(PAGE, { first: 50, filter: { actions: [...new Set(actions)] } }));
+        const page = pageOf(outcome);
+        if (outcome.status === 200 && !page) unexpected.push('NO_DATA');
+        if (page?.nodes.some((node) => !actions.includes(node.action))) unexpected.push('FILTER_MISMATCH');
+        return { operation, outcome, unexpected };
+      }
+      case 'filter window': {
+        const { oldestMs, newestMs } = this.knowledge;
+        const span = 30 * 60_000;
+        const fromMs = oldestMs + Math.random() * Math.max(0, newestMs - oldestMs - span);
+        const from = new Date(fromMs).toISOString();
+        const to = new Date(fromMs + span).toISOString();
+        const outcome = await post(this.http, body(PAGE, { first: 50, filter: { from, to } }));
+        const page = pageOf(outcome);
+        if (outcome.status === 200 && !page) unexpected.push('NO_DATA');
+        if (page?.nodes.some((node) => node.occurredAt < from || node.occurredAt >= to)) unexpected.push('FILTER_MISMATCH');
+        return { operation, outcome, unexpected };
+      }
+      case 'node(id)': {
+        const id = pick(this.ids);
+        const outcome = await post(this.http, body(NODE, { id }));
+        const node = outcome.json?.data?.['node'];
+        if (outcome.status === 200 && outcome.codes.length === 0 && (!node || (node as { id?: string }).id !== id)) unexpected.push('NODE_NOT_FOUND');
+        return { operation, outcome, unexpected };
+      }
+      case 'sources': {
+        const outcome = await post(this.http, body(SOURCES));
+        const sources = outcome.json?.data?.['sources'];
+        if (outcome.status === 200 && !(Array.isArray(sources) && sources.length === this.knowledge.sourceCount)) unexpected.push('NO_DATA');
+        return { operation, outcome, unexpected };
+      }
+    }
+  }
+
+  private choose(): Operation {
+    let draw = Math.random();
+    for (const [operation, weight] of MIX) {
+      draw -= weight;
+      if (draw < 0) return operation;
+    }
+    return MIX[MIX.length - 1]![0];
+  }
+
+  private remember(page: PageData): void {
+    for (const node of page.nodes.slice(0, 5)) {
+      this.ids.push(node.id);
+      if (this.ids.length > 50) this.ids.shift();
+    }
+  }
+}
+
+function newClient(origin: string): Client {
+  return new Client(origin, { pipelining: 1, headersTimeout: GIVE_UP_MS, bodyTimeout: GIVE_UP_MS });
+}
+
+/** Runs `count` clients, each calling `loop` until `seconds` have passed; closes their connections. */
+async function runClients(origin: string, count: number, seconds: number, loop: (client: Client, index: number, until: number) => Promise<void>): Promise<void> {
+  const until = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      const client = newClient(origin);
+      try {
+        await loop(client, index, until);
+      } finally {
+        await client.close();
+      }
+    }),
+  );
+}
+
+interface MixedResult {
+  all: Recorder;
+  byOperation: Map<Operation, Recorder>;
+  seconds: number;
+  /** CPU use of each process over the phase, and the upstream side. */
+  cost: { text: string; upstream: string };
+}
+
+async function mixedLoad(processes: Processes, knowledge: Knowledge, clients: number, seconds: number): Promise<MixedResult> {
+  const { origin } = processes;
+  const meter = new PhaseMeter(processes);
+  const all = new Recorder();
+  const byOperation = new Map<Operation, Recorder>(FULL_MIX.map(([operation]) => [operation, new Recorder()]));
+  const started = performance.now();
+  await runClients(origin, clients, seconds, async (http, _index, until) => {
+    const client = new MixedClient(http, knowledge);
+    while (performance.now() < until) {
+      const { operation, outcome, unexpected } = await client.step();
+      all.add(outcome);
+      byOperation.get(operation)!.add(outcome);
+      for (const code of unexpected) {
+        all.addCode(code);
+        byOperation.get(operation)!.addCode(code);
+      }
+    }
+  });
+  return { all, byOperation, seconds: (performance.now() - started) / 1000, cost: await meter.read() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+interface Processes {
+  simulators: ChildProcess;
+  gateway: ChildProcess;
+  gatewayPid: number;
+  origin: string;
+  ready: LoadtestSimulatorsReady;
+  tempDir: string;
+  logPath: string;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function ask<T>(child: ChildProcess, message: object, reply: string): Promise<T> {
+  return new Promise((resolve) => {
+    const onMessage = (answer: { type: string }) => {
+      if (answer.type === reply) {
+        child.off('message', onMessage);
+        resolve(answer as T);
+      }
+    };
+    child.on('message', onMessage);
+    child.send(message);
+  });
+}
+
+async function setLatency(simulators: ChildProcess, message: Omit<LatencyMessage, 'type'>): Promise<void> {
+  await ask(simulators, { type: 'latency', ...message }, 'latency-set');
+}
+
+async function start(): Promise<Processes> {
+  const simulators = fork(siblingScript('loadtest-simulators'), { execArgv: siblingExecArgv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = await new Promise<LoadtestSimulatorsReady>((resolve) => simulators.once('message', (message: LoadtestSimulatorsReady) => resolve(message)));
+
+  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-gateway-loadtest-'));
+  const configPath = path.join(tempDir, 'config.yaml');
+  const logPath = path.join(tempDir, 'gateway.log');
+  const port = await freePort();
+  const config = {
+    server: {
+      port,
+      host: '127.0.0.1',
+      cursorSecret: '${LOADTEST_CURSOR_SECRET}',
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      scanBudgetRequests: 20,
+      cacheMaxEvents: 10_000,
+      maxCost: 10_000,
+      admission: ADMISSION,
+    },
+    sources: ready.simulators.map((simulator) => ({
+      id: `${simulator.vendor}-load`,
+      vendor: simulator.vendor,
+      baseUrl: simulator.baseUrl,
+      allowPrivateNetwork: true,
+      maxConnections: 32,
+      timeouts: SOURCE_TIMEOUTS,
+      retry: SOURCE_RETRY,
+      ...simulator.credentials,
+    })),
+  };
+  fs.writeFileSync(configPath, toYaml(config), { mode: 0o600 });
+
+  const compiled = path.extname(__filename) === '.js';
+  const entry = path.join(__dirname, '..', 'src', compiled ? 'index.js' : 'index.ts');
+  const log = fs.openSync(logPath, 'a');
+  const gateway = spawn(process.execPath, ['--trace-warnings', ...siblingExecArgv(), entry, '--config', configPath], {
+    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', LOADTEST_CURSOR_SECRET: randomBytes(32).toString('hex') },
+    stdio: ['ignore', log, log],
+  });
+  fs.closeSync(log);
+  if (gateway.pid === undefined) throw new Error('the gateway process did not start');
+  // Never leave the gateway behind, whatever ends this process.
+  process.on('exit', () => {
+    if (gateway.exitCode === null) gateway.kill('SIGKILL');
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  const exited = new Promise<number | null>((resolve) => gateway.once('exit', (code) => resolve(code)));
+  const probe = newClient(origin);
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const outcome = await Promise.race([call(probe, { path: '/readyz', method: 'GET' }), exited.then((code) => ({ exitCode: code }))]);
+      if ('exitCode' in outcome) throw new Error(`the gateway exited with ${String(outcome.exitCode)} at start-up; its log: ${fs.readFileSync(logPath, 'utf8')}`);
+      if (outcome.status === 200) break;
+      if (Date.now() > deadline) throw new Error(`the gateway was not ready within 30 s; its log: ${logPath}`);
+      await sleep(100);
+    }
+  } finally {
+    await probe.close();
+  }
+  return { simulators, gateway, gatewayPid: gateway.pid, origin, ready, tempDir, logPath };
+}
+
+/** The gateway's resident set size, from /proc/<pid>/status (VmRSS), in bytes. */
+function rssOf(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+class RssSampler {
+  readonly samples: Array<{ atMs: number; rss: number }> = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(pid: number) {
+    this.timer = setInterval(() => {
+      const rss = rssOf(pid);
+      if (rss !== null) this.samples.push({ atMs: performance.now(), rss });
+    }, 250);
+  }
+
+  /** Median RSS over the `seconds` before `atMs`: one GC cycle's ups and downs do not decide it. */
+  medianBefore(atMs: number, seconds: number): number {
+    return percentile(
+      this.samples.filter((sample) => sample.atMs <= atMs && sample.atMs >= atMs - seconds * 1000).map((sample) => sample.rss),
+      0.5,
+    );
+  }
+
+  peak(): number {
+    return this.samples.reduce((a, b) => Math.max(a, b.rss), 0);
+  }
+
+  /** The peak of every `seconds` since the first sample, in MB: how RSS moved over the run. */
+  timeline(seconds: number): string {
+    const first = this.samples[0]?.atMs ?? 0;
+    const peaks: number[] = [];
+    for (const sample of this.samples) {
+      const slot = Math.floor((sample.atMs - first) / (seconds * 1000));
+      peaks[slot] = Math.max(peaks[slot] ?? 0, sample.rss);
+    }
+    return peaks.map((rss) => Math.round(rss / 1024 / 1024)).join(' ');
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** CPU time (user + system) of a process so far, ms, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Busy CPU time of the whole host so far, ms, from /proc/stat (every core; clock ticks of 10 ms). */
+function hostBusyMs(): number {
+  try {
+    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * What a phase cost: CPU in cores (1.00 = one core busy all the time) of the gateway, the
+ * simulators, the load clients and everything else on the host (which makes a run noisy), the
+ * upstream requests a second, and the simulators' event-loop delay (how late they could answer).
+ */
+class PhaseMeter {
+  private readonly startedAt = performance.now();
+  private readonly gateway: number;
+  private readonly simulatorsCpu: number;
+  private readonly host = hostBusyMs();
+  private readonly self = process.cpuUsage();
+  private readonly requestsBefore: Promise<number>;
+
+  constructor(private readonly processes: Pick<Processes, 'gatewayPid' | 'simulators'>) {
+    this.gateway = cpuMsOf(processes.gatewayPid);
+    this.simulatorsCpu = cpuMsOf(processes.simulators.pid ?? 0);
+    this.requestsBefore = simulatorStats(processes.simulators).then(upstreamTotal);
+  }
+
+  async read(): Promise<{ text: string; upstream: string }> {
+    const elapsed = performance.now() - this.startedAt;
+    const self = process.cpuUsage(this.self);
+    const gateway = cpuMsOf(this.processes.gatewayPid) - this.gateway;
+    const simulators = cpuMsOf(this.processes.simulators.pid ?? 0) - this.simulatorsCpu;
+    const clients = (self.user + self.system) / 1000;
+    const other = Math.max(0, hostBusyMs() - this.host - gateway - simulators - clients);
+    const stats = await simulatorStats(this.processes.simulators);
+    const cores = (ms: number) => (ms / elapsed).toFixed(2);
+    return {
+      text: `gateway ${cores(gateway)}, simulators ${cores(simulators)}, load clients ${cores(clients)}, other processes ${cores(other)} (of ${os.cpus().length})`,
+      upstream: `${Math.round(((upstreamTotal(stats) - (await this.requestsBefore)) * 1000) / elapsed)} req/s; simulators' event-loop delay p99 ${ms(stats.eventLoopDelayP99Ms)}, max ${ms(stats.eventLoopDelayMaxMs)}`,
+    };
+  }
+}
+
+function simulatorStats(simulators: ChildProcess): Promise<LoadtestSimulatorStats> {
+  return ask<LoadtestSimulatorStats>(simulators, { type: 'stats' }, 'stats');
+}
+
+function upstreamTotal(stats: LoadtestSimulatorStats): number {
+  return Object.values(stats.requests).reduce((a, b) => a + b, 0);
+}
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+async function warmUp(origin: string, sourceIds: readonly string[]): Promise<Knowledge> {
+  const client = newClient(origin);
+  try {
+    const actions = new Set<string>();
+    let newestMs = 0;
+    let oldestMs = Infinity;
+    for (const sourceId of sourceIds) {
+      for (const direction of ['DESC', 'ASC']) {
+        const outcome = await post(client, JSON.stringify({ query: `query ($filter: AuditEventFilter, $orderBy: AuditEventOrder) { auditEvents(first: 100, filter: $filter, orderBy: $orderBy) { nodes { action occurredAt } } }`, variables: { filter: { sources: [sourceId] }, orderBy: { direction } } }));
+        const nodes = (outcome.json?.data?.['auditEvents'] as { nodes?: Array<{ action: string; occurredAt: string }> } | undefined)?.nodes;
+        if (outcome.status !== 200 || outcome.codes.length > 0 || !nodes) throw new Error(`warm-up page of ${sourceId} failed: ${outcome.status} ${outcome.codes.join(', ')}`);
+        for (const node of nodes) {
+          actions.add(node.action);
+          const at = Date.parse(node.occurredAt);
+          newestMs = Math.max(newestMs, at);
+          oldestMs = Math.min(oldestMs, at);
+        }
+      }
+    }
+    // Every operation of the mix once, so that graphql-jit has compiled each before the clock runs.
+    const mixed = new MixedClient(client, { sourceCount: sourceIds.length, actions: [...actions], newestMs, oldestMs });
+    for (let i = 0; i < 30; i++) await mixed.step();
+    return { sourceCount: sourceIds.length, actions: [...actions], newestMs, oldestMs };
+  } finally {
+    await client.close();
+  }
+}
+
+function reportMixed(scenario: string, result: MixedResult, withTargets: boolean): void {
+  const { all } = result;
+  figure(scenario, 'requests, req/s', `${int(all.count)}, ${(all.count / result.seconds).toFixed(0)} req/s`);
+  figure(scenario, 'latency p50 / p95 / p99 / max', `${ms(all.p(0.5))} / ${ms(all.p(0.95))} / ${ms(all.p(0.99))} / ${ms(all.max())}`);
+  figure(scenario, 'CPU in cores', result.cost.text);
+  figure(scenario, 'upstream (simulators)', result.cost.upstream);
+  if (withTargets) {
+    target(scenario, 'errors by code', all.codesText(), '0 (none expected)', all.errorCount() === 0);
+    target(scenario, '5xx responses', String(all.fiveXx()), '0', all.fiveXx() === 0);
+    figure(scenario, `answered after ${CLIENT_DEADLINE_MS / 1000} s / not within ${GIVE_UP_MS / 1000} s`, `${all.latencies.filter((latency) => latency > CLIENT_DEADLINE_MS).length} / ${all.codes.get('NO_ANSWER') ?? 0}`);
+  } else {
+    figure(scenario, 'errors by code', all.codesText());
+  }
+}
+
+function printOperations(title: string, result: MixedResult): void {
+  console.log(`\n${title}: by operation`);
+  console.log('| operation | requests | p50 | p95 | p99 | errors |');
+  console.log('| --- | ---: | ---: | ---: | ---: | --- |');
+  for (const [operation, recorder] of result.byOperation) {
+    console.log(`| ${operation} | ${int(recorder.count)} | ${ms(recorder.p(0.5))} | ${ms(recorder.p(0.95))} | ${ms(recorder.p(0.99))} | ${recorder.codesText()} |`);
+  }
+}
+
+async function storm(processes: Processes, knowledge: Knowledge): Promise<void> {
+  const { origin } = processes;
+  const meter = new PhaseMeter(processes);
+  const scenario = `2. shedding (${STORM_CLIENTS} clients, ${STORM_SECONDS} s)`;
+  const admitted = new Recorder();
+  const shed = new Recorder();
+  const other = new Recorder();
+  const all = new Recorder();
+  let shedWithoutRetryAfter = 0;
+  let admittedUnexpected = 0;
+  const health = new Recorder();
+  let storming = true;
+
+  const prober = (async () => {
+    const client = newClient(origin);
+    try {
+      while (storming) {
+        health.add(await call(client, { path: '/healthz', method: 'GET' }));
+        await sleep(100);
+      }
+    } finally {
+      await client.close();
+    }
+  })();
+
+  const started = performance.now();
+  await runClients(origin, STORM_CLIENTS, STORM_SECONDS, async (http, _index, until) => {
+    const client = new MixedClient(http, knowledge);
+    while (performance.now() < until) {
+      const { outcome, unexpected } = await client.step();
+      all.add(outcome);
+      if (outcome.status === 503 && outcome.codes.length === 1 && outcome.codes[0] === 'OVERLOADED') {
+        shed.add(outcome);
+        if (outcome.retryAfter === null || !(Number(outcome.retryAfter) >= 1)) shedWithoutRetryAfter += 1;
+        // An impatient client: back after 0 to 100 ms, not the second Retry-After asks for, so that the bulkhead stays full.
+        await sleep(Math.random() * 100);
+      } else if (outcome.status === 200) {
+        admitted.add(outcome);
+        for (const code of unexpected) admitted.addCode(code);
+        if (outcome.codes.length > 0 || unexpected.length > 0) admittedUnexpected += 1;
+      } else {
+        other.add(outcome);
+      }
+    }
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const cost = await meter.read();
+  storming = false;
+  await prober;
+
+  const recovery = newClient(origin);
+  const after = await post(recovery, body(PAGE, { first: 50 }));
+  await recovery.close();
+
+  figure(scenario, 'requests, req/s', `${int(all.count)}, ${(all.count / seconds).toFixed(0)} req/s (admitted ${(admitted.count / seconds).toFixed(0)} req/s)`);
+  figure(scenario, 'CPU in cores', cost.text);
+  figure(scenario, 'upstream (simulators)', cost.upstream);
+  target(scenario, 'shed: 503 OVERLOADED', `${int(shed.count)} (${((100 * shed.count) / Math.max(1, all.count)).toFixed(0)}% of requests)`, '> 0 (the bulkhead acts)', shed.count > 0);
+  target(scenario, 'shed without Retry-After >= 1', String(shedWithoutRetryAfter), '0', shedWithoutRetryAfter === 0);
+  target(scenario, 'shed latency p50 / p99 / max', `${ms(shed.p(0.5))} / ${ms(shed.p(0.99))} / ${ms(shed.max())}`, 'p99 < 50 ms', shed.count > 0 && shed.p(0.99) < 50);
+  target(scenario, 'admitted: answered / with errors', `${int(admitted.count)} / ${admittedUnexpected} (${admitted.codesText()})`, 'all succeed', admitted.count > 0 && admittedUnexpected === 0);
+  figure(scenario, 'admitted latency p50 / p99 / max', `${ms(admitted.p(0.5))} / ${ms(admitted.p(0.99))} / ${ms(admitted.max())}`);
+  target(scenario, 'other answers (not 200, not 503 OVERLOADED)', other.count === 0 ? '0' : `${other.count} (${other.codesText()})`, '0', other.count === 0);
+  const late = all.latencies.filter((latency) => latency > CLIENT_DEADLINE_MS).length;
+  const noAnswer = all.codes.get('NO_ANSWER') ?? 0;
+  target(
+    scenario,
+    `answered after ${CLIENT_DEADLINE_MS / 1000} s (the gateway's deadline + 5 s) / not within ${GIVE_UP_MS / 1000} s; slowest`,
+    `${late} / ${noAnswer}; ${ms(all.max())}`,
+    '0 / 0',
+    late === 0 && noAnswer === 0,
+  );
+  const healthOk = health.statuses.get(200) ?? 0;
+  target(scenario, '/healthz during the storm: 200s, p50 / max', `${healthOk}/${health.count}, ${ms(health.p(0.5))} / ${ms(health.max())}`, 'all 200, max < 1 s', health.count > 0 && healthOk === health.count && health.max() < 1000);
+  target(scenario, 'first page right after the storm', `${after.status}${after.codes.length ? ` ${after.codes.join(', ')}` : ''}, ${ms(after.ms)}`, '200, no error', after.status === 200 && after.codes.length === 0);
+}
+
+async function slowSource(processes: Processes): Promise<void> {
+  const { origin, simulators, ready } = processes;
+  const slowId = `${SLOW_VENDOR}-load`;
+  if (!ready.simulators.some((simulator) => simulator.vendor === SLOW_VENDOR)) throw new Error(`no simulator of vendor '${SLOW_VENDOR}'`);
+  const others = ready.simulators.filter((simulator) => simulator.vendor !== SLOW_VENDOR).map((simulator) => `${simulator.vendor}-load`);
+  const scenario = `3. slow source (${SLOW_VENDOR} +${SLOW_LATENCY_MS / 1000} s; ${SLOW_CLIENTS_EACH}+${SLOW_CLIENTS_EACH} clients, ${SLOW_SECONDS} s a phase)`;
+  const restrictedBody = body(PAGE, { first: 50, filter: { sources: others } });
+  const mergedBody = body(PAGE, { first: 50 });
+
+  const phase = async () => {
+    const restricted = new Recorder();
+    const merged = new Recorder();
+    let mergedComplete = 0;
+    /** Partial pages (the other sources' events, the slow one FAILED), by the slow source's error code. */
+    const mergedPartial = new Map<string, number>();
+    let mergedBad = 0;
+    const badExamples: string[] = [];
+    const meter = new PhaseMeter(processes);
+    await runClients(origin, SLOW_CLIENTS_EACH * 2, SLOW_SECONDS, async (http, index, until) => {
+      const isMerged = index % 2 === 1;
+      while (performance.now() < until) {
+        const outcome = await post(http, isMerged ? mergedBody : restrictedBody);
+        const page = pageOf(outcome);
+        if (!isMerged) {
+          restricted.add(outcome);
+          if (outcome.status === 200 && !page) restricted.addCode('NO_DATA');
+          continue;
+        }
+        merged.add(outcome);
+        const fromOthers = page?.nodes.filter((node) => node.source.sourceId !== slowId).length ?? 0;
+        if (outcome.status === 200 && page && outcome.codes.length === 0) mergedComplete += 1;
+        else if (
+          outcome.status === 200 &&
+          page &&
+          fromOthers > 0 &&
+          outcome.codes.length > 0 &&
+          outcome.codes.every((code) => CLEAN_FAILURES.has(code)) &&
+          outcome.errorSources.length === outcome.codes.length &&
+          outcome.errorSources.every((source) => source === slowId) &&
+          page.sourceStatuses.some((status) => status.source.sourceId === slowId && status.status === 'FAILED')
+        ) {
+          for (const code of new Set(outcome.codes)) mergedPartial.set(code, (mergedPartial.get(code) ?? 0) + 1);
+        }
+        else {
+          mergedBad += 1;
+          if (badExamples.length < 3) badExamples.push(`${outcome.status} ${outcome.codes.join('+') || 'no error'} from ${outcome.errorSources.join('+') || '-'}, ${fromOthers} events of other sources`);
+        }
+      }
+    });
+    return { restricted, merged, mergedComplete, mergedPartial, mergedBad, badExamples, cost: await meter.read() };
+  };
+
+  const baseline = await phase();
+  await setLatency(simulators, { vendor: SLOW_VENDOR, latencyMs: SLOW_LATENCY_MS });
+  const slowed = await phase().finally(() => setLatency(simulators, { latencyMs: 0 }));
+
+  const ratio = slowed.restricted.p(0.5) / baseline.restricted.p(0.5);
+  figure(scenario, `restricted to the other ${others.length}: baseline p50 / p99`, `${ms(baseline.restricted.p(0.5))} / ${ms(baseline.restricted.p(0.99))} (${int(baseline.restricted.count)} requests)`);
+  target(
+    scenario,
+    `restricted to the other ${others.length}: p50 / p99 while ${SLOW_VENDOR} is slow`,
+    `${ms(slowed.restricted.p(0.5))} / ${ms(slowed.restricted.p(0.99))} (${int(slowed.restricted.count)} requests): ${ratio.toFixed(2)}x baseline p50`,
+    'p50 <= 1.5x baseline',
+    ratio <= 1.5,
+  );
+  target(scenario, 'restricted: errors (both phases)', `${baseline.restricted.codesText()}; ${slowed.restricted.codesText()}`, '0', baseline.restricted.errorCount() + slowed.restricted.errorCount() === 0);
+  figure(scenario, 'CPU in cores, baseline / slow', `${baseline.cost.text} / ${slowed.cost.text}`);
+  figure(scenario, 'merged, baseline: p50 / p99, errors', `${ms(baseline.merged.p(0.5))} / ${ms(baseline.merged.p(0.99))}, ${baseline.merged.codesText()}`);
+  target(
+    scenario,
+    `merged while ${SLOW_VENDOR} is slow: complete / partial (the slow source's error) / other`,
+    `${slowed.mergedComplete} / ${[...slowed.mergedPartial].map(([code, count]) => `${count} ${code}`).join(' + ') || '0'} / ${slowed.mergedBad}${slowed.badExamples.length ? ` (${slowed.badExamples.join('; ')})` : ''}`,
+    'other = 0',
+    slowed.merged.count > 0 && slowed.mergedBad === 0 && baseline.mergedBad === 0,
+  );
+  target(
+    scenario,
+    `merged while ${SLOW_VENDOR} is slow: p50 / max`,
+    `${ms(slowed.merged.p(0.5))} / ${ms(slowed.merged.max())}`,
+    `max < ${REQUEST_TIMEOUT_MS / 1000} s (request deadline)`,
+    slowed.merged.count > 0 && slowed.merged.max() < REQUEST_TIMEOUT_MS,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function stop(processes: Processes): Promise<void> {
+  const exited = new Promise<void>((resolve) => {
+    if (processes.gateway.exitCode !== null) resolve();
+    else processes.gateway.once('exit', () => resolve());
+  });
+  processes.gateway.kill('SIGTERM');
+  await Promise.race([exited, sleep(15_000)]);
+  if (processes.gateway.exitCode === null) processes.gateway.kill('SIGKILL');
+  processes.simulators.kill('SIGTERM');
+}
+
+/** The gateway's log: error-level lines (pino level >= 50), warnings by message, and what was not a log line (Node's own warnings). */
+function readGatewayLog(logPath: string): { errors: string[]; warnings: Map<string, number>; other: string[] } {
+  const errors: string[] = [];
+  const warnings = new Map<string, number>();
+  const other: string[] = [];
+  for (const line of fs.readFileSync(logPath, 'utf8').split('\n').filter(Boolean)) {
+    let entry: { level?: number; msg?: string; code?: string; source?: string } | null = null;
+    try {
+      entry = JSON.parse(line) as { level?: number; msg?: string; code?: string; source?: string };
+    } catch {
+      other.push(line);
+      continue;
+    }
+    if ((entry.level ?? 0) >= 50) errors.push(line);
+    else if (entry.level === 40) {
+      const key = `${entry.msg ?? '?'}${entry.source ? ` ${entry.source}` : ''}${entry.code ? ` ${entry.code}` : ''}`;
+      warnings.set(key, (warnings.get(key) ?? 0) + 1);
+    }
+  }
+  return { errors, warnings, other };
+}
+
+async function main(): Promise<void> {
+  const processes = await start();
+  const sampler = new RssSampler(processes.gatewayPid);
+  const sourceIds = processes.ready.simulators.map((simulator) => `${simulator.vendor}-load`);
+  console.log(
+    `loadtest: gateway pid ${processes.gatewayPid} at ${processes.origin} (NODE_ENV=production, config ${path.join(processes.tempDir, 'config.yaml')}), ` +
+      `${sourceIds.length} simulators of ${processes.ready.size} events; steady ${STEADY_SECONDS} s x2, storm ${STORM_SECONDS} s, slow source ${SLOW_SECONDS} s x2`,
+  );
+  let failed = true;
+  const rssAtStart = rssOf(processes.gatewayPid) ?? NaN;
+  try {
+    const knowledge = await warmUp(processes.origin, sourceIds);
+    figure('4. memory (phase 2 = steady again)', 'gateway RSS when ready / after the warm-up (10 first pages, 30 requests of the mix)', `${mb(rssAtStart)} / ${mb(rssOf(processes.gatewayPid) ?? NaN)}`);
+    console.log(`warm-up: ${knowledge.actions.length} actions seen, events from ${new Date(knowledge.oldestMs).toISOString()} to ${new Date(knowledge.newestMs).toISOString()}`);
+
+    const memory = `4. memory (phase 2 = steady again)`;
+    if (SCENARIOS.has('steady')) {
+      console.log(`1. steady mixed load: ${STEADY_CLIENTS} clients, ${STEADY_SECONDS} s …`);
+      const steady = await mixedLoad(processes, knowledge, STEADY_CLIENTS, STEADY_SECONDS);
+      const endOfPhase1 = performance.now();
+      reportMixed(`1. steady (${STEADY_CLIENTS} clients, ${STEADY_SECONDS} s)`, steady, true);
+      printOperations('1. steady', steady);
+
+      console.log(`4. memory: the same load again, ${STEADY_SECONDS} s …`);
+      const second = await mixedLoad(processes, knowledge, STEADY_CLIENTS, STEADY_SECONDS);
+      const endOfPhase2 = performance.now();
+      const window = Math.min(10, STEADY_SECONDS / 4);
+      const rss1 = sampler.medianBefore(endOfPhase1, window);
+      const rss2 = sampler.medianBefore(endOfPhase2, window);
+      const growth = (rss2 - rss1) / rss1;
+      reportMixed(memory, second, true);
+      figure(memory, `gateway RSS at the end of phase 1 (median of its last ${window} s)`, mb(rss1));
+      target(memory, `gateway RSS at the end of phase 2, growth`, `${mb(rss2)}, ${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%`, 'growth <= 10%', growth <= 0.1);
+    }
+
+    if (SCENARIOS.has('storm')) {
+      console.log(`2. shedding: ${STORM_CLIENTS} clients, ${STORM_SECONDS} s …`);
+      await storm(processes, knowledge);
+    }
+
+    if (SCENARIOS.has('slow')) {
+      console.log(`3. slow source: ${SLOW_VENDOR} +${SLOW_LATENCY_MS} ms, ${SLOW_SECONDS} s baseline then ${SLOW_SECONDS} s slow …`);
+      await slowSource(processes);
+    }
+
+    figure(memory, 'gateway peak RSS over the whole run', mb(sampler.peak()));
+    console.log(`gateway RSS, peak of every 10 s of the run, MB: ${sampler.timeline(10)}`);
+    failed = false;
+  } finally {
+    sampler.stop();
+    await stop(processes);
+  }
+
+  const log = readGatewayLog(processes.logPath);
+  const cell = (text: string) => text.slice(0, 300).replace(/\|/g, '\\|');
+  target('all', 'gateway log lines at level error or above', log.errors.length === 0 ? '0' : `${log.errors.length}, first: ${cell(log.errors[0]!)}`, '0', log.errors.length === 0);
+  figure('all', 'gateway log warnings', log.warnings.size === 0 ? 'none' : [...log.warnings].map(([message, count]) => `${message} ${count}`).join(', '));
+  const nodeWarnings = log.other.filter((line) => /^\(node:\d+\)/.test(line));
+  if (log.other.length > 0) figure('all', 'gateway stderr besides the log', `${nodeWarnings.length} Node warning(s), first: ${cell(nodeWarnings[0] ?? log.other[0]!)} (the stack is in the kept log)`);
+
+  const order = (row: Row) => (row.scenario === 'all' ? 9 : Number(row.scenario[0]));
+  const sorted = [...rows].sort((a, b) => order(a) - order(b));
+  console.log('\n| scenario | measure | figure | target | |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const row of sorted) console.log(`| ${row.scenario} | ${row.measure} | ${row.figure} | ${row.target || '–'} | ${row.met === null ? '' : row.met ? 'met' : '**NOT MET**'} |`);
+  const notMet = rows.filter((row) => row.met === false);
+  console.log(`\n${notMet.length === 0 ? 'every target met' : `${notMet.length} target(s) NOT MET: ${notMet.map((row) => `${row.scenario}: ${row.measure}`).join('; ')}`}`);
+  if (notMet.length === 0 && !failed && log.other.length === 0) fs.rmSync(processes.tempDir, { recursive: true, force: true });
+  else console.log(`gateway config and log kept in ${processes.tempDir}`);
+  process.exitCode = notMet.length === 0 && !failed ? 0 : 1;
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+const DEPCRUISE = path.join(ROOT, 'node_modules/.bin/depcruise');
+const CONFIG = path.join(ROOT, '.dependency-cruiser.cjs');
+
+/** Runs the layer rules of `npm run lint:layers` over a small tree of files. */
+function cruise(files: Record<string, string>): { status: number | null; output: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'export-layers-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'commonjs', target: 'es2022', strict: true } }));
+    for (const [file, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file), text);
+    }
+    const run = spawnSync(DEPCRUISE, ['src', '--config', CONFIG, '--output-type', 'err'], { cwd: dir, encoding: 'utf8' });
+    return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const ALLOWED = {
+  'src/models/json.ts': 'export type JsonValue = string | number;\n',
+  'src/connection/merge.ts': 'export const merge = 1;\n',
+  'src/export/canonical.ts': "import type { JsonValue } from '../models/json';\nexport const canonical = (value: JsonValue) => String(value);\n",
+  'src/export/verify.ts': "import { canonical } from './canonical';\nexport const verify = canonical;\n",
+  'src/export/runner.ts': "import { merge } from '../connection/merge';\nimport { canonical } from './canonical';\nexport const run = [merge, canonical];\n",
+};
+
+describe('the layer rules of evidence exports', () => {
+  it('pass exports that read through the engine and a verifier that loads only the bundle format', () => {
+    expect(cruise(ALLOWED)).toMatchObject({ status: 0 });
+  }, 60_000);
+
+  it.each([
+    ['an export module importing the GraphQL context', 'src/export/probe.ts', "import { context } from '../context';\nexport const c = context;\n", 'export-below-graphql', { 'src/context.ts': 'export const context = 1;\n' }],
+    ['the offline verifier importing the connection engine', 'src/export/verify.ts', "import { merge } from '../connection/merge';\nexport const verify = merge;\n", 'export-verifier-stands-alone', {}],
+    ['the offline verifier importing the export runner', 'src/export/cli.ts', "import { run } from './runner';\nexport const cli = run;\n", 'export-verifier-stands-alone', {}],
+  ])('fail on %s', (_case, file, text, rule, extra) => {
+    const result = cruise({ ...ALLOWED, ...extra, [file]: text });
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain(rule);
+  }, 60_000);
+});
