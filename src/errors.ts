@@ -214,6 +214,10 @@ function withoutStacktrace(formatted: GraphQLFormattedError): GraphQLFormattedEr
  * codes GRAPHQL_VALIDATION_FAILED; for the client it is a bad argument value like any other.
  */
 function reclassifyValueErrors(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  // graphql-scalars names the scalar and the bad value but not the form it wants.
+  if (/DateTime cannot represent/.test(formatted.message) && !formatted.message.includes('expected form')) {
+    formatted = { ...formatted, message: `${formatted.message} (expected form: an ISO-8601 date-time with a time zone, e.g. 2026-01-01T00:00:00Z)` };
+  }
   if (formatted.extensions?.['code'] !== 'GRAPHQL_VALIDATION_FAILED') return formatted;
   if (!/cannot represent|Expected value of type|is not a valid/i.test(formatted.message)) return formatted;
   return { ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.BadUserInput } };

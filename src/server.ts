@@ -105,7 +105,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     formatError: (formatted, error) =>
       formatGatewayError(formatted, error, (masked) => logger.error({ err: masked }, 'unexpected error masked as INTERNAL_SERVER_ERROR')),
     plugins: [
-      operationResolutionPlugin(),
+      operationResolutionPlugin(logger),
       costLimitPlugin(() => schema, config.server.maxCost),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),

@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { Logger } from '../logger';
 import { GraphQLError, Kind } from 'graphql';
 
 /**
@@ -9,7 +10,7 @@ import { GraphQLError, Kind } from 'graphql';
  * would otherwise fail with a 500. Subscriptions are refused the same way: the schema has none,
  * and the gateway serves no streaming transport.
  */
-export function operationResolutionPlugin(): ApolloServerPlugin {
+export function operationResolutionPlugin(logger: Logger): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
@@ -22,6 +23,8 @@ export function operationResolutionPlugin(): ApolloServerPlugin {
             throw refusal(message);
           }
           if (operation.operation === 'subscription') {
+            // A client expecting a stream learns nothing from a 400 in its own logs: say it here.
+            logger.info({ operationName: operationName ?? null }, 'subscription refused: the gateway serves queries and mutations only');
             throw refusal(`subscription${operationName ? ` '${operationName}'` : ''}: the gateway serves queries and mutations only`);
           }
         },
