@@ -64,9 +64,10 @@ export async function loadSearchConnection(args: SearchConnectionArgs, deps: Sea
       return { ...source, dataSource: native };
     }),
   );
-  let selected: EventSelection | null = null;
+  // The filter's selection, as the engine made it: where each source's window lies.
+  const refined: { selection?: EventSelection } = {};
   const refine = (selection: EventSelection): EventSelection => {
-    selected = selection;
+    refined.selection = selection;
     return {
       ...selection,
       matches: (event) => selection.matches(event) && matches(event),
@@ -79,7 +80,7 @@ export async function loadSearchConnection(args: SearchConnectionArgs, deps: Sea
     { ...deps, sources, batches },
     { refine },
   );
-  const selection = selected as EventSelection | null;
+  const { selection } = refined;
   const sourceStatuses = await Promise.all(
     connection.sourceStatuses.map(async (status): Promise<SearchSourceStatusModel> => {
       const read = status.status !== 'SKIPPED' && status.status !== 'NOT_APPLICABLE';

@@ -14,7 +14,7 @@ export function statisticsSnapshot(nowMs: number, settleWindowMs: number): numbe
   return Math.floor((snapshotOf(nowMs, settleWindowMs) + 1) / 1000) * 1000 - 1;
 }
 
-/** How far back a request may take the snapshot of an identical computation: one rounding step. */
+/** How long after an identical computation ended a request still takes its answer: one rounding step. */
 const JOIN_MS = 1_000;
 
 /** One question as the cache tells questions apart. */
@@ -32,17 +32,20 @@ export interface StatisticsKey {
  * requests at once share one computation (the FetchCache's in-flight sharing), so fifty callers
  * cost one scan. A window that ends before the snapshot (a `to` in the past) is the same
  * question whenever it is asked; an open one is a new question every second, except that a
- * request takes the snapshot of the latest identical computation when that is at most a second
- * older than its own (so its answer, running or done, is shared): requests sent together share
- * one scan even when a second boundary falls between them. An answer is thus at most two
- * seconds behind the snapshot rule.
+ * request takes the snapshot of the latest identical computation while it runs or for a second
+ * after it ended (and so its answer): requests sent together share one scan even when a second
+ * boundary falls between them, or when some wait in the admission queue. An answer is thus at
+ * most one second plus its computation behind the snapshot rule.
  */
 export class StatisticsService {
   private readonly answers: FetchCache<StatisticsAnswer>;
-  /** The snapshot of the latest computation of each question (without its snapshot); bounded like the answers. */
-  private readonly latest = new Map<string, number>();
+  /** The latest computation of each question (without its snapshot): its snapshot, and when it ended (null: running). */
+  private readonly latest = new Map<string, { asOfMs: number; endedAtMs: number | null }>();
 
-  constructor(ttlSeconds: number) {
+  constructor(
+    ttlSeconds: number,
+    private readonly now: () => number = Date.now,
+  ) {
     this.answers = new FetchCache<StatisticsAnswer>({
       namespace: 'statistics',
       ttlMs: Math.max(1, ttlSeconds * 1000),
@@ -59,17 +62,25 @@ export class StatisticsService {
   async answer(key: StatisticsKey, asOfMs: number, compute: (asOfMs: number) => Promise<StatisticsAnswer>, signal: AbortSignal): Promise<StatisticsAnswer> {
     const question = cacheKey(key.scope, key.fingerprint, key.need);
     const closed = key.filterToMs !== null && key.filterToMs <= asOfMs + 1;
-    const joined = this.latest.get(question);
-    const snapshot = !closed && joined !== undefined && joined <= asOfMs && asOfMs - joined <= JOIN_MS ? joined : asOfMs;
-    if (snapshot === asOfMs) this.remember(question, asOfMs);
+    const joined = closed ? undefined : this.latest.get(question);
+    const joins = joined !== undefined && joined.asOfMs <= asOfMs && (joined.endedAtMs === null || this.now() - joined.endedAtMs <= JOIN_MS);
+    const snapshot = joins ? joined.asOfMs : asOfMs;
     const entry = cacheKey(question, String(countedWindowEnd(key.filterToMs, snapshot)));
-    const pending = this.answers.getOrFetch(entry, () => compute(snapshot));
+    const pending = this.answers.getOrFetch(entry, async () => {
+      const computation = { asOfMs: snapshot, endedAtMs: null as number | null };
+      this.remember(question, computation);
+      try {
+        return await compute(snapshot);
+      } finally {
+        computation.endedAtMs = this.now();
+      }
+    });
     return (await untilAborted(pending, signal)).result;
   }
 
-  private remember(question: string, asOfMs: number): void {
+  private remember(question: string, computation: { asOfMs: number; endedAtMs: number | null }): void {
     this.latest.delete(question);
-    this.latest.set(question, asOfMs);
+    this.latest.set(question, computation);
     if (this.latest.size > MAX_QUESTIONS) this.latest.delete(this.latest.keys().next().value!);
   }
 }

@@ -32,21 +32,27 @@ describe('statisticsSnapshot', () => {
 });
 
 describe('StatisticsService', () => {
-  it('shares one computation between identical requests at once, across one second boundary, and keeps the answer', async () => {
-    const service = new StatisticsService(60);
+  it('shares one computation between identical requests while it runs and for a second after, across second boundaries, and keeps the answer', async () => {
+    let now = SECOND;
+    const service = new StatisticsService(60, () => now);
     const { compute, started, release } = gate();
-    const asked = [service.answer(key, SECOND - 1, compute, signal), service.answer(key, SECOND - 1, compute, signal), service.answer(key, SECOND + 999, compute, signal)];
+    const asked = [service.answer(key, SECOND - 1, compute, signal), service.answer(key, SECOND - 1, compute, signal)];
     await new Promise((resolve) => setImmediate(resolve));
+    // Still running two seconds on (say, waiting in the admission queue): the same computation.
+    now += 2_000;
+    asked.push(service.answer(key, SECOND + 1_999, compute, signal));
     release();
     const answers = await Promise.all(asked);
     expect(started).toEqual([SECOND - 1]);
     expect(answers.every((a) => a.asOfMs === SECOND - 1)).toBe(true);
-    // Kept: asked again within the second after, nothing is computed.
-    await service.answer(key, SECOND + 999, compute, signal);
+    // Within a second of its end: its answer, kept.
+    now += 900;
+    await service.answer(key, SECOND + 2_999, compute, signal);
     expect(started).toHaveLength(1);
-    // Two seconds on, the snapshot moves.
-    await service.answer(key, SECOND + 1_999, compute, signal);
-    expect(started).toEqual([SECOND - 1, SECOND + 1_999]);
+    // Later, the snapshot moves.
+    now += 200;
+    await service.answer(key, SECOND + 2_999, compute, signal);
+    expect(started).toEqual([SECOND - 1, SECOND + 2_999]);
   });
 
   it('never shares between scopes, filters or needs', async () => {
