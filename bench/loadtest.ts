@@ -45,7 +45,8 @@ const STEADY_CLIENTS = Number(process.env['LOADTEST_CLIENTS'] ?? 50);
 const STORM_CLIENTS = 200;
 const SLOW_CLIENTS_EACH = 10;
 const SLOW_VENDOR = process.env['LOADTEST_SLOW_VENDOR'] ?? 'nirvana';
-const SLOW_LATENCY_MS = 7_000;
+/** How slow the slow source answers (LOADTEST_SLOW_MS, default 2 s: within its timeouts, so its pages wait for it). */
+const SLOW_LATENCY_MS = Number(process.env['LOADTEST_SLOW_MS'] ?? 2_000);
 /**
  * How a merged page may fail the slow source cleanly: its call timed out, or its circuit breaker
  * had opened after earlier timeouts and the call failed at once.
@@ -74,6 +75,8 @@ const PAGE = `query Page($first: Int!, $after: String, $filter: AuditEventFilter
     sourceStatuses { source { sourceId } status }
   }
 }`;
+const NESTED = `query Nested { auditEvents(first: 10) { nodes { id actor { node { events(first: 5) { nodes { id } } } } } } }`;
+const STATISTICS = `query Statistics($filter: AuditEventFilter) { auditStatistics(filter: $filter) { exact totalEvents bySource { source { sourceId } count } } }`;
 const NODE = `query Node($id: ID!) { node(id: $id) { id ... on AuditEvent { occurredAt action actor { name email } source { sourceId } } } }`;
 const SOURCES = `{ sources { id sourceId vendor name capabilities { pagingKind maxPageSize nativeFilters retentionDays } health { status lastErrorCode } } }`;
 
@@ -238,10 +241,12 @@ interface Knowledge {
   oldestMs: number;
 }
 
-type Operation = 'first page' | 'next page' | 'filter 1 action' | 'filter 2-3 actions' | 'filter window' | 'node(id)' | 'sources';
+type Operation = 'first page' | 'next page' | 'filter 1 action' | 'filter 2-3 actions' | 'filter window' | 'node(id)' | 'sources' | 'nested' | 'statistics';
 const FULL_MIX: Array<[Operation, number]> = [
   ['first page', 0.2],
-  ['next page', 0.3],
+  ['next page', 0.2],
+  ['nested', 0.05],
+  ['statistics', 0.05],
   ['filter 1 action', 0.1],
   ['filter 2-3 actions', 0.05],
   ['filter window', 0.1],
@@ -326,6 +331,22 @@ class MixedClient {
         const outcome = await post(this.http, body(NODE, { id }));
         const node = outcome.json?.data?.['node'];
         if (outcome.status === 200 && outcome.codes.length === 0 && (!node || (node as { id?: string }).id !== id)) unexpected.push('NODE_NOT_FOUND');
+        return { operation, outcome, unexpected };
+      }
+      case 'nested': {
+        const outcome = await post(this.http, body(NESTED));
+        const events = (outcome.json?.data?.['auditEvents'] as { nodes?: unknown[] } | null | undefined)?.nodes;
+        if (outcome.status === 200 && !Array.isArray(events)) unexpected.push('NO_DATA');
+        return { operation, outcome, unexpected };
+      }
+      case 'statistics': {
+        // A dashboard's windows: one of four recent days, so that clients share answers as they would.
+        const day = 86_400_000;
+        const end = Math.floor(this.knowledge.newestMs / day) * day - day * Math.floor(Math.random() * 4);
+        const filter = { from: new Date(end - day).toISOString(), to: new Date(end).toISOString() };
+        const outcome = await post(this.http, body(STATISTICS, { filter }));
+        const statistics = outcome.json?.data?.['auditStatistics'] as { totalEvents?: number } | null | undefined;
+        if (outcome.status === 200 && typeof statistics?.totalEvents !== 'number') unexpected.push('NO_DATA');
         return { operation, outcome, unexpected };
       }
       case 'sources': {
@@ -815,8 +836,8 @@ async function slowSource(processes: Processes): Promise<void> {
     scenario,
     `restricted to the other ${others.length}: p50 / p99 while ${SLOW_VENDOR} is slow`,
     `${ms(slowed.restricted.p(0.5))} / ${ms(slowed.restricted.p(0.99))} (${int(slowed.restricted.count)} requests): ${ratio.toFixed(2)}x baseline p50`,
-    'p50 <= 1.5x baseline',
-    ratio <= 1.5,
+    'p50 <= 1.2x baseline',
+    ratio <= 1.2,
   );
   target(scenario, 'restricted: errors (both phases)', `${baseline.restricted.codesText()}; ${slowed.restricted.codesText()}`, '0', baseline.restricted.errorCount() + slowed.restricted.errorCount() === 0);
   figure(scenario, 'CPU in cores, baseline / slow', `${baseline.cost.text} / ${slowed.cost.text}`);
