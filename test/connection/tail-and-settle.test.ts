@@ -71,7 +71,7 @@ describe('following an oldest-first traversal past its end (tail cursors)', () =
   });
 });
 
-describe('late arrivals (RELIABILITY D3)', () => {
+describe('late arrivals (docs/reliability.md D3)', () => {
   // An event that the upstream makes visible two minutes after its timestamp, while a client
   // follows the log.
   async function lateArrival(settleWindowMs: number): Promise<string[]> {

@@ -5,7 +5,7 @@ import { SourceHealthTracker } from '../../src/sources/health';
 import { startSimulatorServer, type RunningSimulatorServer } from '../../src/simulation/server';
 
 /**
- * The upstream faults of RELIABILITY.md §2.2, against a real HTTP server on loopback.
+ * The upstream faults of docs/reliability.md (U rows), against a real HTTP server on loopback.
  */
 describe('UpstreamClient against a faulty upstream', () => {
   let upstream: RunningSimulatorServer;

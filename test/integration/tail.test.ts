@@ -18,7 +18,7 @@ interface Page {
 const modules = Object.values(vendorModules).filter((module) => module !== undefined);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** RELIABILITY D2: forward paging that reached the end resumes from endCursor and picks up every new event once. */
+/** docs/reliability.md D2: forward paging that reached the end resumes from endCursor and picks up every new event once. */
 describe(`following the merged log oldest first past its end (${modules.map((m) => m.vendor).join(', ')})`, () => {
   let setup: TestGateway;
   beforeAll(async () => {

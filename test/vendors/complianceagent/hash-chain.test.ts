@@ -164,7 +164,7 @@ describe('verifyChain tamper detection', () => {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     process.stdout.write(`verifyChain: 100,000 entries in ${ms.toFixed(0)} ms\n`);
     expect(result.valid).toBe(true);
-    // RELIABILITY D9 asks for 1,000,000 in 30 s (3 s for this size) on a quiet machine; the
+    // docs/reliability.md (D9) asks for 1,000,000 in 30 s (3 s for this size) on a quiet machine; the
     // ceiling here is loose so a loaded CI box does not flake, and still catches a quadratic walk.
     expect(ms).toBeLessThan(30_000);
   });
