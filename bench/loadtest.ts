@@ -55,7 +55,7 @@ const CLEAN_FAILURES = new Set(['UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE']);
 
 /** The config the gateway runs with (written to a temp YAML file; nothing else is defaulted silently). */
 const REQUEST_TIMEOUT_MS = 10_000;
-const ADMISSION = { maxInFlight: 32, maxQueued: 64, perClientPerMinute: 10_000_000 };
+const ADMISSION = { maxInFlight: Number(process.env['LOADTEST_MAX_IN_FLIGHT'] ?? 32), maxQueued: 64, perClientPerMinute: 10_000_000 };
 /** The documented defaults, written out: the slow simulator answers after 7 s, beyond headersMs. */
 const SOURCE_TIMEOUTS = { connectMs: 2_000, headersMs: 5_000, bodyMs: 5_000, requestMs: 8_000 };
 const SOURCE_RETRY = { maxRetries: 2, minDelayMs: 250, maxDelayMs: 2_000 };
@@ -499,7 +499,9 @@ async function start(): Promise<Processes> {
   const compiled = path.extname(__filename) === '.js';
   const entry = path.join(__dirname, '..', 'src', compiled ? 'index.js' : 'index.ts');
   const log = fs.openSync(logPath, 'a');
-  const gateway = spawn(process.execPath, ['--trace-warnings', ...siblingExecArgv(), entry, '--config', configPath], {
+  // LOADTEST_GATEWAY_NODE_ARGS: extra Node flags for the gateway alone, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile it under load.
+  const extraNodeArgs = (process.env['LOADTEST_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const gateway = spawn(process.execPath, ['--trace-warnings', ...extraNodeArgs, ...siblingExecArgv(), entry, '--config', configPath], {
     env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', LOADTEST_CURSOR_SECRET: randomBytes(32).toString('hex') },
     stdio: ['ignore', log, log],
   });

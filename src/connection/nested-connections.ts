@@ -15,6 +15,7 @@ import {
 } from './events-connection';
 import { selectEvents, type EventSelection } from './filter';
 import { mergePage } from './merge';
+import { decodeGlobalId } from './global-id';
 import { keyOf } from './order';
 import { parsePaging } from './paging-args';
 import { planTraversal } from './plan';
@@ -33,17 +34,18 @@ const MAX_GROUP = 100;
 
 /**
  * A per-request loader for nested connections. A list of 50 events that asks each event's actor
- * for its first 5 events would otherwise run 50 traversals over every source; here all owners
- * asked with the same arguments share one traversal whose filter names them all, and the events
- * are dealt out to their owners. Later pages (with a cursor) load one by one: a client pages
- * one owner at a time.
+ * for its first 5 events would otherwise run 50 traversals; here all owners of one source asked
+ * with the same arguments share one traversal whose filter names them all, and the events are
+ * dealt out to their owners. Groups never span sources: an owner's events all come from its own
+ * source, and a merged traversal would read every source as far as the rarest owner's source
+ * must be read. Later pages (with a cursor) load one by one: a client pages one owner at a time.
  */
 export function createNestedConnectionLoader(deps: EventConnectionDeps): DataLoader<NestedConnectionRequest, EventConnectionModel, string> {
   return new DataLoader<NestedConnectionRequest, EventConnectionModel, string>(
     async (requests) => {
       const groups = new Map<string, number[]>();
       requests.forEach((request, index) => {
-        const key = request.args.after || request.args.before ? `single:${index}` : `${request.owner}:${JSON.stringify(request.args)}`;
+        const key = request.args.after || request.args.before ? `single:${index}` : `${request.owner}:${sourceOfOwner(request.ownerId)}:${JSON.stringify(request.args)}`;
         const members = groups.get(key) ?? [];
         members.push(index);
         groups.set(key, members);
@@ -68,6 +70,15 @@ export function createNestedConnectionLoader(deps: EventConnectionDeps): DataLoa
     },
     { cacheKeyFn: (request) => `${request.owner}:${request.ownerId}:${JSON.stringify(request.args)}` },
   );
+}
+
+/** The source an actor or target id names; ids that do not decode are grouped on their own and refused by their traversal. */
+function sourceOfOwner(ownerId: string): string {
+  try {
+    return decodeGlobalId(ownerId).sourceId;
+  } catch {
+    return `invalid:${ownerId}`;
+  }
 }
 
 /** The owner's own connection arguments: its filter plus itself. */

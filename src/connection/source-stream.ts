@@ -201,9 +201,10 @@ export class SourceStream {
     }
     const { dataSource, signal } = this.options;
     const resume = this.nextResume;
+    const growth = this.batchesRead;
     this.batchesRead += 1;
     try {
-      const { result, cached } = await this.options.cache.getOrFetch(this.batchKey(resume), () => this.listBatch(resume, pageSize, signal));
+      const { result, cached } = await this.options.cache.getOrFetch(this.batchKey(resume), () => this.listBatch(resume, pageSize, signal, growth));
       if (!cached) this.requests += result.upstreamRequests;
       // Counted on every read, cached or not: a batch read ahead is first shown on the page that reads it.
       this.unusableRecords += result.unusableRecords ?? 0;
@@ -243,10 +244,17 @@ export class SourceStream {
     return cacheKey(this.options.dataSource.sourceId, this.queryText, this.options.direction, JSON.stringify(resume));
   }
 
-  private listBatch(resume: JsonValue, pageSize: number, signal: AbortSignal): Promise<ListEventsResult> {
+  /**
+   * Reads the batch at `resume`. The first batch of a page is sized for the page; each further
+   * batch the same page needs is twice the one before (`growth` batches read so far), and a
+   * stream that is scanning reads the largest pages at once: a page that reads far (a filter the
+   * gateway applies, a tie group, a grouped nested page) costs a logarithmic number of requests
+   * more than the events it reads need, never one request per page size.
+   */
+  private listBatch(resume: JsonValue, pageSize: number, signal: AbortSignal, growth = 0): Promise<ListEventsResult> {
     const { dataSource, direction, query } = this.options;
     const { minPageSize: min, maxPageSize: max } = dataSource.capabilities;
-    const wanted = this.options.alone ? pageSize + Math.max(2, Math.ceil(pageSize * 0.1)) : Math.ceil(pageSize * 1.25);
+    const wanted = (this.options.alone ? pageSize + Math.max(2, Math.ceil(pageSize * 0.1)) : Math.ceil(pageSize * 1.25)) * 2 ** Math.min(growth, 16);
     const limit = this.scanning ? max : Math.max(min, Math.min(max, wanted));
     return dataSource.listEvents({ direction, query, resume, limit, signal });
   }

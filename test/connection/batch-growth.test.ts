@@ -1,0 +1,41 @@
+import { createGatewayCaches } from '../../src/connection/caches';
+import { CursorCodec } from '../../src/connection/cursor';
+import { loadEventConnection, type EventConnectionDeps } from '../../src/connection/events-connection';
+import type { SourceCapabilities } from '../../src/sources/data-source';
+import { FakeDataSource, fakeEvent, registryOf } from './fake-source';
+
+/** A source that takes pages of up to 1,000 events and filters nothing itself. */
+class LargePageSource extends FakeDataSource {
+  override readonly capabilities: SourceCapabilities = { ...new FakeDataSource('x', [], () => 1).capabilities, maxPageSize: 1000 };
+}
+
+function deps(source: FakeDataSource): EventConnectionDeps {
+  return { sources: registryOf([source]), cursors: new CursorCodec({ secret: 'x'.repeat(32), ttlSeconds: 3600 }), caches: createGatewayCaches(), scanBudgetRequests: 100, settleWindowMs: 0, cursorScope: '', signal: AbortSignal.timeout(10_000) };
+}
+
+describe('batch growth within a page', () => {
+  it('reads a sparse match in batches that double, not in page-sized batches', async () => {
+    // One event in twenty has the action asked for: a page of 50 needs about 1,000 events read.
+    const events = Array.from({ length: 5000 }, (_, i) => ({ ...fakeEvent('s0', `e${i}`, 1_000_000 + i * 10), action: i % 20 === 0 ? 'wanted.action' : 'other.action' }));
+    const source = new LargePageSource('s0', events, (call) => 10_000 + call);
+    const page = await loadEventConnection({ first: 50, filter: { actions: ['wanted.action'] } }, deps(source));
+    expect(page.edges).toHaveLength(50);
+    expect(page.edges.every((edge) => edge.node.action === 'wanted.action')).toBe(true);
+    // 55, 110, 220, 440, 880 events: five requests (page-sized batches would take nineteen).
+    expect(source.calls).toBeLessThanOrEqual(6);
+  });
+
+  it('keeps the first batch sized for the page', async () => {
+    const events = Array.from({ length: 5000 }, (_, i) => fakeEvent('s0', `e${i}`, 1_000_000 + i * 10));
+    const limits: number[] = [];
+    const source = new LargePageSource('s0', events, () => 10_000);
+    const listEvents = source.listEvents.bind(source);
+    source.listEvents = (request) => {
+      limits.push(request.limit);
+      return listEvents(request);
+    };
+    await loadEventConnection({ first: 20 }, deps(source));
+    // The page and the event that tells whether there is a next one (21), plus the margin of a source read alone.
+    expect(limits).toEqual([24]);
+  });
+});
