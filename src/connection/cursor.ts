@@ -14,6 +14,8 @@ export interface SourceCursorState {
   k?: [number, string];
   /** 1 when the source has nothing more in this traversal. */
   x?: 1;
+  /** Batches this source has read in the traversal so far (capped): how far its batches have grown. */
+  g?: number;
 }
 
 /** How a traversal goes on from a cursor. */
@@ -92,6 +94,9 @@ function fromPayload(payload: CursorPayload): TraversalCursor {
   return { queryFingerprint: payload.q, snapshotMs: payload.a, issuedAtSeconds: payload.i, traversal: payload.d, position: payload.p, resume };
 }
 
+/** The most doublings a source's batches carry from page to page (see SourceStream.listBatch). */
+export const MAX_GROWTH = 16;
+
 /** Version 1: JSON payload; version 2: deflated JSON payload (cursors with several sources). */
 const VERSION_JSON = 1;
 const VERSION_DEFLATED = 2;
@@ -124,6 +129,7 @@ const payloadSchema = z.strictObject({
       r: jsonValue,
       k: z.tuple([z.number().int(), z.string()]).optional(),
       x: z.literal(1).optional(),
+      g: z.number().int().min(1).max(MAX_GROWTH).optional(),
     }),
   ),
   m: z.literal(1).optional(),

@@ -4,7 +4,7 @@ import { ErrorCode, UpstreamError } from '../errors';
 import type { AuditEventModel } from '../models/audit-event';
 import type { JsonValue } from '../models/json';
 import type { AuditDataSource, Direction, ListEventsResult, SourceQuery } from '../sources/data-source';
-import type { SourceCursorState } from './cursor';
+import { MAX_GROWTH, type SourceCursorState } from './cursor';
 import { compareEventToKey, compareEvents, compareKeys, compareWithinSource, keyOf, type EventKey } from './order';
 
 /**
@@ -12,6 +12,11 @@ import { compareEventToKey, compareEvents, compareKeys, compareWithinSource, key
  * upstream call still has the upstream client's own deadline.
  */
 const READ_AHEAD_SIGNAL = new AbortController().signal;
+/**
+ * The largest batch growth asks for: the batch cache holds whole batches, and a traversal keeps
+ * its current batch of every source there while its pages read through it.
+ */
+const GROWN_BATCH_MAX = 1000;
 
 /** Options for one {@link SourceStream}. */
 export interface SourceStreamOptions {
@@ -95,6 +100,8 @@ export class SourceStream {
   private taken = 0;
   /** The resume state the page started from, as text. */
   private readonly initialResumeText: string;
+  /** Batches read by the earlier pages of the traversal (the cursor's `g`). */
+  private readonly priorGrowth: number;
 
   constructor(private readonly options: SourceStreamOptions) {
     this.sourceId = options.dataSource.sourceId;
@@ -102,6 +109,7 @@ export class SourceStream {
     this.initialResumeText = JSON.stringify(this.nextResume);
     this.exhausted = options.state?.x === 1;
     this.lastListed = options.state?.k ?? null;
+    this.priorGrowth = options.state?.g ?? 0;
   }
 
   get direction(): Direction {
@@ -168,6 +176,10 @@ export class SourceStream {
     const state: SourceCursorState = { r: oldest ? oldest.resume : this.nextResume };
     if (this.lastListed) state.k = this.lastListed;
     if (this.exhausted && this.pending.length === 0) state.x = 1;
+    // A page that resumed re-read its first batch from where the last one stopped: only the
+    // batches after it are new to the traversal.
+    const growth = Math.min(MAX_GROWTH, this.priorGrowth + Math.max(0, this.batchesRead - (this.options.state ? 1 : 0)));
+    if (growth > 0) state.g = growth;
     return state;
   }
 
@@ -201,7 +213,7 @@ export class SourceStream {
     }
     const { dataSource, signal } = this.options;
     const resume = this.nextResume;
-    const growth = this.batchesRead;
+    const growth = this.priorGrowth + this.batchesRead;
     this.batchesRead += 1;
     try {
       const { result, cached } = await this.options.cache.getOrFetch(this.batchKey(resume), () => this.listBatch(resume, pageSize, signal, growth));
@@ -235,7 +247,8 @@ export class SourceStream {
   readAhead(pageSize: number): void {
     if (this.failure || this.exhausted || !this.fetched || this.pending.length >= pageSize) return;
     const resume = this.nextResume;
-    this.options.cache.getOrFetch(this.batchKey(resume), () => this.listBatch(resume, pageSize, READ_AHEAD_SIGNAL)).catch(() => undefined);
+    const growth = this.priorGrowth + this.batchesRead;
+    this.options.cache.getOrFetch(this.batchKey(resume), () => this.listBatch(resume, pageSize, READ_AHEAD_SIGNAL, growth)).catch(() => undefined);
   }
 
   /** The batch cache key of the batch that starts at `resume`; the batch size is not part of it. */
@@ -245,16 +258,19 @@ export class SourceStream {
   }
 
   /**
-   * Reads the batch at `resume`. The first batch of a page is sized for the page; each further
-   * batch the same page needs is twice the one before (`growth` batches read so far), and a
-   * stream that is scanning reads the largest pages at once: a page that reads far (a filter the
-   * gateway applies, a tie group, a grouped nested page) costs a logarithmic number of requests
-   * more than the events it reads need, never one request per page size.
+   * Reads the batch at `resume`. A traversal's first batch is sized for its page; every further
+   * batch, in the same page or a later one, is twice the one before (`growth`: batches the
+   * traversal has read so far), up to the source's largest page or GROWN_BATCH_MAX events, and a
+   * stream that is scanning reads the largest pages at once. A first page stays small and fast;
+   * a long traversal or a page that reads far (a filter the gateway applies, a tie group, a
+   * grouped nested page) costs a logarithmic number of requests more than its events need,
+   * never one request per page.
    */
   private listBatch(resume: JsonValue, pageSize: number, signal: AbortSignal, growth = 0): Promise<ListEventsResult> {
     const { dataSource, direction, query } = this.options;
     const { minPageSize: min, maxPageSize: max } = dataSource.capabilities;
-    const wanted = (this.options.alone ? pageSize + Math.max(2, Math.ceil(pageSize * 0.1)) : Math.ceil(pageSize * 1.25)) * 2 ** Math.min(growth, 16);
+    const sized = this.options.alone ? pageSize + Math.max(2, Math.ceil(pageSize * 0.1)) : Math.ceil(pageSize * 1.25);
+    const wanted = growth === 0 ? sized : Math.max(sized, Math.min(GROWN_BATCH_MAX, sized * 2 ** Math.min(growth, MAX_GROWTH)));
     const limit = this.scanning ? max : Math.max(min, Math.min(max, wanted));
     return dataSource.listEvents({ direction, query, resume, limit, signal });
   }

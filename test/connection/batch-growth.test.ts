@@ -38,4 +38,22 @@ describe('batch growth within a page', () => {
     // The page and the event that tells whether there is a next one (21), plus the margin of a source read alone.
     expect(limits).toEqual([24]);
   });
+
+  it('grows batches from page to page: a whole traversal costs about N / 1,000 requests, listing every event once', async () => {
+    const events = Array.from({ length: 5000 }, (_, i) => fakeEvent('s0', `e${String(i).padStart(4, '0')}`, 1_000_000 + i * 10));
+    const source = new LargePageSource('s0', events, () => 10_000);
+    const gateway = deps(source);
+    const listed: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await loadEventConnection({ first: 20, ...(after ? { after } : {}) }, gateway);
+      listed.push(...page.edges.map((edge) => edge.node.sourceEventId));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(listed).toEqual(events.map((event) => event.sourceEventId).reverse());
+    // The bound of the performance targets: 3 x ceil(N / min(largest page, 1000)) + 2. Batches
+    // sized for each page of 20 would take 5000 / 24, about 210.
+    expect(source.calls).toBeLessThanOrEqual(3 * Math.ceil(5000 / 1000) + 2);
+  });
 });

@@ -33,9 +33,13 @@ function streamOf(dataSource: FakeDataSource, direction: Direction, options: { s
   });
 }
 
-/** The merged page with each edge's lazy states read. */
+/**
+ * The merged page with each edge's lazy states read, without the batch growth count `g`: a sizing
+ * hint that never changes what is listed (test/connection/batch-growth.test.ts covers it).
+ */
 function plain(page: MergedPage) {
-  return { ...page, edges: page.edges.map((edge) => ({ key: keyOf(edge.event), states: edge.states() })) };
+  const withoutGrowth = (states: Record<string, SourceCursorState>) => Object.fromEntries(Object.entries(states).map(([id, { g: _growth, ...state }]) => [id, state]));
+  return { ...page, finalStates: withoutGrowth(page.finalStates), edges: page.edges.map((edge) => ({ key: keyOf(edge.event), states: withoutGrowth(edge.states()) })) };
 }
 
 describe('mergePage', () => {
