@@ -25,7 +25,7 @@ export interface TestSourceSpec {
   credentials?: Record<string, string>;
   /** Point the source at this URL instead of its simulator (e.g. a closed port). */
   baseUrl?: string;
-  /** Vendor-specific simulator options (e.g. Nirvana's `seedEra`). */
+  /** Vendor-specific simulator options (e.g. Nirvana's `legacyApi`). */
   simulatorOptions?: Record<string, unknown>;
 }
 
@@ -44,6 +44,8 @@ export interface TestGatewayOptions {
   logDestination?: DestinationStream;
   /** Evidence-export timings to shorten (retry delays, the expiry sweep). */
   exportTimings?: GatewayOptions['exportTimings'];
+  /** Tracing of the gateway (an in-memory exporter, say); none by default. */
+  tracing?: GatewayOptions['tracing'];
 }
 
 /** Starts simulators and a gateway over them on free loopback ports. */
@@ -77,7 +79,13 @@ export async function startTestGateway(specs: readonly TestSourceSpec[], server:
   };
   // Silent unless TEST_LOG_LEVEL asks for the gateway's log (e.g. `error` to see a masked error).
   const logger = options.logDestination ? createLogger({ level: 'info', destination: options.logDestination }) : createLogger({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
-  const gateway = await createGateway(config, { logger, port: 0, ...(options.exportTimings ? { exportTimings: options.exportTimings } : {}) });
+  const gateway = await createGateway(config, {
+    logger,
+    port: 0,
+    ...(options.exportTimings ? { exportTimings: options.exportTimings } : {}),
+    // Tests never trace through the process environment: a test that traces passes its exporter.
+    tracing: options.tracing ?? { env: {} },
+  });
   return {
     gateway,
     simulators,

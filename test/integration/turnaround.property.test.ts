@@ -33,8 +33,8 @@ interface Scenario {
   pageSize: number;
   /** 20 is the default; 3 makes seeks spend the budget and answer empty pages that resume. */
   scanBudget: number;
-  /** Nirvana as the seed-era API, which can neither sort oldest first nor filter by time. */
-  nirvanaSeedEra: boolean;
+  /** Nirvana as the legacy API, which can neither sort oldest first nor filter by time. */
+  nirvanaLegacyApi: boolean;
   turns: Array<{ at: number; pageSize: number; again: number }>;
 }
 
@@ -45,7 +45,7 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   order: fc.constantFrom<Direction>('ASC', 'DESC'),
   pageSize: fc.integer({ min: 30, max: 100 }),
   scanBudget: fc.constantFrom(20, 3),
-  nirvanaSeedEra: fc.boolean(),
+  nirvanaLegacyApi: fc.boolean(),
   turns: fc.array(
     fc.record({
       at: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
@@ -82,7 +82,7 @@ async function run(s: Scenario): Promise<void> {
       module,
       size: s.sizes[index]!,
       seed: s.seed + index,
-      ...(module.vendor === 'nirvana' && s.nirvanaSeedEra ? { simulatorOptions: { seedEra: true } } : {}),
+      ...(module.vendor === 'nirvana' && s.nirvanaLegacyApi ? { simulatorOptions: { legacyApi: true } } : {}),
     })),
     { scanBudgetRequests: s.scanBudget },
   );
@@ -118,11 +118,11 @@ describe('turning a merged traversal of every vendor around (property-based, ove
 describe('turning a single source around deep in its log', () => {
   // The case that once failed: one cursor-paged source, turned around beyond 2,000 events, where
   // reaching the position again may cost more than one page's request budget.
-  for (const seedEra of [false, true]) {
+  for (const legacyApi of [false, true]) {
     for (const order of ['DESC', 'ASC'] as const) {
-      it(`retraces 3,500 Nirvana events ${order === 'DESC' ? 'newest' : 'oldest'} first${seedEra ? ' on an API that can neither sort nor filter by time' : ''}`, async () => {
+      it(`retraces 3,500 Nirvana events ${order === 'DESC' ? 'newest' : 'oldest'} first${legacyApi ? ' on an API that can neither sort nor filter by time' : ''}`, async () => {
         const nirvana = modules.find((module) => module.vendor === 'nirvana')!;
-        const setup = await startTestGateway([{ id: 'nirvana-deep', module: nirvana, size: 5000, seed: 77, ...(seedEra ? { simulatorOptions: { seedEra: true } } : {}) }]);
+        const setup = await startTestGateway([{ id: 'nirvana-deep', module: nirvana, size: 5000, seed: 77, ...(legacyApi ? { simulatorOptions: { legacyApi: true } } : {}) }]);
         try {
           const truth = setup.simulators
             .get('nirvana-deep')!

@@ -34,7 +34,7 @@ import { ASANA_ACTOR_TYPES, type RawAsanaActor, type RawAsanaActorType, type Raw
 export interface AsanaSimulatorOptions extends SimulatorStartOptions {
   /** The service account token accepted; default a random one. */
   token?: string;
-  /** The organization's gid; default derived from the seed. */
+  /** The organization's gid; default derived from the data set's seed number. */
   workspaceGid?: string;
   /** Time of the newest event, ms. */
   endMs?: number;

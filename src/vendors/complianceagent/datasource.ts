@@ -59,11 +59,11 @@ export interface ComplianceAgentCredentials extends Record<string, unknown> {
 /** Page-size bounds of `GET /audit/logs` (docs pattern: default 20, max 100). */
 const MIN_LIMIT = 1;
 const MAX_LIMIT = 100;
-/** The seed writes every path as `/api/v1/audit/...` from the host. */
+/** The documentation writes every path as `/api/v1/audit/...` from the host. */
 const API_PREFIX = '/api/v1/audit';
 
 /**
- * The host (plus any path prefix of a self-hosted install) of a configured `baseUrl`. The seed's
+ * The host (plus any path prefix of a self-hosted install) of a configured `baseUrl`. The documentation's
  * paths already carry `/api/v1`, while its overview also shows bases ending in `/api/v1`; a
  * trailing `/api/v1` is therefore dropped so the version is never doubled.
  */

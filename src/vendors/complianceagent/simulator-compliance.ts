@@ -7,14 +7,14 @@ import type { RawHistory, RawRetention, RawSearchResult, RawStatistics, RawVerif
  * The ComplianceAgent simulator's endpoints besides `/logs` and the evidence ones
  * (`simulator-evidence.ts`): verify, statistics, search, history and retention, all computed
  * from the simulated entries, plus the error envelope and parameter parsing they share. What the
- * seed leaves open is decided here and listed on each handler.
+ * documentation leaves open is decided here and listed on each handler.
  */
 
 /** One UTC day, ms. */
 export const DAY_MS = 86_400_000;
 let requestCounter = 0;
 
-/** The seed's error envelope. */
+/** The documented error envelope. */
 export function errorResponse(status: number, code: string, message: string, details: Record<string, unknown> | null = null, headers?: Record<string, string>): SimResponse {
   return {
     status,
@@ -240,7 +240,7 @@ export function parseLimit(text: string | null): number {
   return limit;
 }
 
-/** `GET /retention`: the seed's policy; storage at 4 KB an entry; the oldest entry still stored. */
+/** `GET /retention`: the documented policy; storage at 4 KB an entry; the oldest entry still stored. */
 export function handleRetention(data: ComplianceAgentData): SimResponse {
   let oldest: string | null = null;
   for (let i = 0; i < data.size; i++) {

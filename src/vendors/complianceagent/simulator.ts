@@ -22,10 +22,10 @@ import { expectedComplianceAgentEvents } from './simulator-expected';
 import type { RawAuditLogEntry } from './wire-types';
 
 /**
- * A stand-in for ComplianceAgent's Audit API as the seed documents it, every route under
+ * A stand-in for ComplianceAgent's Audit API as its documentation describes it (docs/vendors/complianceagent.md), every route under
  * `/api/v1/audit/...` of the returned `baseUrl` (a bare host, as the datasource expects).
  *
- * Choices the seed leaves open, made once here:
+ * Choices the documentation leaves open, made once here:
  * - `/logs` is newest first (time desc, ties by chain position desc); `page` is 1-based;
  *   `limit` defaults to 20, 1 to 100, else 400; `from` is inclusive, `to` exclusive;
  * - `actor` matches `user` / `system` as the actor type, anything else as the actor's id or
@@ -33,7 +33,7 @@ import type { RawAuditLogEntry } from './wire-types';
  *   `repository_id` and `event_type` compare exactly (case included);
  * - the list form is the whole entry: it carries `hash`, `previous_hash`, `actor.name`,
  *   `session_id` and `request_id`; the single-entry form nests the request metadata under
- *   `metadata` as the seed shows. The hash covers the list form (see `hash-chain.ts`);
+ *   `metadata` as the documentation shows. The hash covers the list form (see `hash-chain.ts`);
  * - scopes: `apiKey` has `read:audit` and `write:audit`, `readOnlyApiKey` only `read:audit`;
  *   starting an export needs `write:audit` (403 `INSUFFICIENT_SCOPE`), the rest `read:audit`;
  * - rate limit (when `rateLimit` is set): a fixed window per key; every answer carries

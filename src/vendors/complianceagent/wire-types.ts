@@ -5,7 +5,7 @@
  * `ReceivedLogEntry` and needs only `id` and `timestamp`.
  */
 
-/** The ten event types the seed documents. */
+/** The ten event types the API documentation lists (docs/vendors/complianceagent.md). */
 export const COMPLIANCE_AGENT_EVENT_TYPES = [
   'scan.started',
   'scan.completed',
@@ -24,7 +24,7 @@ export interface RawActor {
   type: 'user' | 'system' | string;
   id: string;
   email?: string | null;
-  /** Single-entry form in the seed; the simulator sends it in both forms. */
+  /** Single-entry form in the documentation; the simulator sends it in both forms. */
   name?: string | null;
 }
 
@@ -43,7 +43,7 @@ export interface RawRepository {
 }
 
 /**
- * A log entry in the list form of `GET /audit/logs`: request metadata at the top level. The seed's
+ * A log entry in the list form of `GET /audit/logs`: request metadata at the top level. The documentation's
  * list form omits `hash`/`previous_hash`; this project lets the list form carry them (used when present),
  * and the simulator also sends `session_id`/`request_id` there so the list form is the whole entry.
  */
@@ -103,7 +103,7 @@ export interface RawEvidenceExportRequest {
   repository_ids?: string[];
 }
 
-/** The contents an evidence package may include (seed order). */
+/** The contents an evidence package may include (documentation order). */
 export const EVIDENCE_INCLUDES = [
   'compliance_reports',
   'scan_results',

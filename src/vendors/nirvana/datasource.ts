@@ -44,9 +44,9 @@ interface Listing {
  * Nirvana Labs audit logs (`GET /v1/audit_logs`, `GET /v1/audit_logs/{id}`), API key as Bearer.
  * Lists with `cursor` and `limit`, plus `sort=created_at:desc` (newest first) or
  * `sort=created_at:asc` (oldest first) where the upstream honours them (the current API; the
- * seed-era one ignores `sort`, so newest first relies on its default order and oldest first walks
+ * legacy one ignores `sort`, so newest first relies on its default order and oldest first walks
  * back from the oldest page), and the filters of `push-down.ts` where the upstream takes them (the
- * seed-era API ignores or refuses them; then the gateway's own filtering does all the work).
+ * legacy API ignores or refuses them; then the gateway's own filtering does all the work).
  * Resume states are described in `resume.ts`.
  */
 export class NirvanaDataSource extends HttpDataSource<NirvanaResumeState> {
@@ -117,7 +117,7 @@ export class NirvanaDataSource extends HttpDataSource<NirvanaResumeState> {
    * The first page of a newest-first listing, asked with `sort=created_at:desc` unless the
    * upstream is known not to honour it. A refusal (400, 422) or an answer that is not newest
    * first shows that it does not: remembered, and the page is asked again without `sort`, in the
-   * default order the seed-era API lists in. An unsorted answer that is not newest first either
+   * default order the legacy API lists in. An unsorted answer that is not newest first either
    * is a protocol error: the merge could not use its pages in any order.
    */
   private async firstNewestPage(limit: number, signal: AbortSignal, counter: RequestCounter, pushDown: NirvanaPushDown): Promise<Listing> {
@@ -167,7 +167,7 @@ export class NirvanaDataSource extends HttpDataSource<NirvanaResumeState> {
     }
     if (order === 'DESC') {
       this.learnSort(ASCENDING, 'ignored');
-      // Newest first after all: the newest page of a seed-era listing, the walk's first step.
+      // Newest first after all: the newest page of a legacy listing, the walk's first step.
       return { ...listing, sorted: false };
     }
     return null;

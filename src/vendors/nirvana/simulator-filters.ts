@@ -39,7 +39,7 @@ export interface NirvanaListFilters {
   key: string;
 }
 
-/** No filters: what the seed-era API applies whatever it is sent. */
+/** No filters: what the legacy API applies whatever it is sent. */
 export const NO_FILTERS: NirvanaListFilters = {
   minMs: null,
   maxMs: null,

@@ -24,7 +24,7 @@ export { nirvanaRecord } from './simulator-data';
  * Choices the vendor leaves open, made once here:
  * - order: newest first (`created_at` desc, ties by id desc) without `sort` and with
  *   `sort=created_at:desc`; `sort=created_at:asc` (current API) lists oldest first; any other
- *   `sort` is a 400 `{message}`. `seedEra` ignores `sort`, as the seed-era API did;
+ *   `sort` is a 400 `{message}`. `legacyApi` ignores `sort`, as the legacy API did;
  *   `refuseSorts` answers the values it names with a 400, and `reverseSort` lists each sort in
  *   the opposite order (an upstream that misreads the parameter);
  * - `limit`: default 10, 10 to 100, anything else is a 400 `{message}`;
@@ -35,8 +35,8 @@ export { nirvanaRecord } from './simulator-data';
  *   dropped, which would widen a bound); `status_code_min` / `status_code_max` are inclusive
  *   integers. All combine with AND.
  *   A malformed value (a date that is not RFC 3339, a status that is not an integer, another
- *   actor type, a parameter given twice) is a 400 `{message}`. `seedEra` ignores every filter,
- *   as the seed-era API did; `refuseFilters` answers any of them with a 400, as an API that
+ *   actor type, a parameter given twice) is a 400 `{message}`. `legacyApi` ignores every filter,
+ *   as the legacy API did; `refuseFilters` answers any of them with a 400, as an API that
  *   validates its parameters and does not know these would;
  * - cursors: opaque, HMAC-signed, and bound to the sort and the filters they were issued for
  *   (400 `{message}` with any other; no `sort` and `sort=created_at:desc` list alike but count as
@@ -60,10 +60,10 @@ export interface NirvanaSimulatorOptions extends SimulatorStartOptions {
   endMs?: number;
   knobs?: Parameters<typeof startSimulatorServer>[0]['knobs'];
   /**
-   * Behave like the seed-era API: `sort` and the list filters are ignored (the list is newest
+   * Behave like the legacy API: `sort` and the list filters are ignored (the list is newest
    * first, unfiltered). By default the simulator follows the current API, which honours both.
    */
-  seedEra?: boolean;
+  legacyApi?: boolean;
   /** Answer a list request that carries any filter parameter with a 400 `{message}`. */
   refuseFilters?: boolean;
   /** `sort` values answered with a 400 `{message}`, as an API that validates `sort` and does not take them would. */
@@ -119,13 +119,13 @@ export async function startNirvanaSimulator(options: NirvanaSimulatorOptions): P
     if (refused) return badRequest(`unknown query parameter: ${refused}`);
     let filters: NirvanaListFilters;
     try {
-      filters = options.seedEra ? NO_FILTERS : parseListFilters(request.query);
+      filters = options.legacyApi ? NO_FILTERS : parseListFilters(request.query);
     } catch (error) {
       if (error instanceof MalformedFilter) return badRequest(error.message);
       throw error;
     }
     // The current API honours `sort` and ties a cursor to the sort and filters it was issued for.
-    const sortText = options.seedEra ? null : request.query.get('sort');
+    const sortText = options.legacyApi ? null : request.query.get('sort');
     if (sortText !== null && options.refuseSorts?.includes(sortText)) return badRequest(`unsupported sort: ${sortText}`);
     const sort = sortTagOf(sortText);
     if (sort === null) return badRequest('sort must be created_at:asc or created_at:desc');

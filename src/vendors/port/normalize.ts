@@ -56,7 +56,7 @@ const VERBS: ReadonlyMap<string, string> = new Map([['CREATE', 'created'], ['UPD
 const UNKNOWN_PART = 'unknown';
 
 /**
- * The gateway action name, `<resourceType>.<created|updated|deleted>` like the seed's
+ * The gateway action name, `<resourceType>.<created|updated|deleted>` like the documented
  * `entity.created`. Other operations keep their own name (`TIMER_EXPIRED` → `entity.timer_expired`);
  * a part the record does not give is `unknown` (`entity.unknown`, `unknown.updated`), so the
  * name keeps its two parts and never claims a resource or verb Port did not state.

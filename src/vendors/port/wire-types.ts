@@ -1,7 +1,7 @@
 /**
  * Port audit log JSON as sent by the real API (`GET /v1/audit-log`, `POST /v1/auth/access_token`),
  * as Port's OpenAPI spec, its documentation's event examples and its own exporter read it. The
- * seed's PyPort shapes (`id`, `timestamp`, `user{…}`) do not exist.
+ * PyPort SDK's shapes (`id`, `timestamp`, `user{…}`) do not exist.
  *
  * Port's payloads use `null` freely (`"icon": null`, `"propertyIdentifier": null`, `"before": null`),
  * so every field but `identifier` and `trigger.at` is typed as possibly null or absent, and the

@@ -9,7 +9,7 @@ import {
   unplaceableReason,
 } from '../../../src/vendors/complianceagent/normalize';
 
-/** The seed's list-form example, with the chain fields a list answer may carry. */
+/** The documented list-form example, with the chain fields a list answer may carry. */
 const LIST_ENTRY: JsonObject = {
   id: 'log_abc123',
   event_type: 'issue.resolved',
@@ -24,7 +24,7 @@ const LIST_ENTRY: JsonObject = {
   previous_hash: 'sha256:xyz',
 };
 
-/** The seed's single-entry form of the same entry. */
+/** The documented single-entry form of the same entry. */
 const SINGLE_ENTRY: JsonObject = {
   id: 'log_abc123',
   event_type: 'issue.resolved',

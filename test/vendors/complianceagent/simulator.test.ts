@@ -14,7 +14,7 @@ describe('ComplianceAgent simulator', () => {
     await simulator?.stop();
   });
 
-  it('lists newest first in the seed envelope, 20 a page by default, with the chain fields', async () => {
+  it('lists newest first in the documented envelope, 20 a page by default, with the chain fields', async () => {
     const response = await get('/logs');
     expect(response.status).toBe(200);
     const body = (await response.json()) as { success: boolean; data: Record<string, unknown>[]; pagination: unknown };

@@ -176,30 +176,30 @@ describe('Nirvana filters pushed upstream, over loopback HTTP', () => {
     });
   });
 
-  describe('on the seed-era API, which ignores the filters', () => {
-    let seedEra: Upstream;
+  describe('on the legacy API, which ignores the filters', () => {
+    let legacyApi: Upstream;
     beforeAll(async () => {
-      seedEra = await startUpstream({ seedEra: true }, 1_500);
+      legacyApi = await startUpstream({ legacyApi: true }, 1_500);
     });
 
     for (const direction of ['DESC', 'ASC'] as const) {
       it(`still returns exactly the matching events, ${direction}: the gateway's own filter does the work`, async () => {
-        for (const { query } of queriesOn(seedEra.all)) {
-          const dataSource = fresh(seedEra);
+        for (const { query } of queriesOn(legacyApi.all)) {
+          const dataSource = fresh(legacyApi);
           const { events } = await readAll(dataSource, direction, query, 100);
-          expectExactly(events, seedEra.all, query);
+          expectExactly(events, legacyApi.all, query);
         }
       });
     }
 
     it('learns from an entry the filters exclude that they are ignored, and stops sending them', async () => {
-      const [window] = queriesOn(seedEra.all);
-      const dataSource = fresh(seedEra);
+      const [window] = queriesOn(legacyApi.all);
+      const dataSource = fresh(legacyApi);
       await dataSource.listEvents({ direction: 'DESC', query: window!.query, resume: null, limit: 10, signal: signal() });
-      expect(filterParamsOf(seedEra.received[0]!)).toEqual(['created_at_min', 'created_at_max']);
+      expect(filterParamsOf(legacyApi.received[0]!)).toEqual(['created_at_min', 'created_at_max']);
       expect(dataSource.capabilities.nativeFilters).toEqual([]);
       await dataSource.listEvents({ direction: 'DESC', query: window!.query, resume: null, limit: 10, signal: signal() });
-      expect(filterParamsOf(seedEra.received[1]!)).toEqual([]);
+      expect(filterParamsOf(legacyApi.received[1]!)).toEqual([]);
     });
   });
 
@@ -283,10 +283,10 @@ describe('Nirvana filters pushed upstream, over loopback HTTP', () => {
       expect(await count(dataSource, { ...NO_FILTER, text: 'vm' })).toBeNull();
     });
 
-    it('on the seed-era API, counts the whole log and refuses to guess a filtered total', async () => {
-      const seedEra = await startUpstream({ seedEra: true }, 1_500);
-      const dataSource = fresh(seedEra);
-      const [window] = queriesOn(seedEra.all);
+    it('on the legacy API, counts the whole log and refuses to guess a filtered total', async () => {
+      const legacyApi = await startUpstream({ legacyApi: true }, 1_500);
+      const dataSource = fresh(legacyApi);
+      const [window] = queriesOn(legacyApi.all);
       expect(await count(dataSource, NO_FILTER)).toBe(1_500);
       expect(await count(dataSource, window!.query)).toBeNull();
     });

@@ -18,7 +18,7 @@ export interface NirvanaFixture {
 
 /** How the loopback upstream treats `sort`. */
 export type SortHandling =
-  /** The seed-era API: `sort` (and every filter) is ignored, pages are found by cursor alone. */
+  /** The legacy API: `sort` (and every filter) is ignored, pages are found by cursor alone. */
   | 'ignored'
   /** The current API: pages are found by sort and cursor, and a cursor is taken only with its sort. */
   | 'honoured';

@@ -13,8 +13,8 @@ describe('Nirvana oldest first', () => {
   afterAll(async () => {
     await Promise.all(simulators.map((simulator) => simulator.stop()));
   });
-  const start = async (seedEra: boolean) => {
-    const simulator = await startNirvanaSimulator({ size: SIZE, seed: 7, endMs: Date.now() - 60_000, seedEra });
+  const start = async (legacyApi: boolean) => {
+    const simulator = await startNirvanaSimulator({ size: SIZE, seed: 7, endMs: Date.now() - 60_000, legacyApi });
     simulators.push(simulator);
     return simulator;
   };
@@ -32,7 +32,7 @@ describe('Nirvana oldest first', () => {
     await dataSource.close();
   });
 
-  it('walks to the oldest page on the seed-era API, which ignores sort, and lists the same events', async () => {
+  it('walks to the oldest page on the legacy API, which ignores sort, and lists the same events', async () => {
     const simulator = await start(true);
     const dataSource = dataSourceFor(nirvanaModule, simulator);
     const { events, requests } = await readAll(dataSource, 'ASC', NO_FILTER, 100);

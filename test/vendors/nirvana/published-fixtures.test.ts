@@ -111,8 +111,8 @@ describe('Nirvana over its published examples (fixtures served over loopback)', 
     });
   });
 
-  describe('a seed-era listing (v1.74: cursor and limit only) with entries of older SDK versions', () => {
-    const pages = pagesOf('seed-era-listing.json');
+  describe('a legacy listing (v1.74: cursor and limit only) with entries of older SDK versions', () => {
+    const pages = pagesOf('legacy-listing.json');
     const raw = (id: string) => pages.flatMap(itemsOf).find((item) => (item as { id: string }).id === `123e4567-e89b-12d3-a456-42661417000${id}`);
     const alice = '123e4567-e89b-12d3-a456-426614174000';
     const bob = '123e4567-e89b-12d3-a456-426614174100';

@@ -179,16 +179,16 @@ describe('Nirvana simulator list filters', () => {
     expect(ids(second.body.items)).toEqual(ids(expected.slice(-200, -100).reverse()));
   });
 
-  it('in seedEra mode ignores every filter and sort, malformed or not, as the seed-era API did', async () => {
-    const seedEra = await start({ seedEra: true });
+  it('in legacyApi mode ignores every filter and sort, malformed or not, as the legacy API did', async () => {
+    const legacyApi = await start({ legacyApi: true });
     for (const params of [{ action: sample().action! }, { created_at_min: 'yesterday', status_code_min: '4xx', sort: 'created_at:asc' }]) {
-      const { status, body } = await get(seedEra, { ...params, limit: 10 });
+      const { status, body } = await get(legacyApi, { ...params, limit: 10 });
       expect(status).toBe(200);
       expect(ids(body.items)).toEqual(ids(all.slice(-10).reverse()));
       expect(body.pagination!.total_count).toBe(SIZE);
     }
-    const cursor = (await get(seedEra, { action: 'vm.created', limit: 10 })).body.pagination!.next_cursor!;
-    expect((await get(seedEra, { limit: 10, cursor })).status).toBe(200);
+    const cursor = (await get(legacyApi, { action: 'vm.created', limit: 10 })).body.pagination!.next_cursor!;
+    expect((await get(legacyApi, { limit: 10, cursor })).status).toBe(200);
   });
 
   it('with refuseFilters answers any filter parameter with 400 {message}, and still sorts', async () => {

@@ -57,8 +57,8 @@ describe('Nirvana explicit sort, over loopback HTTP', () => {
       expect((await first(dataSource, 'DESC')).next).toMatchObject({ s: 'd' });
     });
 
-    it('keeps working on the seed-era API, which ignores sort and lists newest first anyway', async () => {
-      const upstream = await startUpstream({ seedEra: true });
+    it('keeps working on the legacy API, which ignores sort and lists newest first anyway', async () => {
+      const upstream = await startUpstream({ legacyApi: true });
       const dataSource = fresh(upstream);
       expect(await readsExactly(upstream, dataSource, 'DESC')).toBe(SIZE / 100);
       expect(new Set(sorts(upstream))).toEqual(new Set(['created_at:desc']));

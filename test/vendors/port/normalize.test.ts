@@ -174,7 +174,7 @@ describe('normalizePortAuditLog', () => {
     unusable(record({ trigger: { at: '2026-10-31' } }), 'no usable trigger.at');
     unusable(record({ trigger: { at: 1_700_000_000_000 } }), 'no usable trigger.at');
     unusable(['not', 'a', 'record'], 'record is not an object');
-    // The seed's PyPort shape is not Port's.
+    // The PyPort SDK's shape is not Port's.
     unusable({ id: 'log_123456', timestamp: '2024-01-15T10:30:00Z', action: 'entity.created' }, 'no identifier');
     expect(parsePortAuditLog(record({ identifier: 42 })).identifier).toBe('42');
   });
