@@ -9,6 +9,7 @@
  *   graphql, resolvers, context   the GraphQL layer
  *   vendors/<v>   one vendor each; never another vendor, never the engine or GraphQL
  *   simulation    the simulator kit; loaded only by simulators, tests, demo and benchmarks
+ *   observability metrics, request logs, traces, CORS; wired by the composition root
  *   server, index, config, demo   the composition root
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -104,6 +105,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/(connection|sources|models|cache|http|vendors|export)/' },
       to: { path: '^src/(statistics|search)/' },
+    },
+    {
+      name: 'observability-watches-from-above',
+      comment: 'Metrics, request logs, traces and CORS are wired by the composition root; the layers below report through interfaces of their own (UpstreamObserver, RequestScope, OperationReport) and never import them.',
+      severity: 'error',
+      from: { path: '^(src/(models|http|cache|sources|connection|graphql|vendors|simulation|export|statistics|search|generated)|resolvers)/|^src/context\\.ts$' },
+      to: { path: '^src/observability/' },
+    },
+    {
+      name: 'observability-knows-no-vendor',
+      comment: 'Observability sees sources through the registry and the upstream client, never a vendor, a simulator or a resolver.',
+      severity: 'error',
+      from: { path: '^src/observability/' },
+      to: { path: '^(src/(vendors|simulation)|resolvers)/' },
     },
     {
       name: 'no-circular',

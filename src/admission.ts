@@ -1,5 +1,6 @@
 import { bulkhead, BulkheadRejectedError, TaskCancelledError, type BulkheadPolicy } from 'cockatiel';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { SharedStore } from './cache/redis-store';
 
 /** Limits on the GraphQL requests the gateway takes (`server.admission` in the config). */
 export interface AdmissionLimits {
@@ -19,20 +20,35 @@ export interface Refusal {
   retryAfterSeconds: number;
 }
 
+/** The window of `perClientPerMinute`. */
+const RATE_WINDOW_MS = 60_000;
+
 /**
  * Admission control in front of GraphQL execution: a per-client rate limit (429 with
  * Retry-After), then a bulkhead that runs `maxInFlight` requests at once, queues `maxQueued`
  * more, and sheds the rest at once (503 with Retry-After) instead of letting every request's
- * latency grow without bound. The rate limiter is rate-limiter-flexible's in-memory one (per
- * process: each replica counts its own clients); the bulkhead is cockatiel's.
+ * latency grow without bound. The rate limit counts in Redis when replicas share one
+ * (`shared`: a fixed window per client, counted by every replica), else in rate-limiter-flexible's
+ * in-memory limiter, which is also the fallback while Redis is unreachable; the bulkhead is
+ * cockatiel's and always per process (it protects this process's CPU and memory).
  */
 export class Admission {
   private readonly bulkhead: BulkheadPolicy;
   private readonly perClient: RateLimiterMemory | null;
+  private readonly shared: SharedStore | null;
 
-  constructor(limits: AdmissionLimits) {
+  constructor(
+    private readonly limits: AdmissionLimits,
+    options: { shared?: SharedStore | null } = {},
+  ) {
     this.bulkhead = bulkhead(limits.maxInFlight, limits.maxQueued);
-    this.perClient = limits.perClientPerMinute === null ? null : new RateLimiterMemory({ points: limits.perClientPerMinute, duration: 60 });
+    this.perClient = limits.perClientPerMinute === null ? null : new RateLimiterMemory({ points: limits.perClientPerMinute, duration: RATE_WINDOW_MS / 1000 });
+    this.shared = options.shared ?? null;
+  }
+
+  /** Requests executing and waiting for a slot now, for the metrics. */
+  get load(): { running: number; queued: number } {
+    return { running: this.limits.maxInFlight - this.bulkhead.executionSlots, queued: this.limits.maxQueued - this.bulkhead.queueSlots };
   }
 
   /**
@@ -40,14 +56,10 @@ export class Admission {
    * request still queued when `deadline` aborts leaves the queue, refused as overloaded.
    */
   async run<T>(client: string, work: () => Promise<T>, deadline?: AbortSignal): Promise<{ admitted: true; value: T } | { admitted: false; refusal: Refusal }> {
-    if (this.perClient) {
-      try {
-        await this.perClient.consume(client);
-      } catch (rejection) {
-        if (!(rejection instanceof RateLimiterRes)) throw rejection;
-        const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-        return { admitted: false, refusal: { status: 429, code: 'RATE_LIMITED', message: `too many requests from this client; retry after ${retryAfterSeconds} s`, retryAfterSeconds } };
-      }
+    const waitMs = await this.rateLimited(client);
+    if (waitMs !== null) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
+      return { admitted: false, refusal: { status: 429, code: 'RATE_LIMITED', message: `too many requests from this client; retry after ${retryAfterSeconds} s`, retryAfterSeconds } };
     }
     const overloaded = { admitted: false as const, refusal: { status: 503 as const, code: 'OVERLOADED' as const, message: 'the gateway is at capacity; retry shortly', retryAfterSeconds: 1 } };
     let started = false;
@@ -79,4 +91,24 @@ export class Admission {
     }
   }
 
+  /** Null when `client` may send a request now, else the milliseconds until it may. */
+  private async rateLimited(client: string): Promise<number | null> {
+    const limit = this.limits.perClientPerMinute;
+    if (!this.perClient || limit === null) return null;
+    if (this.shared) {
+      try {
+        const { count, resetInMs } = await this.shared.hitWindow(`rate:${client}`, RATE_WINDOW_MS);
+        return count > limit ? resetInMs : null;
+      } catch {
+        // Redis is unreachable (the store logged it): this replica counts on its own meanwhile.
+      }
+    }
+    try {
+      await this.perClient.consume(client);
+      return null;
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      return rejection.msBeforeNext;
+    }
+  }
 }

@@ -12,6 +12,8 @@ import type { BaseSourceConfig } from './sources/vendor-module';
 import { EXPORT_DEFAULTS, type ExportSettings } from './export/settings';
 import { ed25519PrivateKey } from './export/signature';
 import { vendorModules } from './vendors';
+import type { CorsSettings } from './observability/cors';
+import type { MetricsSettings } from './observability/metrics';
 
 /**
  * Config of one source: the keys every source has plus its vendor's own (credentials), already
@@ -55,6 +57,10 @@ export interface ServerConfig {
   maxCost: number;
   /** Requests at once, queued, and per client; see `AdmissionLimits`. */
   admission: AdmissionLimits;
+  /** `/metrics` in Prometheus text format: on the API port behind the API's auth, or on a port of its own. */
+  metrics: MetricsSettings;
+  /** Browser origins allowed to call the gateway (CORS); null answers no preflight and sends no CORS header. */
+  cors: CorsSettings | null;
   /**
    * Who may call and what each may read; null when the config says nothing, which is allowed on
    * a loopback host only (see `checkExposure`).
@@ -62,6 +68,23 @@ export interface ServerConfig {
   auth: AuthConfig | null;
   /** Evidence exports (`startAuditExport`); null when the config has no `server.exports`, which turns them off. */
   exports: ExportSettings | null;
+  /** `server.cache`: where state shared by replicas lives; see {@link CacheSettings}. */
+  cache: CacheSettings;
+  /**
+   * Serve the schema as an Apollo Federation 2 subgraph (`_service`, `_entities`, `@key` on the
+   * `Node` types); default false, which serves the plain schema.
+   */
+  subgraph: boolean;
+}
+
+/** `server.cache`. */
+export interface CacheSettings {
+  /**
+   * A Redis (`redis://` or `rediss://`) that every replica of one gateway shares: caches, export
+   * jobs, rate-limit counters and open circuits live there (docs/replicas.md). Null keeps all of
+   * it in the process. It may hold a password, so it is never logged.
+   */
+  redisUrl: string | null;
 }
 
 /** `server.statistics`. */
@@ -153,6 +176,23 @@ const serverSchema = z.strictObject({
   cacheMaxEvents: z.number().int().min(0).max(10_000_000).default(10_000),
   settleWindowMs: z.number().int().min(0).max(86_400_000).default(0),
   maxCost: z.number().int().min(100).max(10_000_000).default(10_000),
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      port: z.number().int().min(0).max(65535).optional(),
+      host: z.string().min(1).optional(),
+    })
+    .refine((metrics) => metrics.host === undefined || metrics.port !== undefined, { message: 'host needs a port: without one, /metrics is served on the API port', path: ['host'] })
+    .default({ enabled: true }),
+  cors: z
+    .strictObject({
+      origins: z.array(z.string().refine(isOriginOrStar, 'an origin such as https://app.example.com (scheme, host and port; no path), or *')).min(1).max(100),
+      allowCredentials: z.boolean().default(false),
+      maxAge: z.number().int().min(0).max(86_400).default(600),
+    })
+    .refine((cors) => !(cors.allowCredentials && cors.origins.includes('*')), { message: "'*' cannot be combined with allowCredentials: list the origins", path: ['origins'] })
+    .optional(),
+  subgraph: z.boolean().default(false),
   auth: z
     .union([
       z.strictObject({ mode: z.literal('none') }),
@@ -199,6 +239,12 @@ const serverSchema = z.strictObject({
       perClientPerMinute: z.number().int().min(1).nullable().default(600),
     })
     .default({ maxInFlight: 32, maxQueued: 64, perClientPerMinute: 600 }),
+  cache: z
+    .strictObject({
+      // Checked after parsing (redisUrlOf), so that no message ever quotes it: it may hold a password.
+      redisUrl: z.string().min(1).optional(),
+    })
+    .default({}),
 });
 
 const fileSchema = z.strictObject({
@@ -300,8 +346,12 @@ export function parseConfig(document: unknown, env: NodeJS.ProcessEnv, nowMs: nu
       settleWindowMs: server.settleWindowMs,
       maxCost: server.maxCost,
       admission: server.admission,
+      metrics: metricsSettingsOf(server.metrics, server.port ?? 4000),
+      cors: server.cors ? { ...server.cors, origins: server.cors.origins.map((origin) => (origin === '*' ? origin : new URL(origin).origin)) } : null,
       auth: authConfigOf(server.auth, sources),
       exports: exportSettingsOf(server.exports),
+      cache: { redisUrl: redisUrlOf(server.cache.redisUrl) },
+      subgraph: server.subgraph,
     },
     sources,
     demo: false,
@@ -330,10 +380,31 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> & Pick<Serv
     maxCost: parsed.maxCost,
     // No per-client limit for the demo and tests, which page as fast as they can from one address.
     admission: { ...parsed.admission, perClientPerMinute: null },
+    metrics: { enabled: true, port: null, host: null },
+    cors: null,
     auth: null,
     exports: null,
+    cache: { redisUrl: null },
+    subgraph: parsed.subgraph,
     ...overrides,
   };
+}
+
+/** Whether `text` is `*` or a bare origin (`scheme://host[:port]`), as a browser sends it in `Origin`. */
+function isOriginOrStar(text: string): boolean {
+  if (text === '*') return true;
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === text.toLowerCase().replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}
+
+/** `server.metrics`: a port of its own must not be the API's. */
+function metricsSettingsOf(metrics: z.infer<typeof serverSchema>['metrics'], apiPort: number): MetricsSettings {
+  if (metrics.port !== undefined && metrics.port !== 0 && metrics.port === apiPort) failWith(`server.metrics.port: must differ from server.port (${apiPort}), or be left out to serve /metrics on the API port`);
+  return { enabled: metrics.enabled, port: metrics.port ?? null, host: metrics.host ?? null };
 }
 
 /** `server.exports` with its signing key checked: an unusable key stops start-up, naming the key path only. */
@@ -346,6 +417,20 @@ function exportSettingsOf(exports: z.infer<typeof serverSchema>['exports']): Exp
   }
   const { signingKey, ...rest } = exports;
   return { ...rest, signingKeyPem: signingKey };
+}
+
+/** `server.cache.redisUrl` checked for its form; whether Redis answers is checked at start (`SharedStore.connect`). */
+function redisUrlOf(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return failWith('server.cache.redisUrl: not a valid URL (redis://[:password@]host[:port][/db])');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') failWith('server.cache.redisUrl: must be a redis:// or rediss:// URL');
+  if (!url.hostname) failWith('server.cache.redisUrl: needs a host');
+  return text;
 }
 
 /** `server.auth` checked against the sources it names. */

@@ -23,6 +23,17 @@ export type PathWarning = ConnectionWarning & {
   path: readonly (string | number)[];
 };
 
+/** Where a request tells what it ran and how it ended: its access log line, its span, its metrics. */
+export interface OperationReport {
+  /** The operation Apollo Server resolved to run. */
+  resolved(operation: { name: string | null; type: string }): void;
+  /** The error codes of the final response. */
+  answered(errorCodes: readonly string[]): void;
+}
+
+/** A report that goes nowhere, for contexts made outside a served request. */
+const UNREPORTED: OperationReport = { resolved: () => undefined, answered: () => undefined };
+
 /**
  * Everything a resolver may use, made fresh for each GraphQL request: DataLoaders never share
  * results (or errors) between requests.
@@ -35,7 +46,9 @@ export interface GatewayContext {
   cursors: CursorCodec;
   caches: GatewayCaches;
   config: ServerConfig;
+  /** The request's logger: every line carries its request id. */
   logger: Logger;
+  report: OperationReport;
   /** Evidence exports; null when `server.exports` is not configured. */
   exports: ExportService | null;
   /** Aborts when the request's deadline passes or the client goes away. */
@@ -66,13 +79,20 @@ export interface ContextDeps {
  * A request's context. Its registry holds only the sources `principal` may read: everything a
  * resolver reaches goes through it.
  */
-export function createContext(deps: ContextDeps, requestId: string, signal: AbortSignal, principal: Principal = ANONYMOUS): GatewayContext {
+export function createContext(
+  deps: ContextDeps,
+  requestId: string,
+  signal: AbortSignal,
+  principal: Principal = ANONYMOUS,
+  request: { logger: Logger; report: OperationReport } = { logger: deps.logger.child({ reqId: requestId }), report: UNREPORTED },
+): GatewayContext {
   const sources = deps.sources.scopedTo(principal.sources);
   const scoped = { ...deps, sources, principal };
   return {
     ...scoped,
     requestId,
-    logger: deps.logger.child({ requestId, principal: principal.id }),
+    logger: request.logger.child({ principal: principal.id }),
+    report: request.report,
     signal,
     loaders: {
       event: createEventLoader(sources, deps.caches.events, signal),

@@ -1,5 +1,4 @@
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -9,7 +8,6 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import { makeExecutableSchema } from '@graphql-tools/schema';
 import { resolvers } from '../resolvers';
 import { createGatewayCaches } from './connection/caches';
 import { deadlineSignal } from './http/deadline';
@@ -25,13 +23,25 @@ import { EXPORTS_PREFIX, PUBLIC_KEY_PATH, serveExportDownload, servePublicKey } 
 import { ExportService, type ExportServiceOptions } from './export/service';
 import { costLimitPlugin } from './graphql/cost';
 import { operationResolutionPlugin } from './graphql/operation-plugin';
-import { partialErrorsPlugin } from './graphql/plugins';
+import { operationReportPlugin, partialErrorsPlugin } from './graphql/plugins';
 import { compiledExecution } from './graphql/compiled-execution';
-import { loadTypeDefs } from './graphql/schema';
+import { gatewaySchema } from './graphql/schema';
+import { subgraphSchema } from './graphql/subgraph';
 import type { Logger } from './logger';
+import { bindRequestScope, type UpstreamObserver } from './http/observation';
+import { GatewayObservability } from './observability/gateway-observability';
+import { readinessOf } from './observability/readiness';
+import type { ObservedRequest } from './observability/request-log';
+import { GatewayTracing, type TracingOptions } from './observability/tracing';
+import { gatewayVersion } from './export/version';
 import { SourceHealthTracker } from './sources/health';
 import { SourceRegistry } from './sources/registry';
 import { vendorModules } from './vendors';
+import { randomUUID as newReplicaId } from 'node:crypto';
+import { SharedStore, SharedStoreUnavailable } from './cache/redis-store';
+import { ConfigError } from './config';
+import { SharedExportJobs } from './export/shared-jobs';
+import { RedisCircuitState, type SharedCircuitState } from './http/shared-circuit';
 
 /** A running gateway. */
 export interface Gateway {
@@ -41,6 +51,8 @@ export interface Gateway {
   sources: SourceRegistry;
   /** Evidence exports; null without `server.exports`. */
   exports: ExportService | null;
+  /** `http://host:port/metrics` on the metrics port (`server.metrics.port`); null when /metrics is on the API port or off. */
+  metricsUrl: string | null;
   /** Stops taking requests, lets in-flight ones finish (at most `drainMs`), closes upstream pools. */
   stop(drainMs?: number): Promise<void>;
 }
@@ -52,6 +64,13 @@ export interface GatewayOptions {
   port?: number;
   /** Timings of evidence exports that tests shorten (retry delays, the expiry sweep). */
   exportTimings?: Pick<ExportServiceOptions, 'retryDelayMs' | 'sweepIntervalMs'>;
+  /**
+   * Tracing: an exporter to use whatever the environment says (tests), or the environment to
+   * read `OTEL_*` from; default the process environment, where tracing is off unless turned on.
+   */
+  tracing?: TracingOptions;
+  /** Overrides `config.server.metrics.port` (tests pass 0). */
+  metricsPort?: number;
 }
 
 /**
@@ -74,21 +93,42 @@ export const MAX_TOKENS = 2_000;
 export async function createGateway(config: GatewayConfig, options: GatewayOptions): Promise<Gateway> {
   checkExposure(config.server);
   const { logger } = options;
-  const sources = registryFromConfig(config.sources, logger);
+  // First: a replica that cannot reach the state its peers share must not serve as if alone.
+  const shared = await connectSharedStore(config.server.cache.redisUrl, logger);
+  const tracing = GatewayTracing.create({ ...options.tracing, serviceVersion: gatewayVersion() }, logger);
+  // The gauges are read at scrape time, once everything they read exists.
+  const observability = new GatewayObservability({
+    metrics: config.server.metrics,
+    cors: config.server.cors,
+    host: config.server.host,
+    logger,
+    tracing,
+    gauges: { requestsInFlight: () => inFlight, admission: () => admission.load, exportJobs: () => exportService?.statusCounts() ?? null },
+  });
+  const sources = registryFromConfig(config.sources, logger, observability.upstream, shared ? new RedisCircuitState(shared.store) : undefined);
   const cursors = new CursorCodec({
     secret: config.server.cursorSecret,
     previousSecrets: config.server.previousCursorSecrets,
     ttlSeconds: config.server.cursorTtlSeconds,
   });
-  const caches = createGatewayCaches({ maxCachedEvents: config.server.cacheMaxEvents });
+  const caches = createGatewayCaches({ maxCachedEvents: config.server.cacheMaxEvents, shared: shared?.store ?? null });
+  observability.metrics.countLookups(caches.batches, 'batches');
+  observability.metrics.countLookups(caches.counts, 'counts');
   const exportService = config.server.exports
-    ? await ExportService.open({ settings: config.server.exports, settleWindowMs: config.server.settleWindowMs, logger, ...options.exportTimings })
+    ? await ExportService.open({
+        settings: config.server.exports,
+        settleWindowMs: config.server.settleWindowMs,
+        logger,
+        shared: shared ? new SharedExportJobs(shared.store, { replicaId: shared.replicaId }) : null,
+        ...options.exportTimings,
+      })
     : null;
   const contextDeps = { sources, cursors, caches, config: config.server, logger, exports: exportService };
-  const admission = new Admission(config.server.admission);
+  const admission = new Admission(config.server.admission, { shared: shared?.store ?? null });
   const authenticator = await Authenticator.create(config.server.auth ?? { mode: 'none' }, logger);
 
-  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
+  const schema = config.server.subgraph ? subgraphSchema(resolvers) : gatewaySchema(resolvers);
+  const maskedLogged = new WeakSet<object>();
   const apollo = new ApolloServer<GatewayContext>({
     gateway: compiledExecution(schema),
     introspection: config.server.introspection,
@@ -102,8 +142,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: MAX_TOKENS },
     validationRules: [maxDepthRule(MAX_DEPTH), maxAliasesRule(MAX_ALIASES)],
+    // Masked errors are logged with their request's id by operationReportPlugin; the rest (none
+    // expected: a failure before the request had a context) here.
     formatError: (formatted, error) =>
-      formatGatewayError(formatted, error, (masked) => logger.error({ err: masked }, 'unexpected error masked as INTERNAL_SERVER_ERROR')),
+      formatGatewayError(formatted, error, (masked) => {
+        if (!(typeof masked === 'object' && masked !== null && maskedLogged.has(masked))) logger.error({ err: masked }, 'unexpected error masked as INTERNAL_SERVER_ERROR');
+      }),
     plugins: [
       operationResolutionPlugin(logger),
       costLimitPlugin(() => schema, config.server.maxCost),
@@ -114,6 +158,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // Audit data is per caller and never HTTP-cacheable; the plugin only costs time per field.
       ApolloServerPluginCacheControlDisabled(),
       partialErrorsPlugin(),
+      operationReportPlugin(maskedLogged),
     ],
   });
   await apollo.start();
@@ -123,6 +168,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   let idle: (() => void) | null = null;
 
   const server = http.createServer((req, res) => {
+    const observed = observability.observe(req, res);
     if (draining) {
       sendJson(res, 503, { errors: [{ message: 'The gateway is shutting down', extensions: { code: 'SERVICE_UNAVAILABLE' } }] }, { 'retry-after': '5' });
       return;
@@ -132,8 +178,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       inFlight -= 1;
       if (inFlight === 0 && idle) idle();
     });
-    handle(req, res).catch((error: unknown) => {
-      logger.error({ err: error }, 'request failed');
+    handle(req, res, observed).catch((error: unknown) => {
+      observed.logger.error({ err: error }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
       else res.destroy();
     });
@@ -145,13 +191,22 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   server.keepAliveTimeout = 65_000;
   server.requestTimeout = config.server.requestTimeoutMs + 5_000;
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, observed: ObservedRequest): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const method = req.method ?? 'GET';
+    if (observability.cors?.handle(req, res)) return;
 
     if (url.pathname === '/healthz' && method === 'GET') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz' && method === 'GET') {
-      return sendJson(res, 200, { status: 'ready', sources: sources.all.map((s) => ({ id: s.config.id, vendor: s.config.vendor, health: s.health.snapshot().status })) });
+      const readiness = readinessOf(sources);
+      return sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'unavailable', sources: readiness.sources });
+    }
+    if (url.pathname === '/metrics' && (method === 'GET' || method === 'HEAD') && observability.onApiPort) {
+      // On the API port, metrics take the API's credentials; a port of their own takes none.
+      const caller = await authenticator.authenticate(req.headers.authorization);
+      if ('failure' in caller) return sendJson(res, 401, graphqlError(caller.failure.message, 'UNAUTHENTICATED'), { 'www-authenticate': caller.failure.challenge });
+      observed.principalId = caller.principal.id;
+      return observability.serveMetrics(res);
     }
     if (url.pathname.startsWith('/graphiql/') && method === 'GET' && config.server.graphiql) {
       const asset = graphiqlAsset(url.pathname.slice('/graphiql/'.length));
@@ -165,12 +220,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // The same credentials as /graphql; the archive is served to the principal that started the export only.
       const caller = await authenticator.authenticate(req.headers.authorization);
       if ('failure' in caller) return sendJson(res, 401, graphqlError(caller.failure.message, 'UNAUTHENTICATED'), { 'www-authenticate': caller.failure.challenge });
+      observed.principalId = caller.principal.id;
       return serveExportDownload(req, res, exportService, caller.principal.id, url.pathname.slice(EXPORTS_PREFIX.length));
     }
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found; the GraphQL endpoint is /graphql' });
 
-    if (method === 'GET' && !url.searchParams.has('query') && prefersHtml(req) && config.server.graphiql) {
-      const page = graphiqlPage();
+    // A browser opening a link (`/graphql?query=...`) gets GraphiQL with that query filled in;
+    // clients that ask for JSON run GET queries as before.
+    if (method === 'GET' && prefersHtml(req) && config.server.graphiql) {
+      const page = graphiqlPage({ query: url.searchParams.get('query'), variables: url.searchParams.get('variables'), authRequired: config.server.auth?.mode === 'required' });
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': GRAPHIQL_CSP, 'x-content-type-options': 'nosniff' });
       res.end(page);
       return;
@@ -182,17 +240,21 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       return sendJson(res, 401, graphqlError(authenticated.failure.message, 'UNAUTHENTICATED'), { 'www-authenticate': authenticated.failure.challenge });
     }
     const { principal } = authenticated;
+    observed.principalId = principal.id;
+    observed.startSpan();
     // Clients are told apart by their key or token where they have one, else by their address.
     const client = principal === ANONYMOUS ? `address:${req.socket.remoteAddress ?? 'unknown'}` : `principal:${principal.id}`;
     // The deadline runs from arrival: time spent queued for capacity is part of it, and a request
     // still queued when it passes leaves the queue with a 503 rather than running late.
     const disconnect = new AbortController();
     const deadline = deadlineSignal(disconnect.signal, config.server.requestTimeoutMs);
+    // Upstream calls get this signal: the request's logger and span travel with it.
+    bindRequestScope(deadline.signal, observed.scope);
     res.on('close', () => {
       if (!res.writableFinished) disconnect.abort();
       deadline.release();
     });
-    const admitted = await admission.run(client, () => execute(req, res, url, method, principal, deadline.signal), deadline.signal);
+    const admitted = await admission.run(client, () => execute(req, res, url, method, principal, deadline.signal, observed), deadline.signal);
     if (!admitted.admitted) {
       const { status, code, message, retryAfterSeconds } = admitted.refusal;
       return sendJson(res, status, graphqlError(message, code), { 'retry-after': String(retryAfterSeconds) });
@@ -200,7 +262,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   }
 
   /** Reads, executes and answers one GraphQL request (admitted by {@link Admission}). */
-  async function execute(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string, principal: Principal, signal: AbortSignal): Promise<void> {
+  async function execute(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string, principal: Principal, signal: AbortSignal, observed: ObservedRequest): Promise<void> {
     const body = await readBody(req, config.server.maxBodyBytes);
     if (body.kind === 'too-large') {
       res.setHeader('connection', 'close');
@@ -220,10 +282,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const requestId = sanitizeRequestId(req.headers['x-request-id']) ?? randomUUID();
+    const requestId = observed.id;
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body: parsedBody },
-      context: async () => createContext(contextDeps, requestId, signal, principal),
+      context: async () => createContext(contextDeps, requestId, signal, principal, { logger: observed.logger, report: observed }),
     });
     await writeResponse(res, response, requestId);
   }
@@ -231,12 +293,21 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   await new Promise<void>((resolve) => server.listen(options.port ?? config.server.port, config.server.host, resolve));
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let metricsUrl: string | null;
+  try {
+    metricsUrl = await observability.listenMetrics(options.metricsPort);
+  } catch (error) {
+    server.close();
+    await observability.stop();
+    throw error;
+  }
 
   return {
     url: `http://${host}:${address.port}/graphql`,
     port: address.port,
     sources,
     exports: exportService,
+    metricsUrl,
     async stop(drainMs = 10_000) {
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -250,18 +321,38 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // Running exports end FAILED (GATEWAY_STOPPED) before their sources close under them.
       await exportService?.stop();
       await sources.close();
+      await shared?.store.close();
+      await observability.stop();
     },
   };
 }
 
+/**
+ * The Redis replicas share (`server.cache.redisUrl`), or null without one. Unreachable at start is
+ * a config error naming the key and the host, never the password.
+ */
+async function connectSharedStore(redisUrl: string | null, logger: Logger): Promise<{ store: SharedStore; replicaId: string } | null> {
+  if (redisUrl === null) return null;
+  let store: SharedStore;
+  try {
+    store = await SharedStore.connect({ url: redisUrl, logger });
+  } catch (error) {
+    if (error instanceof SharedStoreUnavailable) throw new ConfigError(`server.cache.redisUrl: ${error.message}; replicas need it to share their state`);
+    throw error;
+  }
+  const replicaId = newReplicaId();
+  logger.info({ redis: store.location, replicaId }, 'shared state in Redis: caches, export jobs, rate limits and open circuits are shared with the other replicas');
+  return { store, replicaId };
+}
+
 /** Each configured source's datasource, built from its vendor module: the one place config meets vendors. */
-function registryFromConfig(configs: readonly SourceConfig[], logger: Logger): SourceRegistry {
+function registryFromConfig(configs: readonly SourceConfig[], logger: Logger, observer: UpstreamObserver, sharedCircuit?: SharedCircuitState): SourceRegistry {
   return new SourceRegistry(
     configs.map((config) => {
       const module = vendorModules[config.vendor];
       if (!module) throw new Error(`no vendor module for '${config.vendor}'`);
       const health = new SourceHealthTracker();
-      const dataSource = module.createDataSource(config, { logger: logger.child({ source: config.id }), health });
+      const dataSource = module.createDataSource(config, { logger: logger.child({ source: config.id }), health, observer, ...(sharedCircuit ? { sharedCircuit } : {}) });
       return { config, dataSource, health };
     }),
   );
@@ -269,12 +360,11 @@ function registryFromConfig(configs: readonly SourceConfig[], logger: Logger): S
 
 function prefersHtml(req: http.IncomingMessage): boolean {
   const accept = req.headers.accept ?? '';
-  return accept.includes('text/html');
-}
-
-function sanitizeRequestId(value: string | string[] | undefined): string | null {
-  const text = Array.isArray(value) ? value[0] : value;
-  return text && /^[A-Za-z0-9._-]{1,64}$/.test(text) ? text : null;
+  const html = accept.indexOf('text/html');
+  if (html < 0) return false;
+  // Browsers list text/html first; a client that names a JSON type before it wants results.
+  const json = accept.search(/application\/(graphql-response\+)?json/);
+  return json < 0 || html < json;
 }
 
 function graphqlError(message: string, code: string): unknown {

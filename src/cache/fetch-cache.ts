@@ -1,5 +1,6 @@
 import type { Keyv } from 'keyv';
 import { createKeyvCache } from './cache';
+import type { SharedCacheLayer } from './redis-store';
 
 /** Options for {@link FetchCache}. */
 export interface FetchCacheOptions<Value = unknown> {
@@ -17,6 +18,12 @@ export interface FetchCacheOptions<Value = unknown> {
    * afresh by the next.
    */
   keep?: (value: Value) => boolean;
+  /**
+   * A second layer that replicas share (Redis): read on a local miss, written with every stored
+   * result, so that a page one replica fetched serves a traversal continued on another. Values
+   * must then be plain JSON. A failing layer is a miss.
+   */
+  shared?: SharedCacheLayer<Value>;
 }
 
 /**
@@ -33,10 +40,12 @@ export class FetchCache<Value extends object> {
   private readonly inFlight = new Map<string, Promise<Value>>();
   private readonly ttlMs: number;
   private readonly keep: (value: Value) => boolean;
+  private readonly shared: SharedCacheLayer<Value> | null;
 
   constructor(options: FetchCacheOptions<Value>) {
     this.ttlMs = options.ttlMs ?? 120_000;
     this.keep = options.keep ?? (() => true);
+    this.shared = options.shared ?? null;
     this.store = createKeyvCache<Value>({
       namespace: options.namespace,
       maxEntries: options.maxEntries ?? 5_000,
@@ -46,12 +55,13 @@ export class FetchCache<Value extends object> {
 
   /** The cached value for `key`, if any. */
   async peek(key: string): Promise<Value | undefined> {
-    return this.store.get(key);
+    return (await this.store.get(key)) ?? (await this.fromShared(key));
   }
 
   /** Stores `value` under `key`. */
   async put(key: string, value: Value): Promise<void> {
     await this.store.set(key, value, this.ttlMs);
+    await this.shared?.set(key, value, this.ttlMs);
   }
 
   /** The cached result for `key`, or the result of `fetch` (cached on success only: errors are never cached). */
@@ -61,14 +71,33 @@ export class FetchCache<Value extends object> {
     const pending = this.inFlight.get(key);
     if (pending) return { result: await pending, cached: true };
 
-    const promise = fetch();
+    // The shared layer is asked inside the in-flight promise, so that identical requests at once ask it once too.
+    let fromShared = false;
+    const promise = this.shared
+      ? this.fromShared(key).then((shared) => {
+          if (shared === undefined) return fetch();
+          fromShared = true;
+          return shared;
+        })
+      : fetch();
     this.inFlight.set(key, promise);
     try {
       const result = await promise;
-      if (this.keep(result)) await this.store.set(key, result, this.ttlMs);
-      return { result, cached: false };
+      if (!fromShared && this.keep(result)) {
+        await this.store.set(key, result, this.ttlMs);
+        await this.shared?.set(key, result, this.ttlMs);
+      }
+      return { result, cached: fromShared };
     } finally {
       this.inFlight.delete(key);
     }
+  }
+
+  /** The shared layer's value for `key`, kept locally too when found. */
+  private async fromShared(key: string): Promise<Value | undefined> {
+    if (!this.shared) return undefined;
+    const value = await this.shared.get(key);
+    if (value !== undefined && value !== null) await this.store.set(key, value, this.ttlMs);
+    return value ?? undefined;
   }
 }

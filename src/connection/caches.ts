@@ -1,5 +1,6 @@
 import { FetchCache } from '../cache/fetch-cache';
 import { GenerationalCache } from '../cache/generational-cache';
+import type { SharedStore } from '../cache/redis-store';
 import type { ListEventsResult } from '../sources/data-source';
 import { RecentEvents } from './recent-events';
 
@@ -34,13 +35,27 @@ export interface GatewayCacheOptions {
   maxCachedEvents?: number;
   /** Events kept for refetch by id; default 10,000. */
   maxRecentEvents?: number;
+  /**
+   * The Redis replicas share (`server.cache.redisUrl`): batches and counts go there too, so that a
+   * traversal continued on another replica reuses them. Recent events and actor ids stay local:
+   * they are small and only save a lookup.
+   */
+  shared?: SharedStore | null;
 }
 
 export function createGatewayCaches(options: GatewayCacheOptions = {}): GatewayCaches {
   const eventsOf = (value: unknown) => (value as ListEventsResult | undefined)?.events.length ?? 1;
   return {
-    batches: new FetchCache<ListEventsResult>({ namespace: 'batches', weight: { maxWeight: options.maxCachedEvents ?? 10_000, weigh: eventsOf } }),
-    counts: new FetchCache<{ count: number | null }>({ namespace: 'counts', ttlMs: 300_000 }),
+    batches: new FetchCache<ListEventsResult>({
+      namespace: 'batches',
+      weight: { maxWeight: options.maxCachedEvents ?? 10_000, weigh: eventsOf },
+      ...(options.shared ? { shared: options.shared.cacheLayer<ListEventsResult>('batches') } : {}),
+    }),
+    counts: new FetchCache<{ count: number | null }>({
+      namespace: 'counts',
+      ttlMs: 300_000,
+      ...(options.shared ? { shared: options.shared.cacheLayer<{ count: number | null }>('counts') } : {}),
+    }),
     events: new RecentEvents(options.maxRecentEvents === undefined ? {} : { maxEvents: options.maxRecentEvents }),
     actorIds: new GenerationalCache<string, string>(5_000),
   };

@@ -25,7 +25,7 @@ export function servePublicKey(res: http.ServerResponse, service: ExportService 
 export async function serveExportDownload(req: http.IncomingMessage, res: http.ServerResponse, service: ExportService | null, ownerId: string, idText: string): Promise<void> {
   if (!service) return disabled(res);
   const jobId = decodeExportId(idText);
-  const download = jobId === null ? null : service.download(jobId, ownerId);
+  const download = jobId === null ? null : await service.download(jobId, ownerId);
   if (!download) return notFound(res);
 
   const etag = `"${download.sha256}"`;

@@ -50,10 +50,15 @@ export class ExportJobStore {
     return { jobs, unreadable };
   }
 
-  /** Deletes what a job left that is not its record or finished archive: `.part` and temporary files. */
-  async removeLeftovers(keep: ReadonlySet<string>): Promise<void> {
+  /**
+   * Deletes what a job left that is not its record or finished archive: `.part` and temporary
+   * files. The files of `running` jobs stay: in a directory replicas share, another replica may be
+   * writing them.
+   */
+  async removeLeftovers(keep: ReadonlySet<string>, running: ReadonlySet<string> = new Set()): Promise<void> {
     for (const name of await fs.promises.readdir(this.dir)) {
       const id = name.slice(0, 36);
+      if (running.has(id)) continue;
       const leftover = name.endsWith('.part') || name.endsWith('.tmp') || (name.endsWith('.zip') && !keep.has(id));
       if (isExportJobId(id) && leftover) await removeFile(path.join(this.dir, name));
     }

@@ -11,6 +11,7 @@ import { newExportJobId } from './export-id';
 import type { ExportFormat, ExportJob, ExportSourceRecord } from './job';
 import { ExportJobStore } from './job-store';
 import { runExport, type ExportRunOutcome } from './runner';
+import type { SharedExportJobs } from './shared-jobs';
 import type { ExportSettings } from './settings';
 import { ed25519PrivateKey, keyIdOf, publicKeyPem } from './signature';
 import { gatewayVersion } from './version';
@@ -25,6 +26,11 @@ export interface ExportServiceOptions {
   retryDelayMs?: (attempt: number) => number;
   /** How often expired exports are looked for; default a tenth of the TTL, between 250 ms and a minute. */
   sweepIntervalMs?: number;
+  /**
+   * Job records in the Redis replicas share (`server.cache.redisUrl`), instead of JSON files in the
+   * directory; the directory, which then holds only archives, must be shared storage.
+   */
+  shared?: SharedExportJobs | null;
 }
 
 /** What a caller asks to export. */
@@ -56,11 +62,18 @@ const FORMAT_ORDER: readonly ExportFormat[] = ['JSONL', 'CSV'];
  * Evidence exports: starts them in the background, keeps their state (in memory and as JSON in
  * `server.exports.dir`), answers only their owner, cancels them, and deletes them when they
  * expire. A job found RUNNING on disk at start-up did not survive a restart: it becomes FAILED.
+ *
+ * With `shared`, the records live in Redis instead, where every replica reads them, and the
+ * replica running a job holds its lease there (renewed by a heartbeat that also writes its
+ * progress and picks up cancellations asked elsewhere). A RUNNING job becomes FAILED only once
+ * its lease has lapsed, whichever replica sees it first. While Redis is unreachable a replica
+ * answers from what it knows itself, and its heartbeat writes its jobs back once Redis returns.
  */
 export class ExportService {
   private readonly jobs = new Map<string, ExportJob>();
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private sweepTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   /** Jobs between their admission and their start (their record being written): they count against the limit. */
   private starting = 0;
@@ -82,6 +95,10 @@ export class ExportService {
     const ttlMs = options.settings.ttlSeconds * 1000;
     service.sweepTimer = setInterval(() => void service.sweep(), options.sweepIntervalMs ?? Math.min(60_000, Math.max(250, ttlMs / 10)));
     service.sweepTimer.unref();
+    if (options.shared) {
+      service.heartbeatTimer = setInterval(() => void service.heartbeat(), Math.max(50, Math.floor(options.shared.leaseMs / 3)));
+      service.heartbeatTimer.unref();
+    }
     options.logger.info({ dir: store.dir, keyId: service.publicKey.keyId }, 'evidence exports enabled');
     return service;
   }
@@ -145,7 +162,9 @@ export class ExportService {
     };
     this.starting += 1;
     try {
-      await this.store.save(job);
+      // The lease first: a RUNNING record without one would look abandoned to another replica.
+      if (this.options.shared) await this.sharedWrite(job.id, async (shared) => void (await shared.takeLease(job.id)));
+      await this.persist(job);
     } finally {
       this.starting -= 1;
     }
@@ -173,34 +192,74 @@ export class ExportService {
   }
 
   /** The job, if `ownerId` started it and it has not expired; anyone else gets null, as for an unknown id. */
-  get(jobId: string, ownerId: string): ExportJob | null {
-    const job = this.jobs.get(jobId);
+  async get(jobId: string, ownerId: string): Promise<ExportJob | null> {
+    const job = await this.lookup(jobId);
     if (!job || job.ownerId !== ownerId || isExpired(job, Date.now())) return null;
     return job;
   }
 
-  /** Cancels a running job (its partial files are deleted); an ended one is answered as it is. */
+  /** A job this process runs (its live progress), else the shared record, else what this process knows. */
+  private async lookup(jobId: string): Promise<ExportJob | null> {
+    const local = this.jobs.get(jobId) ?? null;
+    const { shared } = this.options;
+    if (!shared || this.running.has(jobId)) return local;
+    try {
+      return (await shared.load(jobId)) ?? local;
+    } catch {
+      return local;
+    }
+  }
+
+  /** How many jobs this gateway knows in each status, expired ones left out (the metrics' gauge). */
+  statusCounts(): Record<ExportJob['status'], number> {
+    const counts: Record<ExportJob['status'], number> = { RUNNING: 0, COMPLETED: 0, FAILED: 0, CANCELLED: 0 };
+    const nowMs = Date.now();
+    for (const job of this.jobs.values()) if (!isExpired(job, nowMs)) counts[job.status] += 1;
+    return counts;
+  }
+
+  /**
+   * Cancels a running job (its partial files are deleted); an ended one is answered as it is. A job
+   * another replica runs is asked to stop through the shared store; the answer waits for it to end
+   * there (its next heartbeat), for at most two leases.
+   */
   async cancel(jobId: string, ownerId: string): Promise<ExportJob | null> {
-    const job = this.get(jobId, ownerId);
+    const job = await this.get(jobId, ownerId);
     if (!job) return null;
     const running = this.running.get(jobId);
     if (running) {
       running.controller.abort();
       await running.done;
+      return job;
     }
-    return job;
+    const { shared } = this.options;
+    if (!shared || job.status !== 'RUNNING') return job;
+    try {
+      await shared.requestCancel(jobId);
+      const giveUpAt = Date.now() + 2 * shared.leaseMs;
+      while (Date.now() < giveUpAt) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const latest = await shared.load(jobId);
+        if (!latest || latest.status !== 'RUNNING') return latest ?? job;
+      }
+      return (await shared.load(jobId)) ?? job;
+    } catch {
+      // Redis went away meanwhile: the job is answered as last seen.
+      return job;
+    }
   }
 
   /** The archive of a COMPLETED job of `ownerId`, or null. */
-  download(jobId: string, ownerId: string): ExportDownload | null {
-    const job = this.get(jobId, ownerId);
+  async download(jobId: string, ownerId: string): Promise<ExportDownload | null> {
+    const job = await this.get(jobId, ownerId);
     if (!job || job.status !== 'COMPLETED' || !job.archive) return null;
     return { path: this.store.archivePath(job.id), bytes: job.archive.bytes, sha256: job.archive.sha256, fileName: job.archive.name };
   }
 
-  /** Deletes the files and records of expired jobs. */
+  /** Deletes the files and records of expired jobs (with `shared`, also fails abandoned ones: see {@link sweepShared}). */
   async sweep(): Promise<void> {
     const nowMs = Date.now();
+    if (this.options.shared) await this.sweepShared(this.options.shared, nowMs);
     for (const job of [...this.jobs.values()]) {
       if (!isExpired(job, nowMs)) continue;
       this.jobs.delete(job.id);
@@ -218,9 +277,84 @@ export class ExportService {
     this.stopping = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
     const running = [...this.running.values()];
     for (const { controller } of running) controller.abort(GATEWAY_STOPPED);
     await Promise.all(running.map(({ done }) => done));
+  }
+
+  /**
+   * Every job in the shared store: expired ones are deleted (record and archive), whichever
+   * replica ran them; a RUNNING one whose lease lapsed lost its replica, and is marked FAILED by
+   * whoever takes its lease first. A RUNNING one with a lease is left alone: its replica is alive.
+   */
+  private async sweepShared(shared: SharedExportJobs, nowMs: number): Promise<void> {
+    let jobs: ExportJob[];
+    try {
+      jobs = await shared.loadAll();
+    } catch {
+      return;
+    }
+    for (const job of jobs) {
+      try {
+        if (isExpired(job, nowMs)) {
+          this.jobs.delete(job.id);
+          await shared.remove(job.id);
+          await this.store.remove(job.id);
+          this.options.logger.info({ exportId: job.id }, 'export expired and deleted');
+        } else if (job.status === 'RUNNING' && !this.running.has(job.id) && (await shared.takeLease(job.id))) {
+          try {
+            const current = await shared.load(job.id);
+            if (current?.status !== 'RUNNING') continue;
+            markRestarted(current, nowMs, this.options.settings.ttlSeconds);
+            await shared.save(current);
+            await this.store.removeParts(current.id);
+            this.options.logger.warn({ exportId: current.id }, 'export was running on a replica that stopped or lost its lease: marked FAILED');
+          } finally {
+            await shared.releaseLease(job.id);
+          }
+        }
+      } catch (error) {
+        this.options.logger.warn({ err: error, exportId: job.id }, 'could not sweep an export in the shared store');
+      }
+    }
+  }
+
+  /** Renews the leases of the jobs this process runs, writes their progress, and stops those cancelled on another replica. */
+  private async heartbeat(): Promise<void> {
+    const { shared } = this.options;
+    if (!shared) return;
+    for (const [jobId, { controller }] of [...this.running]) {
+      const job = this.jobs.get(jobId);
+      if (!job) continue;
+      try {
+        if (!(await shared.renewLease(jobId))) {
+          this.options.logger.warn({ exportId: jobId }, 'another replica holds the lease of an export running here (Redis was unreachable longer than a lease)');
+        }
+        if (!this.running.has(jobId)) continue;
+        await shared.save(job);
+        if (await shared.cancelRequested(jobId)) controller.abort();
+      } catch {
+        // Redis unreachable (logged by the store): the next heartbeat writes the job back.
+      }
+    }
+  }
+
+  /** Writes a job's record: in the shared store, or as a file. A shared store that fails is logged by it; the job lives on here. */
+  private async persist(job: ExportJob): Promise<void> {
+    if (this.options.shared) await this.sharedWrite(job.id, (shared) => shared.save(job));
+    else await this.store.save(job);
+  }
+
+  private async sharedWrite(jobId: string, write: (shared: SharedExportJobs) => Promise<void>): Promise<void> {
+    const { shared } = this.options;
+    if (!shared) return;
+    try {
+      await write(shared);
+    } catch {
+      this.options.logger.warn({ exportId: jobId }, 'export record not written to the shared store; the heartbeat writes it once Redis is back');
+    }
   }
 
   private async finish(job: ExportJob, outcome: ExportRunOutcome): Promise<void> {
@@ -235,26 +369,31 @@ export class ExportService {
       job.status = 'FAILED';
       job.error = { code: GATEWAY_STOPPED, message: 'the gateway stopped before the export finished; start it again', sourceId: null };
     } else job.status = 'CANCELLED';
-    await this.store.save(job);
+    await this.persist(job);
+    if (this.options.shared) await this.sharedWrite(job.id, (shared) => shared.releaseLease(job.id));
     this.options.logger.info({ exportId: job.id, status: job.status, events: job.progress.eventsWritten, complete: job.complete, error: job.error?.code }, 'export ended');
   }
 
-  /** Jobs on disk from before this start: a RUNNING one was cut short by a restart. */
+  /**
+   * Jobs on disk from before this start: a RUNNING one was cut short by a restart. With `shared`,
+   * the sweep does it for jobs whose lease lapsed, and only what no replica runs or keeps is
+   * deleted from the directory the replicas share.
+   */
   private async recover(): Promise<void> {
+    const { shared } = this.options;
+    if (shared) {
+      await this.sweep();
+      const jobs = await shared.loadAll();
+      const ids = (status: ExportJob['status']) => new Set(jobs.filter((job) => job.status === status).map((job) => job.id));
+      await this.store.removeLeftovers(ids('COMPLETED'), ids('RUNNING'));
+      return;
+    }
     const { jobs, unreadable } = await this.store.loadAll();
     if (unreadable.length > 0) this.options.logger.warn({ files: unreadable }, 'export files that are not a readable job were left alone');
     const nowMs = Date.now();
     for (const job of jobs) {
       if (job.status === 'RUNNING') {
-        job.status = 'FAILED';
-        job.error = { code: 'GATEWAY_RESTARTED', message: 'the gateway restarted before the export finished; start it again', sourceId: null };
-        job.completedAt = new Date(nowMs).toISOString();
-        job.expiresAt = new Date(nowMs + this.options.settings.ttlSeconds * 1000).toISOString();
-        for (const record of job.sources) {
-          if (record.status !== 'READING') continue;
-          record.status = 'INCOMPLETE';
-          record.errorCode = 'GATEWAY_RESTARTED';
-        }
+        markRestarted(job, nowMs, this.options.settings.ttlSeconds);
         await this.store.save(job);
         this.options.logger.warn({ exportId: job.id }, 'export was running when the gateway stopped: marked FAILED');
       }
@@ -262,6 +401,19 @@ export class ExportService {
     }
     await this.store.removeLeftovers(new Set(jobs.filter((job) => job.status === 'COMPLETED').map((job) => job.id)));
     await this.sweep();
+  }
+}
+
+/** A job whose gateway stopped under it: FAILED (`GATEWAY_RESTARTED`), its unfinished sources INCOMPLETE. */
+function markRestarted(job: ExportJob, nowMs: number, ttlSeconds: number): void {
+  job.status = 'FAILED';
+  job.error = { code: 'GATEWAY_RESTARTED', message: 'the gateway restarted before the export finished; start it again', sourceId: null };
+  job.completedAt = new Date(nowMs).toISOString();
+  job.expiresAt = new Date(nowMs + ttlSeconds * 1000).toISOString();
+  for (const record of job.sources) {
+    if (record.status !== 'READING') continue;
+    record.status = 'INCOMPLETE';
+    record.errorCode = 'GATEWAY_RESTARTED';
   }
 }
 

@@ -64,7 +64,7 @@ function selectionCost(parent: GraphQLNamedType, selectionSet: SelectionSetNode,
   return cost;
 }
 
-/** The nodes one ask of a field fetches: a connection's page size, the ids of `nodes`; null for a plain field. */
+/** The nodes one ask of a field fetches: a connection's page size, the ids of `nodes` (the representations of `_entities`); null for a plain field. */
 function fetchedNodes(
   typeName: string,
   fieldName: string,
@@ -86,6 +86,11 @@ function fetchedNodes(
   if (fieldName === 'nodes' && typeName === 'Node') {
     const ids = argument('ids');
     return Array.isArray(ids) ? ids.length : 0;
+  }
+  // A federation subgraph's entity lookup (`server.subgraph`): `nodes` by another name.
+  if (fieldName === '_entities' && typeName === '_Entity') {
+    const representations = argument('representations');
+    return Array.isArray(representations) ? representations.length : 0;
   }
   return null;
 }

@@ -40,7 +40,7 @@ function jobIdOf(id: string): string | null {
   return jobId;
 }
 
-export function auditExport(id: string, context: GatewayContext): ExportJob | null {
+export async function auditExport(id: string, context: GatewayContext): Promise<ExportJob | null> {
   const service = exportsOf(context);
   const jobId = jobIdOf(id);
   return jobId === null ? null : service.get(jobId, context.principal.id);
@@ -61,8 +61,8 @@ export function exportPublicKey(context: GatewayContext): { algorithm: string; p
  * answers null for whatever it cannot show). Null for ids that are not export ids, which the
  * caller resolves as other global ids.
  */
-export function exportNode(id: string, context: GatewayContext): { found: ExportJob | null } | null {
+export async function exportNode(id: string, context: GatewayContext): Promise<{ found: ExportJob | null } | null> {
   const jobId = decodeExportId(id);
   if (jobId === null) return null;
-  return { found: context.exports?.get(jobId, context.principal.id) ?? null };
+  return { found: (await context.exports?.get(jobId, context.principal.id)) ?? null };
 }

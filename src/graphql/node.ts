@@ -18,7 +18,7 @@ export type NodeModel = AuditEventModel | ActorModel | TargetModel | RegisteredS
  * they are found through their newest event (a narrow, budgeted query), never invented.
  */
 export async function resolveNode(id: string, context: GatewayContext): Promise<NodeModel | null> {
-  const ownExport = exportNode(id, context);
+  const ownExport = await exportNode(id, context);
   if (ownExport) return ownExport.found;
   const decoded = decodeGlobalId(id);
   if (!context.sources.get(decoded.sourceId)) return null;

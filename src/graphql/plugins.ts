@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import type { GatewayContext } from '../context';
+import { formatGatewayError } from '../errors';
 
 /**
  * Adds the errors of sources that failed while the others answered (partial results, HTTP 200
@@ -31,6 +32,38 @@ export function partialErrorsPlugin(): ApolloServerPlugin<GatewayContext> {
             ...error,
             extensions: { ...error.extensions, requestId: contextValue.requestId },
           }));
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Tells the request's report what ran and how it ended, and logs an error that will reach the
+ * client masked as INTERNAL_SERVER_ERROR on the request's logger, so that the line carries the
+ * request id the client sees. Runs after {@link partialErrorsPlugin}, whose errors count too.
+ * `logged` receives each error logged here: `formatError`, which sees no request, logs only the
+ * others (a failure before any request context existed).
+ */
+export function operationReportPlugin(logged: WeakSet<object>): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, contextValue }) {
+          if (operation) contextValue.report.resolved({ name: operation.name?.value ?? null, type: operation.operation });
+        },
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            formatGatewayError(error.toJSON(), error, (masked) => {
+              contextValue.logger.error({ err: masked }, 'unexpected error masked as INTERNAL_SERVER_ERROR');
+              if (typeof masked === 'object' && masked !== null) logged.add(masked);
+            });
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [];
+          const codes = new Set(errors.map((error) => String(error.extensions?.['code'] ?? 'INTERNAL_SERVER_ERROR')));
+          contextValue.report.answered([...codes].sort());
         },
       };
     },

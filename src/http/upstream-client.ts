@@ -16,9 +16,11 @@ import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import { ErrorCode, UpstreamError, errorCodeForUpstreamStatus } from '../errors';
 import { sanitizeForLog, type Logger } from '../logger';
 import { deadlineSignal } from './deadline';
+import { requestScopeOf, type RequestScope, type UpstreamObserver } from './observation';
 import { GateClosedError, RateLimitGate, type GatePass } from './rate-limit-gate';
 import { backoffMs, headerValue, retryAfterMs, type ResponseHeaders } from './retry-after';
 import { RetryBudget } from './retry-budget';
+import type { SharedCircuitState } from './shared-circuit';
 import { guardedLookup } from './ssrf';
 
 /** Timeouts of one source, all in milliseconds. */
@@ -80,6 +82,12 @@ export interface UpstreamClientOptions {
   health: CallOutcomeRecorder;
   /** Credentials of this source, scrubbed from anything the client logs (an upstream may echo them). */
   secrets: readonly string[];
+  /** The source's vendor, for metrics and spans. */
+  vendor?: string;
+  /** Told of every logical call (metrics, spans); none by default. */
+  observer?: UpstreamObserver;
+  /** Open circuits of other replicas (`server.cache.redisUrl`), consulted before each call; none by default. */
+  sharedCircuit?: SharedCircuitState;
 }
 
 export const DEFAULT_TIMEOUTS: UpstreamTimeouts = { connectMs: 2000, headersMs: 5000, bodyMs: 5000, requestMs: 8000 };
@@ -168,6 +176,19 @@ class CallFailure extends Error {
 }
 
 /** Thrown by an attempt that is to be retried after `delayMs`; cockatiel's retry policy handles only this. */
+/**
+ * One logical call on its way: what its attempts saw, and where its log lines go (the request's
+ * logger when its signal carries a request scope, so that they carry the request id).
+ */
+interface CallRecord {
+  attempts: number;
+  status: number | null;
+  readonly log: Logger;
+  readonly scope: RequestScope | undefined;
+}
+
+type SentRequest = UpstreamRequest & { readonly call: CallRecord };
+
 class RetryLater extends Error {
   constructor(
     readonly failure: CallFailure,
@@ -206,9 +227,17 @@ export class UpstreamClient {
   private readonly budget: RetryBudget;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly retrier: CockatielRetryPolicy;
+  /** Until when another replica's circuit of this source is open, as last read; and the read in flight, which concurrent calls share. */
+  private sharedOpenUntilMs = 0;
+  private sharedLookup: Promise<number | null> | null = null;
+  /** The source's logger, bound to its id once: call lines never repeat `source`. */
+  private readonly logger: Logger;
+  private readonly host: string;
 
   constructor(private readonly options: UpstreamClientOptions) {
+    this.logger = options.logger.bindings()['source'] === options.sourceId ? options.logger : options.logger.child({ source: options.sourceId });
     const url = new URL(options.baseUrl);
+    this.host = url.host;
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, {
       connections: options.maxConnections,
@@ -231,9 +260,11 @@ export class UpstreamClient {
     this.breaker.onStateChange((state) => {
       const circuit = circuitStateName(state);
       options.health.recordCircuit(circuit);
-      const log = { source: options.sourceId, circuit };
-      if (circuit === 'OPEN') options.logger.warn({ ...log, halfOpenAfterMs }, 'circuit opened: calls fail at once until a probe succeeds');
-      else options.logger.info(log, 'circuit state changed');
+      // Tell the other replicas: they fail fast until the same instant; a successful probe lets them go again.
+      if (circuit === 'OPEN') void options.sharedCircuit?.opened(options.sourceId, Date.now() + halfOpenAfterMs);
+      else if (circuit === 'CLOSED') void options.sharedCircuit?.closed(options.sourceId);
+      if (circuit === 'OPEN') this.logger.warn({ circuit, halfOpenAfterMs }, 'circuit opened: calls fail at once until a probe succeeds');
+      else this.logger.info({ circuit }, 'circuit state changed');
     });
     // The attempt decides whether to retry (it alone knows the deadline and the budget) and puts
     // the delay on the error; the policy only waits it out and calls again.
@@ -245,7 +276,7 @@ export class UpstreamClient {
     }).dangerouslyUnref();
     this.retrier.onRetry((event) => {
       const code = 'error' in event && event.error instanceof RetryLater ? event.error.failure.error.code : undefined;
-      options.logger.debug({ source: options.sourceId, attempt: event.attempt, delayMs: event.delay, code }, 'retrying upstream call');
+      this.logger.debug({ attempt: event.attempt, delayMs: event.delay, code }, 'retrying upstream call');
     });
   }
 
@@ -255,7 +286,8 @@ export class UpstreamClient {
 
   /** The state of this source's circuit breaker. */
   get circuit(): UpstreamCircuitState {
-    return circuitStateName(this.breaker.state);
+    const own = circuitStateName(this.breaker.state);
+    return own === 'CLOSED' && this.sharedOpenUntilMs > Date.now() ? 'OPEN' : own;
   }
 
   /** The absolute URL of a path, for links an upstream hands back (e.g. Asana `next_page.uri`). */
@@ -271,6 +303,34 @@ export class UpstreamClient {
 
   /** Sends `request`, retrying where safe; resolves with a 2xx (or accepted) response or throws UpstreamError. */
   async request(request: UpstreamRequest): Promise<UpstreamResponse> {
+    const scope = requestScopeOf(request.signal);
+    const call: CallRecord = { attempts: 0, status: null, scope, log: scope ? scope.logger.child({ source: this.options.sourceId }) : this.logger };
+    const ended = this.options.observer?.callStarted(
+      {
+        sourceId: this.options.sourceId,
+        vendor: this.options.vendor,
+        method: request.method,
+        host: this.host,
+        // A link an upstream hands back may carry its query in the path: never a span's business.
+        path: (this.basePath + request.path).split('?')[0]!,
+      },
+      scope,
+    );
+    try {
+      const response = await this.send({ ...request, call });
+      ended?.({ outcome: 'OK', status: call.status, attempts: call.attempts });
+      return response;
+    } catch (error) {
+      ended?.({ outcome: error instanceof UpstreamError ? error.code : 'UNKNOWN', status: call.status, attempts: call.attempts });
+      throw error;
+    }
+  }
+
+  private async send(request: SentRequest): Promise<UpstreamResponse> {
+    if (await this.openElsewhere()) {
+      request.call.log.debug('circuit open on another replica: call failed without an upstream request');
+      throw new UpstreamError(ErrorCode.UpstreamUnavailable, this.options.sourceId, { logDetail: { reason: 'circuit open on another replica' } });
+    }
     const deadlineMs = Date.now() + this.options.timeouts.requestMs;
     let outcome: { response: UpstreamResponse } | { failure: CallFailure };
     try {
@@ -287,11 +347,26 @@ export class UpstreamClient {
         request.signal,
       );
     } catch (cause) {
-      throw this.settle(cause, request.signal);
+      throw this.settle(cause, request);
     }
-    if ('failure' in outcome) throw this.settle(outcome.failure, request.signal);
+    if ('failure' in outcome) throw this.settle(outcome.failure, request);
     this.options.health.recordSuccess();
     return outcome.response;
+  }
+
+  /**
+   * True when this replica's breaker is closed but another replica's is open. Only a closed
+   * breaker asks: an open one fails fast anyway, and a half-open one is this replica's probe.
+   */
+  private async openElsewhere(): Promise<boolean> {
+    const shared = this.options.sharedCircuit;
+    if (!shared || this.breaker.state !== CircuitState.Closed) return false;
+    if (!this.sharedLookup) {
+      this.sharedLookup = shared.openUntil(this.options.sourceId).finally(() => (this.sharedLookup = null));
+    }
+    const untilMs = await this.sharedLookup;
+    this.sharedOpenUntilMs = untilMs ?? 0;
+    return untilMs !== null && untilMs > Date.now();
   }
 
   /** Closes the pool; in-flight requests finish first. */
@@ -300,23 +375,23 @@ export class UpstreamClient {
   }
 
   /** The error a failed call throws, recorded in the source's health when the upstream was asked. */
-  private settle(cause: unknown, signal: AbortSignal): unknown {
+  private settle(cause: unknown, request: SentRequest): unknown {
     if (cause instanceof CallFailure) {
       if (cause.kind === 'outage' || cause.kind === 'answered') this.options.health.recordFailure(cause.error.code);
       return cause.error;
     }
     if (cause instanceof BrokenCircuitError) {
       // At debug: while the circuit is open every call ends here, and opening it was logged once.
-      this.options.logger.debug({ source: this.options.sourceId }, 'circuit open: call failed without an upstream request');
+      request.call.log.debug('circuit open: call failed without an upstream request');
       return new UpstreamError(ErrorCode.UpstreamUnavailable, this.options.sourceId, { logDetail: { reason: 'circuit open' } });
     }
     // Cockatiel's half-open state: the caller went away while another call probed the upstream.
-    if (cause instanceof TaskCancelledError) return this.cancelled(signal);
+    if (cause instanceof TaskCancelledError) return this.cancelled(request);
     return cause;
   }
 
   /** One call: attempts and retries under cockatiel's retry policy; throws CallFailure. */
-  private async callWithRetries(request: UpstreamRequest, deadlineMs: number): Promise<UpstreamResponse> {
+  private async callWithRetries(request: SentRequest, deadlineMs: number): Promise<UpstreamResponse> {
     try {
       return await this.retrier.execute(({ attempt }) => this.attemptOnce(request, deadlineMs, attempt), request.signal);
     } catch (cause) {
@@ -327,22 +402,22 @@ export class UpstreamClient {
   }
 
   /** Attempt `attempt` (0 for the first) of a call: through the gate, one request, then the verdict on a failure. */
-  private async attemptOnce(request: UpstreamRequest, deadlineMs: number, attempt: number): Promise<UpstreamResponse> {
-    if (request.signal.aborted) throw new CallFailure(this.cancelled(request.signal), 'cancelled');
+  private async attemptOnce(request: SentRequest, deadlineMs: number, attempt: number): Promise<UpstreamResponse> {
+    if (request.signal.aborted) throw new CallFailure(this.cancelled(request), 'cancelled');
     let pass: GatePass;
     try {
       pass = await this.gate.enter(request.signal, deadlineMs);
     } catch (cause) {
-      if (!(cause instanceof GateClosedError)) throw new CallFailure(this.cancelled(request.signal), 'cancelled');
+      if (!(cause instanceof GateClosedError)) throw new CallFailure(this.cancelled(request), 'cancelled');
       const retryAfterSeconds = cause.waitMs === undefined ? undefined : Math.ceil(cause.waitMs / 1000);
-      const error = this.fail(ErrorCode.UpstreamRateLimited, { ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }), logDetail: { gate: 'closed' } });
+      const error = this.fail(ErrorCode.UpstreamRateLimited, { ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }), logDetail: { gate: 'closed' } }, request.call.log);
       throw new CallFailure(error, 'unsent');
     }
-    if (pass.probe) this.options.logger.debug({ source: this.options.sourceId }, 'rate limit over: one request probes before the others');
+    if (pass.probe) request.call.log.debug('rate limit over: one request probes before the others');
     let limitedAgain = true;
     try {
       const remaining = deadlineMs - Date.now();
-      if (remaining <= 0) throw new CallFailure(this.fail(ErrorCode.UpstreamTimeout, { logDetail: { attempt, gate: 'waited' } }), 'unsent');
+      if (remaining <= 0) throw new CallFailure(this.fail(ErrorCode.UpstreamTimeout, { logDetail: { attempt, gate: 'waited' } }, request.call.log), 'unsent');
       if (attempt === 0) this.budget.recordFirstAttempt();
       const outcome = await this.attempt(request, remaining);
       if (outcome.kind === 'response') {
@@ -359,7 +434,7 @@ export class UpstreamClient {
   }
 
   /** Whether a failed attempt is retried: a RetryLater with its delay, or the CallFailure that ends the call. */
-  private verdict(failure: AttemptFailure, request: UpstreamRequest, attempt: number, deadlineMs: number): RetryLater | CallFailure {
+  private verdict(failure: AttemptFailure, request: SentRequest, attempt: number, deadlineMs: number): RetryLater | CallFailure {
     if (cancelledByCaller(request.signal)) return new CallFailure(failure.error, 'cancelled');
     const final = new CallFailure(failure.error, failure.outage ? 'outage' : 'answered');
     const idempotent = request.idempotent ?? request.method === 'GET';
@@ -371,18 +446,18 @@ export class UpstreamClient {
     const delayMs = failure.retryAfterMs === undefined ? backoffMs(attempt, minDelayMs, maxDelayMs) : 0;
     if (Date.now() + (failure.retryAfterMs ?? delayMs) >= deadlineMs) return final;
     if (!this.budget.tryRetry()) {
-      this.options.logger.debug({ source: this.options.sourceId, attempt: attempt + 1, code: failure.error.code }, 'retry budget spent: not retrying');
+      request.call.log.debug({ attempt: attempt + 1, code: failure.error.code }, 'retry budget spent: not retrying');
       return final;
     }
     return new RetryLater(final, delayMs);
   }
 
   /** The error of a call its caller gave up on. */
-  private cancelled(signal: AbortSignal): UpstreamError {
-    return this.fail(ErrorCode.UpstreamTimeout, { logDetail: { aborted: true } }, signal);
+  private cancelled(request: SentRequest): UpstreamError {
+    return this.fail(ErrorCode.UpstreamTimeout, { logDetail: { aborted: true } }, request.call.log, request.signal);
   }
 
-  private async attempt(request: UpstreamRequest, remainingMs: number): Promise<AttemptOutcome> {
+  private async attempt(request: SentRequest, remainingMs: number): Promise<AttemptOutcome> {
     const deadline = deadlineSignal(request.signal, remainingMs);
     try {
       return await this.attemptUntil(request, deadline.signal);
@@ -391,7 +466,7 @@ export class UpstreamClient {
     }
   }
 
-  private async attemptUntil(request: UpstreamRequest, signal: AbortSignal): Promise<AttemptOutcome> {
+  private async attemptUntil(request: SentRequest, signal: AbortSignal): Promise<AttemptOutcome> {
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     let body: string | undefined;
     if (request.json !== undefined) {
@@ -399,6 +474,8 @@ export class UpstreamClient {
       headers['content-type'] = 'application/json';
     }
     if (request.counter) request.counter.requests += 1;
+    request.call.attempts += 1;
+    if (request.call.scope) request.call.scope.upstreamRequests += 1;
 
     let response: Dispatcher.ResponseData;
     try {
@@ -410,19 +487,20 @@ export class UpstreamClient {
         signal,
       });
     } catch (cause) {
-      return this.networkFailure(cause, request.signal);
+      return this.networkFailure(cause, request);
     }
 
     const responseHeaders = response.headers as ResponseHeaders;
     const { statusCode } = response;
+    request.call.status = statusCode;
     const accepted = request.acceptStatuses?.includes(statusCode) ?? false;
     if ((statusCode >= 200 && statusCode < 300) || accepted) {
       try {
-        const parsed = await this.readJson(response, signal);
+        const parsed = await this.readJson(response, signal, request.call.log);
         return { kind: 'response', response: { status: statusCode, headers: responseHeaders, body: parsed } };
       } catch (cause) {
         if (cause instanceof UpstreamError) return { kind: 'error', failure: { error: cause, retriable: false, retryAfterMs: undefined, outage: false } };
-        return this.networkFailure(cause, request.signal);
+        return this.networkFailure(cause, request);
       }
     }
 
@@ -437,7 +515,7 @@ export class UpstreamClient {
         ? { retryAfterSeconds: Math.ceil(waitMs / 1000) }
         : {}),
       logDetail: { status: statusCode, upstreamMessage },
-    });
+    }, request.call.log);
     return {
       kind: 'error',
       failure: {
@@ -451,36 +529,36 @@ export class UpstreamClient {
     };
   }
 
-  private async readJson(response: Dispatcher.ResponseData, signal: AbortSignal): Promise<unknown> {
+  private async readJson(response: Dispatcher.ResponseData, signal: AbortSignal, log: Logger): Promise<unknown> {
     const contentType = headerValue(response.headers as ResponseHeaders, 'content-type') ?? '';
     if (!/\bjson\b/i.test(contentType)) {
       // A login page or proxy error: never parse it, never pass it on.
       discard(response.body);
-      throw this.fail(ErrorCode.UpstreamMalformedResponse, { logDetail: { contentType: sanitizeForLog(contentType, 80) } });
+      throw this.fail(ErrorCode.UpstreamMalformedResponse, { logDetail: { contentType: sanitizeForLog(contentType, 80) } }, log);
     }
     const declared = Number(headerValue(response.headers as ResponseHeaders, 'content-length') ?? NaN);
     const max = this.options.maxResponseBytes;
     if (declared > max) {
       discard(response.body);
-      throw this.fail(ErrorCode.UpstreamResponseTooLarge, { logDetail: { declared } });
+      throw this.fail(ErrorCode.UpstreamResponseTooLarge, { logDetail: { declared } }, log);
     }
     let text: string;
     if (declared >= 0) {
       // A declared length bounds the body (undici reads exactly that much): read it whole.
       text = await response.body.text();
     } else {
-      text = await this.readCapped(response, signal, max);
+      text = await this.readCapped(response, signal, max, log);
     }
     if (text.length === 0) return null;
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      throw this.fail(ErrorCode.UpstreamMalformedResponse, { logDetail: { reason: 'invalid JSON', bytes: Buffer.byteLength(text) } });
+      throw this.fail(ErrorCode.UpstreamMalformedResponse, { logDetail: { reason: 'invalid JSON', bytes: Buffer.byteLength(text) } }, log);
     }
   }
 
   /** A body of unknown length, read chunk by chunk up to `max` bytes. */
-  private async readCapped(response: Dispatcher.ResponseData, signal: AbortSignal, max: number): Promise<string> {
+  private async readCapped(response: Dispatcher.ResponseData, signal: AbortSignal, max: number, log: Logger): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of response.body) {
@@ -489,7 +567,7 @@ export class UpstreamClient {
       size += buffer.length;
       if (size > max) {
         discard(response.body);
-        throw this.fail(ErrorCode.UpstreamResponseTooLarge, { logDetail: { readBytes: size } });
+        throw this.fail(ErrorCode.UpstreamResponseTooLarge, { logDetail: { readBytes: size } }, log);
       }
       chunks.push(buffer);
     }
@@ -497,10 +575,10 @@ export class UpstreamClient {
     return Buffer.concat(chunks, size).toString('utf8');
   }
 
-  private networkFailure(cause: unknown, callerSignal: AbortSignal): AttemptOutcome {
-    const code = networkErrorCode(cause, callerSignal);
+  private networkFailure(cause: unknown, request: SentRequest): AttemptOutcome {
+    const code = networkErrorCode(cause, request.signal);
     const errno = (cause as { code?: unknown } | null)?.code;
-    const error = this.fail(code, { logDetail: { errno: typeof errno === 'string' ? errno : undefined, name: (cause as Error)?.name } }, callerSignal);
+    const error = this.fail(code, { logDetail: { errno: typeof errno === 'string' ? errno : undefined, name: (cause as Error)?.name } }, request.call.log, request.signal);
     const retriable = typeof errno === 'string' && RETRIABLE_NETWORK_CODES.has(errno);
     return { kind: 'error', failure: { error, retriable, retryAfterMs: undefined, outage: true } };
   }
@@ -514,13 +592,15 @@ export class UpstreamClient {
   private fail(
     code: ErrorCode,
     options: { httpStatus?: number; retryAfterSeconds?: number; logDetail?: Record<string, unknown> },
+    log: Logger,
     callerSignal?: AbortSignal,
   ): UpstreamError {
     const error = new UpstreamError(code, this.options.sourceId, options);
+    // `log` is bound to the source: the line's own object never names it again.
     if (callerSignal && cancelledByCaller(callerSignal)) {
-      this.options.logger.debug({ source: this.options.sourceId }, 'upstream call cancelled by the client');
+      log.debug('upstream call cancelled by the client');
     } else {
-      this.options.logger.warn({ source: this.options.sourceId, code, ...options.logDetail }, 'upstream call failed');
+      log.warn({ code, ...options.logDetail }, 'upstream call failed');
     }
     return error;
   }
@@ -604,12 +684,12 @@ function encodeQuery(query: Record<string, QueryValue> | undefined): string {
 export type UpstreamClientConfig = Pick<
   UpstreamClientOptions,
   'baseUrl' | 'timeouts' | 'retry' | 'circuitBreaker' | 'maxConnections' | 'maxResponseBytes' | 'allowPrivateNetwork'
-> & { id: string };
+> & { id: string; vendor?: string };
 
 /** The HTTP client of one configured source; `secrets` are its credentials, scrubbed from logs. */
 export function createUpstreamClient(
   config: UpstreamClientConfig,
-  deps: { logger: Logger; health: CallOutcomeRecorder },
+  deps: { logger: Logger; health: CallOutcomeRecorder; observer?: UpstreamObserver; sharedCircuit?: SharedCircuitState },
   secrets: readonly string[],
 ): UpstreamClient {
   return new UpstreamClient({
@@ -624,5 +704,8 @@ export function createUpstreamClient(
     logger: deps.logger,
     health: deps.health,
     secrets,
+    ...(config.vendor === undefined ? {} : { vendor: config.vendor }),
+    ...(deps.observer ? { observer: deps.observer } : {}),
+    ...(deps.sharedCircuit ? { sharedCircuit: deps.sharedCircuit } : {}),
   });
 }

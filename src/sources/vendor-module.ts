@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import type { Logger } from '../logger';
 import type { Vendor } from '../models/audit-event';
 import type { UpstreamClientOptions } from '../http/upstream-client';
+import type { UpstreamObserver } from '../http/observation';
+import type { SharedCircuitState } from '../http/shared-circuit';
 import type { AuditDataSource } from './data-source';
 import type { SourceHealthTracker } from './health';
 
@@ -25,6 +27,10 @@ export interface DataSourceDeps {
   logger: Logger;
   /** Where the datasource's HTTP client records each call's outcome. */
   health: SourceHealthTracker;
+  /** Told of every upstream call (the gateway's metrics and spans). */
+  observer?: UpstreamObserver;
+  /** Open circuits of the other replicas, when they share a Redis; see `SharedCircuitState`. */
+  sharedCircuit?: SharedCircuitState;
 }
 
 /**

@@ -16,6 +16,7 @@ describe('the layer rules (npm run lint:layers)', () => {
     ['the engine importing the GraphQL request context', 'src/connection/probe.ts', "import { context } from '../context';\nexport const c = context;\n", 'engine-knows-no-graphql', { 'src/context.ts': 'export const context = 1;\n' }],
     ['a vendor importing another vendor', 'src/vendors/acme/probe.ts', "import { other } from '../other/normalize';\nexport const o = other;\n", 'vendor-stays-in-its-folder', { 'src/vendors/other/normalize.ts': 'export const other = 1;\n' }],
     ['the HTTP client importing a domain model', 'src/http/probe.ts', "import type { AuditEventModel } from '../models/audit-event';\nexport type M = AuditEventModel;\n", 'infrastructure-knows-no-domain', {}],
+    ['the HTTP client importing the metrics', 'src/http/probe.ts', "import { metrics } from '../observability/metrics';\nexport const m = metrics;\n", 'observability-watches-from-above', { 'src/observability/metrics.ts': 'export const metrics = 1;\n' }],
     ['a datasource loading the simulator kit', 'src/vendors/acme/probe.ts', "import { kit } from '../../simulation/server';\nexport const k = kit;\n", 'datasources-load-no-simulator', { 'src/simulation/server.ts': 'export const kit = 1;\n' }],
   ])('fail on %s', (_case, file, text, rule, extra) => {
     const result = cruise({ ...ALLOWED, ...extra, [file]: text });

@@ -9,7 +9,9 @@ describe('gateway lifecycle', () => {
     simulator.control.knobs.latencyMs = 400;
     try {
       const inFlight = setup.query<{ auditEvents: { edges: unknown[] } }>('{ auditEvents(first: 5) { edges { cursor } } }');
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // In flight for sure once its upstream call has reached the simulator (a fixed sleep is a
+      // race on a loaded machine: a request not yet read when the stop begins is cut, not drained).
+      while (simulator.control.stats.requests === 0) await new Promise((resolve) => setTimeout(resolve, 10));
       const stopping = setup.gateway.stop(5000);
       const late = await request(setup.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ sources { sourceId } }"}' })
         .then((response) => response.statusCode)
