@@ -17,12 +17,17 @@ import { startHarness, STACK_LINE, type Answer, type Harness, type HarnessSource
 const CANARY = 'CANARY-7f3c9d2e';
 
 /** Every vendor, each simulator accepting only canary credentials. */
+/**
+ * Redaction, not timing, is under test: upstream deadlines well beyond a loaded CI machine's
+ * slowest answer, so that every faulted page fails with the fault injected and not a timeout.
+ */
+const PATIENT = { config: { timeouts: { connectMs: 5_000, headersMs: 8_000, bodyMs: 8_000, requestMs: 10_000 } } };
 const CANARY_SOURCES: HarnessSource[] = [
-  { id: 'nirvana-main', vendor: 'nirvana', size: 120, simulatorOptions: { apiKey: `${CANARY}-nirvana` } },
-  { id: 'asana-main', vendor: 'asana', size: 120, simulatorOptions: { token: `${CANARY}-asana` } },
-  { id: 'agilicus-main', vendor: 'agilicus', size: 120, simulatorOptions: { token: `${CANARY}-agilicus` } },
-  { id: 'complianceagent-main', vendor: 'complianceagent', size: 120, simulatorOptions: { apiKey: `${CANARY}-complianceagent` } },
-  { id: 'port-main', vendor: 'port', size: 120, simulatorOptions: { clientId: `${CANARY}-port-id`, clientSecret: `${CANARY}-port-secret` } },
+  { id: 'nirvana-main', vendor: 'nirvana', size: 120, simulatorOptions: { apiKey: `${CANARY}-nirvana` }, ...PATIENT },
+  { id: 'asana-main', vendor: 'asana', size: 120, simulatorOptions: { token: `${CANARY}-asana` }, ...PATIENT },
+  { id: 'agilicus-main', vendor: 'agilicus', size: 120, simulatorOptions: { token: `${CANARY}-agilicus` }, ...PATIENT },
+  { id: 'complianceagent-main', vendor: 'complianceagent', size: 120, simulatorOptions: { apiKey: `${CANARY}-complianceagent` }, ...PATIENT },
+  { id: 'port-main', vendor: 'port', size: 120, simulatorOptions: { clientId: `${CANARY}-port-id`, clientSecret: `${CANARY}-port-secret` }, ...PATIENT },
 ];
 
 const PAGE = `query ($first: Int, $after: String, $order: SortDirection) {
