@@ -149,7 +149,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         if (!(typeof masked === 'object' && masked !== null && maskedLogged.has(masked))) logger.error({ err: masked }, 'unexpected error masked as INTERNAL_SERVER_ERROR');
       }),
     plugins: [
-      operationResolutionPlugin(logger),
+      operationResolutionPlugin(),
       costLimitPlugin(() => schema, config.server.maxCost),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),

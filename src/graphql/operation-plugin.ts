@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { Logger } from '../logger';
+import type { GatewayContext } from '../context';
 import { GraphQLError, Kind } from 'graphql';
 
 /**
@@ -10,11 +10,11 @@ import { GraphQLError, Kind } from 'graphql';
  * would otherwise fail with a 500. Subscriptions are refused the same way: the schema has none,
  * and the gateway serves no streaming transport.
  */
-export function operationResolutionPlugin(logger: Logger): ApolloServerPlugin {
+export function operationResolutionPlugin(): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, operationName, document, request }) {
+        async didResolveOperation({ operation, operationName, document, request, contextValue }) {
           if (!operation) {
             const names = document.definitions.flatMap((definition) => (definition.kind === Kind.OPERATION_DEFINITION ? [definition.name?.value ?? '(anonymous)'] : []));
             const message = request.operationName
@@ -24,7 +24,7 @@ export function operationResolutionPlugin(logger: Logger): ApolloServerPlugin {
           }
           if (operation.operation === 'subscription') {
             // A client expecting a stream learns nothing from a 400 in its own logs: say it here.
-            logger.info({ operationName: operationName ?? null }, 'subscription refused: the gateway serves queries and mutations only');
+            contextValue.logger.info({ operationName: operationName ?? null }, 'subscription refused: the gateway serves queries and mutations only');
             throw refusal(`subscription${operationName ? ` '${operationName}'` : ''}: the gateway serves queries and mutations only`);
           }
         },

@@ -130,6 +130,12 @@ export interface RequestCounter {
   requests: number;
   /** Records of the pages read that could not be placed (see `normalizePage`). */
   unusableRecords?: number;
+  /**
+   * The logger of the client request the counted calls serve (it carries the request id), set
+   * by the first call made with a request's signal: what the datasource logs about the pages
+   * it read (records left out) then names the request too.
+   */
+  requestLogger?: Logger;
 }
 
 export interface UpstreamResponse {
@@ -274,10 +280,6 @@ export class UpstreamClient {
         'error' in context.result && context.result.error instanceof RetryLater ? context.result.error.delayMs : 0,
       ),
     }).dangerouslyUnref();
-    this.retrier.onRetry((event) => {
-      const code = 'error' in event && event.error instanceof RetryLater ? event.error.failure.error.code : undefined;
-      this.logger.debug({ attempt: event.attempt, delayMs: event.delay, code }, 'retrying upstream call');
-    });
   }
 
   get sourceId(): string {
@@ -449,6 +451,8 @@ export class UpstreamClient {
       request.call.log.debug({ attempt: attempt + 1, code: failure.error.code }, 'retry budget spent: not retrying');
       return final;
     }
+    // Logged here, not in the policy's onRetry: only the call knows whose request it serves.
+    request.call.log.debug({ attempt: attempt + 1, delayMs, code: failure.error.code }, 'retrying upstream call');
     return new RetryLater(final, delayMs);
   }
 
@@ -473,7 +477,10 @@ export class UpstreamClient {
       body = JSON.stringify(request.json);
       headers['content-type'] = 'application/json';
     }
-    if (request.counter) request.counter.requests += 1;
+    if (request.counter) {
+      request.counter.requests += 1;
+      request.counter.requestLogger ??= requestScopeOf(request.signal)?.logger;
+    }
     request.call.attempts += 1;
     if (request.call.scope) request.call.scope.upstreamRequests += 1;
 

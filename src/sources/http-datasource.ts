@@ -81,7 +81,7 @@ export abstract class HttpDataSource<Resume> implements AuditDataSource {
     counter: RequestCounter | undefined,
     options: Omit<NormalizePageOptions, 'logger' | 'counter'> = {},
   ): AuditEventModel[] {
-    return normalizePage(this.sourceId, items, parse, normalize, { ...options, logger: this.logger, ...(counter ? { counter } : {}) }).events;
+    return normalizePage(this.sourceId, items, parse, normalize, { ...options, logger: counter?.requestLogger ?? this.logger, ...(counter ? { counter } : {}) }).events;
   }
 
   /** One record asked for by id: one that cannot be placed is an upstream fault, never a silent null. */
