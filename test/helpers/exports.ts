@@ -57,8 +57,14 @@ export async function exportById(setup: TestGateway, id: string, headers: Record
 }
 
 /** Polls until the export has ended (or `until` holds). */
-export async function waitForExport(setup: TestGateway, id: string, headers: Record<string, string> = {}, until: (view: ExportView) => boolean = (view) => view.status !== 'RUNNING'): Promise<ExportView> {
-  const deadline = Date.now() + 30_000;
+export async function waitForExport(
+  setup: TestGateway,
+  id: string,
+  headers: Record<string, string> = {},
+  until: (view: ExportView) => boolean = (view) => view.status !== 'RUNNING',
+  timeoutMs = 30_000,
+): Promise<ExportView> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const view = await exportById(setup, id, headers);
     if (!view) throw new Error('the export disappeared');
