@@ -280,6 +280,19 @@ describe('evidence exports over the five simulators', () => {
     expect(await verifyExport(dir, { publicKeyPem: settings.publicKeyPem })).toMatchObject({ status: 'ok' });
   });
 
+  it('cancels a running export and deletes its partial files', async () => {
+    for (const simulator of setup.simulators.values()) simulator.control.knobs.latencyMs = 15;
+    const started = await startExport(setup);
+    await waitForExport(setup, started.id, {}, (view) => view.progress.eventsWritten > 0);
+    const cancelled = await setup.query<{ cancelAuditExport: ExportView }>('mutation ($id: ID!) { cancelAuditExport(id: $id) { status completedAt } }', { id: started.id });
+    expect(cancelled.data!.cancelAuditExport).toMatchObject({ status: 'CANCELLED' });
+    const jobId = JSON.parse(Buffer.from(started.id, 'base64url').toString())[1] as string;
+    expect(fs.readdirSync(settings.dir).filter((name) => name.startsWith(jobId))).toEqual([`${jobId}.json`]);
+    expect((await exportById(setup, started.id))!.status).toBe('CANCELLED');
+  });
+
+  // Last of this gateway's tests: the failures it provokes open nirvana-main's circuit breaker,
+  // which would fail the next export on this gateway at once.
   it('fails, naming the source, when a source keeps failing mid-export; nothing is left to download', async () => {
     const failing = setup.simulators.get('nirvana-main')!;
     for (const simulator of setup.simulators.values()) simulator.control.knobs.latencyMs = 15;
@@ -292,17 +305,6 @@ describe('evidence exports over the five simulators', () => {
     expect(view.sourceStatuses.find((status) => status.sourceId === 'nirvana-main')).toMatchObject({ status: 'INCOMPLETE', errorCode: view.error!.code });
     const jobId = JSON.parse(Buffer.from(started.id, 'base64url').toString()) [1] as string;
     expect(fs.readdirSync(settings.dir).filter((name) => name.startsWith(jobId))).toEqual([`${jobId}.json`]);
-  });
-
-  it('cancels a running export and deletes its partial files', async () => {
-    for (const simulator of setup.simulators.values()) simulator.control.knobs.latencyMs = 15;
-    const started = await startExport(setup);
-    await waitForExport(setup, started.id, {}, (view) => view.progress.eventsWritten > 0);
-    const cancelled = await setup.query<{ cancelAuditExport: ExportView }>('mutation ($id: ID!) { cancelAuditExport(id: $id) { status completedAt } }', { id: started.id });
-    expect(cancelled.data!.cancelAuditExport).toMatchObject({ status: 'CANCELLED' });
-    const jobId = JSON.parse(Buffer.from(started.id, 'base64url').toString())[1] as string;
-    expect(fs.readdirSync(settings.dir).filter((name) => name.startsWith(jobId))).toEqual([`${jobId}.json`]);
-    expect((await exportById(setup, started.id))!.status).toBe('CANCELLED');
   });
 });
 
