@@ -3,39 +3,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SharedStore } from '../../src/cache/redis-store';
-import { newExportJobId } from '../../src/export/export-id';
 import type { ExportJob } from '../../src/export/job';
 import { ExportJobStore } from '../../src/export/job-store';
 import { ExportService } from '../../src/export/service';
 import { EXPORT_DEFAULTS } from '../../src/export/settings';
 import { SharedExportJobs } from '../../src/export/shared-jobs';
 import { createLogger } from '../../src/logger';
+import { jobRecord as runningJob } from '../helpers/export-job';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
+/** A job record of the JSONL format only. */
 function jobRecord(overrides: Partial<ExportJob> = {}): ExportJob {
-  const nowText = new Date().toISOString();
-  return {
-    version: 1,
-    id: newExportJobId(),
-    ownerId: 'anonymous',
-    status: 'RUNNING',
-    complete: null,
-    filter: {},
-    order: 'DESC',
-    formats: ['JSONL'],
-    createdAt: nowText,
-    asOf: nowText,
-    completedAt: null,
-    expiresAt: null,
-    progress: { eventsWritten: 0, sourcesDone: 0, sourcesTotal: 1 },
-    sources: [{ sourceId: 'a', vendor: 'nirvana', status: 'READING', eventsWritten: 0, errorCode: null, retainedFrom: null, notApplicableFields: [], unusableRecords: 0 }],
-    files: [],
-    archive: null,
-    manifestSha256: null,
-    chainHash: null,
-    error: null,
-    ...overrides,
-  };
+  return runningJob({ formats: ['JSONL'], ...overrides });
 }
 
 describe('export jobs shared through Redis', () => {
