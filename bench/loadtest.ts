@@ -6,9 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
-import { stringify as toYaml } from 'yaml';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { sourceConfig } from '../src/config';
 import type { LatencyMessage, LoadtestSimulatorStats, LoadtestSimulatorsReady } from './loadtest-simulators';
 import { siblingExecArgv, siblingScript } from './sibling';
+import { establishedTo, memoryAfterGc, soakGatewayNodeArgs, socketInodes, type SoakMemoryReply } from './soak-probes';
 
 /**
  * `npm run loadtest`: the compiled gateway (`node dist/src/index.js --config <temp YAML>`,
@@ -26,6 +28,10 @@ import { siblingExecArgv, siblingScript } from './sibling';
  *    UPSTREAM_UNAVAILABLE once its circuit breaker has opened);
  * 4. memory: the steady load run again right after the first; the gateway's RSS
  *    (/proc/<pid>/status VmRSS) at the end of the second phase within 10% of the end of the first.
+ * 5. soak, only when LOADTEST_SCENARIOS names it (`npm run soak`): SOAK_CLIENTS (20) clients of
+ *    the mix for SOAK_SECONDS (600), sampled every 10 s: RSS at most 300 MB and growing at most
+ *    10% from minute 2 to the end, heap used after a full GC at the end within 20% of minute 2,
+ *    established upstream sockets never above each source's configured pool. It runs last.
  *
  * Run order: steady, its repeat (memory), shedding, slow source; every process CPU use and what
  * other processes took of the host are printed with each phase, since a busy host moves every
@@ -464,7 +470,8 @@ async function setLatency(simulators: ChildProcess, message: Omit<LatencyMessage
   await ask(simulators, { type: 'latency', ...message }, 'latency-set');
 }
 
-async function start(): Promise<Processes> {
+/** `soak`: the gateway also gets the soak's preload and an IPC channel to it (see bench/soak-probes.ts). */
+async function start(soak = false): Promise<Processes> {
   const simulators = fork(siblingScript('loadtest-simulators'), { execArgv: siblingExecArgv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<LoadtestSimulatorsReady>((resolve) => simulators.once('message', (message: LoadtestSimulatorsReady) => resolve(message)));
 
@@ -501,9 +508,11 @@ async function start(): Promise<Processes> {
   const log = fs.openSync(logPath, 'a');
   // LOADTEST_GATEWAY_NODE_ARGS: extra Node flags for the gateway alone, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile it under load.
   const extraNodeArgs = (process.env['LOADTEST_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-  const gateway = spawn(process.execPath, ['--trace-warnings', ...extraNodeArgs, ...siblingExecArgv(), entry, '--config', configPath], {
+  // The soak reads the heap after a full GC through a bench-only preload over IPC, so that the product needs no debug endpoint for it.
+  const soakArgs = soak ? soakGatewayNodeArgs() : [];
+  const gateway = spawn(process.execPath, ['--trace-warnings', ...soakArgs, ...extraNodeArgs, ...siblingExecArgv(), entry, '--config', configPath], {
     env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', LOADTEST_CURSOR_SECRET: randomBytes(32).toString('hex') },
-    stdio: ['ignore', log, log],
+    stdio: soak ? ['ignore', log, log, 'ipc'] : ['ignore', log, log],
   });
   fs.closeSync(log);
   if (gateway.pid === undefined) throw new Error('the gateway process did not start');
@@ -861,6 +870,167 @@ async function slowSource(processes: Processes): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Soak (L2)
+
+/** Length and clients of the soak (SOAK_SECONDS, default 600; SOAK_CLIENTS, default 20). */
+const SOAK_SECONDS = Number(process.env['SOAK_SECONDS'] ?? 600);
+const SOAK_CLIENTS = Number(process.env['SOAK_CLIENTS'] ?? 20);
+/** Each sample forces a full GC in the gateway (a pause, and a smaller heap after it): no more often than this. */
+const SOAK_SAMPLE_SECONDS = 10;
+/** "Never above the pool" is a maximum, which samples 10 s apart would mostly miss; counting sockets costs the gateway nothing. */
+const SOAK_SOCKET_CHECK_MS = 1_000;
+/** The end of the warm-up the end is compared with: minute 2 of 10, the same fifth of a shorter soak. */
+const SOAK_WARM_SECONDS = SOAK_SECONDS / 5;
+/** Figures at a moment are medians over this much before it, so that one GC cycle's ups and downs do not decide them. */
+const SOAK_WINDOW_SECONDS = Math.max(SOAK_SAMPLE_SECONDS, Math.min(30, SOAK_WARM_SECONDS / 2));
+const SOAK_RSS_LIMIT_BYTES = 300 * 1024 * 1024;
+const SOAK_RSS_GROWTH = 0.1;
+const SOAK_HEAP_DRIFT = 0.2;
+
+interface SoakSample {
+  /** Seconds into the soak, nominal (the n-th sample is due at n × SOAK_SAMPLE_SECONDS); 0 is just before the load. */
+  atS: number;
+  /** VmRSS read before the forced GC, as the gateway holds it in its own course. */
+  rss: number;
+  memory: SoakMemoryReply | null;
+  /** Established connections to each source's simulator, by source id. */
+  upstream: Map<string, number>;
+  /** Every socket fd of the gateway (upstream, load clients', listening, IPC): what `ls -l /proc/<pid>/fd | grep -c socket` shows. */
+  socketFds: number;
+}
+
+/** Each source's simulator port and pool size, as the gateway reads them from the config it was given (defaults applied). */
+function soakSources(processes: Processes): Array<{ id: string; port: number; poolSize: number }> {
+  const document = parseYaml(fs.readFileSync(path.join(processes.tempDir, 'config.yaml'), 'utf8')) as { sources: Array<Record<string, unknown>> };
+  return document.sources.map((raw) => {
+    const source = sourceConfig(raw);
+    const url = new URL(source.baseUrl);
+    return { id: source.id, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)), poolSize: source.maxConnections };
+  });
+}
+
+async function soakScenario(processes: Processes, knowledge: Knowledge, sampler: RssSampler): Promise<void> {
+  const { gatewayPid: pid } = processes;
+  const scenario = `5. soak (${SOAK_CLIENTS} clients, ${SOAK_SECONDS} s)`;
+  const sources = soakSources(processes);
+  const upstreamNow = (inodes: ReadonlySet<string>): Map<string, number> => {
+    const byPort = establishedTo(inodes, sources.map((source) => source.port));
+    return new Map(sources.map((source) => [source.id, byPort.get(source.port) ?? 0]));
+  };
+  const mostSockets = new Map<string, number>(sources.map((source) => [source.id, 0]));
+  const note = (upstream: ReadonlyMap<string, number>) => {
+    for (const [id, count] of upstream) mostSockets.set(id, Math.max(mostSockets.get(id) ?? 0, count));
+  };
+  const samples: SoakSample[] = [];
+  const take = async (atS: number): Promise<void> => {
+    const rss = rssOf(pid) ?? NaN;
+    const inodes = socketInodes(pid);
+    const upstream = upstreamNow(inodes);
+    note(upstream);
+    samples.push({ atS, rss, memory: await memoryAfterGc(processes.gateway), upstream, socketFds: inodes.size });
+  };
+
+  await take(0);
+  const started = performance.now();
+  const socketCheck = setInterval(() => note(upstreamNow(socketInodes(pid))), SOAK_SOCKET_CHECK_MS);
+  const stopSampling = new AbortController();
+  const sampling = (async () => {
+    // The last sample is due at SOAK_SECONDS, when the clients stop sending: every sample is one under load.
+    for (let n = 1; n * SOAK_SAMPLE_SECONDS <= SOAK_SECONDS; n++) {
+      try {
+        await sleep(started + n * SOAK_SAMPLE_SECONDS * 1000 - performance.now(), undefined, { signal: stopSampling.signal });
+      } catch {
+        return;
+      }
+      await take(n * SOAK_SAMPLE_SECONDS);
+    }
+  })();
+  let result: MixedResult;
+  try {
+    result = await mixedLoad(processes, knowledge, SOAK_CLIENTS, SOAK_SECONDS);
+  } catch (error) {
+    stopSampling.abort();
+    throw error;
+  } finally {
+    await sampling;
+    clearInterval(socketCheck);
+  }
+  const ended = performance.now();
+  printSoakSeries(samples);
+
+  reportMixed(scenario, result, false);
+  figure(scenario, '5xx responses', String(result.all.fiveXx()));
+
+  const duringSoak = sampler.samples.filter((sample) => sample.atMs >= started && sample.atMs <= ended);
+  const peak = duringSoak.reduce((a, b) => Math.max(a, b.rss), 0);
+  target(scenario, 'gateway RSS, peak (VmRSS every 250 ms)', duringSoak.length ? mb(peak) : 'n/a', `<= ${mb(SOAK_RSS_LIMIT_BYTES)}`, duringSoak.length > 0 && peak <= SOAK_RSS_LIMIT_BYTES);
+
+  const warmAtMs = started + SOAK_WARM_SECONDS * 1000;
+  const rssWarm = sampler.medianBefore(warmAtMs, SOAK_WINDOW_SECONDS);
+  const rssEnd = sampler.medianBefore(ended, SOAK_WINDOW_SECONDS);
+  const rssGrowth = (rssEnd - rssWarm) / rssWarm;
+  target(
+    scenario,
+    `gateway RSS at ${SOAK_WARM_SECONDS} s -> at the end (medians of the ${SOAK_WINDOW_SECONDS} s before each)`,
+    `${mb(rssWarm)} -> ${mb(rssEnd)}, ${signedPercent(rssGrowth)}`,
+    `growth <= ${SOAK_RSS_GROWTH * 100}%`,
+    rssGrowth <= SOAK_RSS_GROWTH,
+  );
+
+  const heapNear = (atS: number): number => {
+    const measured = samples.filter((sample) => sample.atS > 0 && sample.memory !== null && sample.atS <= atS);
+    const inWindow = measured.filter((sample) => sample.atS >= atS - SOAK_WINDOW_SECONDS);
+    const chosen = inWindow.length > 0 ? inWindow : measured.slice(-1);
+    return percentile(chosen.map((sample) => sample.memory!.heapUsed), 0.5);
+  };
+  const heapWarm = heapNear(SOAK_WARM_SECONDS);
+  const heapEnd = heapNear(SOAK_SECONDS);
+  const heapDrift = (heapEnd - heapWarm) / heapWarm;
+  target(
+    scenario,
+    `V8 heap used after a full GC at ${SOAK_WARM_SECONDS} s -> at the end (medians of the samples of the ${SOAK_WINDOW_SECONDS} s up to each)`,
+    `${mb(heapWarm)} -> ${mb(heapEnd)}, ${signedPercent(heapDrift)}`,
+    `within ${SOAK_HEAP_DRIFT * 100}%`,
+    Math.abs(heapDrift) <= SOAK_HEAP_DRIFT,
+  );
+  const gcMs = samples.flatMap((sample) => (sample.memory ? [sample.memory.gcMs] : []));
+  const missing = samples.filter((sample) => sample.memory === null).length;
+  figure(scenario, 'forced full GC in the gateway: pause p50 / max; samples without an answer', `${ms(percentile(gcMs, 0.5))} / ${ms(gcMs.reduce((a, b) => Math.max(a, b), 0))}; ${missing} of ${samples.length}`);
+
+  const over = sources.filter((source) => (mostSockets.get(source.id) ?? 0) > source.poolSize);
+  target(
+    scenario,
+    `established upstream sockets, most at once per source (counted every ${SOAK_SOCKET_CHECK_MS / 1000} s)`,
+    sources.map((source) => `${source.id} ${mostSockets.get(source.id) ?? 0}`).join(', '),
+    `<= the source's pool (maxConnections: ${[...new Set(sources.map((source) => source.poolSize))].join(' / ')})`,
+    over.length === 0 && samples.length > 0,
+  );
+}
+
+const signedPercent = (ratio: number) => (Number.isNaN(ratio) ? 'n/a' : `${ratio >= 0 ? '+' : ''}${(ratio * 100).toFixed(1)}%`);
+
+/** The soak's samples, a line a minute: how the figures moved, beyond the two moments the targets compare. */
+function printSoakSeries(samples: readonly SoakSample[]): void {
+  const mbOf = (bytes: number | undefined) => (bytes === undefined || Number.isNaN(bytes) ? '?' : String(Math.round(bytes / 1024 / 1024)));
+  const upstreamTotal = (sample: SoakSample) => [...sample.upstream.values()].reduce((a, b) => a + b, 0);
+  const upstreamMost = (sample: SoakSample) => [...sample.upstream.values()].reduce((a, b) => Math.max(a, b), 0);
+  const minutes = new Map<string, SoakSample[]>();
+  for (const sample of samples) {
+    const key = sample.atS === 0 ? 'start' : String(Math.ceil(sample.atS / 60));
+    minutes.set(key, [...(minutes.get(key) ?? []), sample]);
+  }
+  console.log(`\n5. soak: a sample every ${SOAK_SAMPLE_SECONDS} s, a line a minute (MB; sockets: upstream established, all sources / most of one source)`);
+  console.log('| minute | gateway RSS | heap used after full GC | external after GC | upstream sockets | gateway socket fds |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const [minute, group] of minutes) {
+    const column = (value: (sample: SoakSample) => string) => group.map(value).join(' ');
+    console.log(
+      `| ${minute} | ${column((sample) => mbOf(sample.rss))} | ${column((sample) => mbOf(sample.memory?.heapUsed))} | ${column((sample) => mbOf(sample.memory?.external))} | ${column((sample) => `${upstreamTotal(sample)}/${upstreamMost(sample)}`)} | ${column((sample) => String(sample.socketFds))} |`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function stop(processes: Processes): Promise<void> {
   const exited = new Promise<void>((resolve) => {
@@ -896,12 +1066,12 @@ function readGatewayLog(logPath: string): { errors: string[]; warnings: Map<stri
 }
 
 async function main(): Promise<void> {
-  const processes = await start();
+  const processes = await start(SCENARIOS.has('soak'));
   const sampler = new RssSampler(processes.gatewayPid);
   const sourceIds = processes.ready.simulators.map((simulator) => `${simulator.vendor}-load`);
   console.log(
     `loadtest: gateway pid ${processes.gatewayPid} at ${processes.origin} (NODE_ENV=production, config ${path.join(processes.tempDir, 'config.yaml')}), ` +
-      `${sourceIds.length} simulators of ${processes.ready.size} events; steady ${STEADY_SECONDS} s x2, storm ${STORM_SECONDS} s, slow source ${SLOW_SECONDS} s x2`,
+      `${sourceIds.length} simulators of ${processes.ready.size} events; steady ${STEADY_SECONDS} s x2, storm ${STORM_SECONDS} s, slow source ${SLOW_SECONDS} s x2${SCENARIOS.has('soak') ? `, soak ${SOAK_SECONDS} s` : ''}`,
   );
   let failed = true;
   const rssAtStart = rssOf(processes.gatewayPid) ?? NaN;
@@ -938,6 +1108,11 @@ async function main(): Promise<void> {
     if (SCENARIOS.has('slow')) {
       console.log(`3. slow source: ${SLOW_VENDOR} +${SLOW_LATENCY_MS} ms, ${SLOW_SECONDS} s baseline then ${SLOW_SECONDS} s slow …`);
       await slowSource(processes);
+    }
+
+    if (SCENARIOS.has('soak')) {
+      console.log(`5. soak: ${SOAK_CLIENTS} clients, ${SOAK_SECONDS} s, sampled every ${SOAK_SAMPLE_SECONDS} s …`);
+      await soakScenario(processes, knowledge, sampler);
     }
 
     figure(memory, 'gateway peak RSS over the whole run', mb(sampler.peak()));

@@ -237,8 +237,10 @@ const serverSchema = z.strictObject({
       maxInFlight: z.number().int().min(1).max(10_000).default(32),
       maxQueued: z.number().int().min(0).max(100_000).default(64),
       perClientPerMinute: z.number().int().min(1).nullable().default(600),
+      // Why 1,000,000: see `AdmissionLimits.costPerHour`.
+      costPerHour: z.number().int().min(1).nullable().default(1_000_000),
     })
-    .default({ maxInFlight: 32, maxQueued: 64, perClientPerMinute: 600 }),
+    .default({ maxInFlight: 32, maxQueued: 64, perClientPerMinute: 600, costPerHour: 1_000_000 }),
   cache: z
     .strictObject({
       // Checked after parsing (redisUrlOf), so that no message ever quotes it: it may hold a password.
@@ -323,6 +325,10 @@ export function parseConfig(document: unknown, env: NodeJS.ProcessEnv, nowMs: nu
     }
   });
   if (!server.cursorSecret) throw new ConfigError('server.cursorSecret: required (at least 32 characters, e.g. ${CURSOR_SECRET})');
+  // A budget below maxCost would refuse the costliest allowed operations for ever, each with a Retry-After that never comes true.
+  if (server.admission.costPerHour !== null && server.admission.costPerHour < server.maxCost) {
+    throw new ConfigError(`server.admission.costPerHour: must be at least server.maxCost (${server.maxCost}), or null for no budget`);
+  }
   // A schema map and a query console help an attacker more than a user in production, where the
   // operator turns them on knowingly; elsewhere (development, the demo) they are how one learns.
   const exploring = env['NODE_ENV'] !== 'production';
@@ -378,8 +384,8 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> & Pick<Serv
     cacheMaxEvents: parsed.cacheMaxEvents,
     settleWindowMs: parsed.settleWindowMs,
     maxCost: parsed.maxCost,
-    // No per-client limit for the demo and tests, which page as fast as they can from one address.
-    admission: { ...parsed.admission, perClientPerMinute: null },
+    // No per-client limit or budget for the demo and tests, which page as fast as they can from one address.
+    admission: { ...parsed.admission, perClientPerMinute: null, costPerHour: null },
     metrics: { enabled: true, port: null, host: null },
     cors: null,
     auth: null,

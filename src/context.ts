@@ -8,6 +8,7 @@ import { createEventLoader } from './connection/event-loader';
 import type { ConnectionWarning, EventConnectionDeps, EventConnectionModel } from './connection/events-connection';
 import { createNestedConnectionLoader, type NestedConnectionRequest } from './connection/nested-connections';
 import type { ExportService } from './export/service';
+import type { CostBudget } from './graphql/cost';
 import type { Logger } from './logger';
 import type { AuditEventModel } from './models/audit-event';
 import type { SourceRegistry } from './sources/registry';
@@ -53,6 +54,8 @@ export interface GatewayContext {
   exports: ExportService | null;
   /** Aborts when the request's deadline passes or the client goes away. */
   signal: AbortSignal;
+  /** The caller's budget of cost points, which the cost-limit plugin spends from; null when nothing is budgeted (outside a served request). */
+  budget: CostBudget | null;
   loaders: {
     /** Events by global id, batched per request: one window read for the events of a source close in time where it can. */
     event: DataLoader<string, AuditEventModel | null>;
@@ -84,7 +87,7 @@ export function createContext(
   requestId: string,
   signal: AbortSignal,
   principal: Principal = ANONYMOUS,
-  request: { logger: Logger; report: OperationReport } = { logger: deps.logger.child({ reqId: requestId }), report: UNREPORTED },
+  request: { logger: Logger; report: OperationReport; budget?: CostBudget | null } = { logger: deps.logger.child({ reqId: requestId }), report: UNREPORTED },
 ): GatewayContext {
   const sources = deps.sources.scopedTo(principal.sources);
   const scoped = { ...deps, sources, principal };
@@ -94,6 +97,7 @@ export function createContext(
     logger: request.logger.child({ principal: principal.id }),
     report: request.report,
     signal,
+    budget: request.budget ?? null,
     loaders: {
       event: createEventLoader(sources, deps.caches.events, signal),
       nestedEvents: createNestedConnectionLoader(connectionDeps({ ...scoped, signal })),

@@ -173,6 +173,8 @@ const PASS_THROUGH_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
+  // The cost-budget refusal of `costLimitPlugin`: its extensions are figures of the caller's own budget.
+  'RATE_LIMITED',
 ]);
 
 /**

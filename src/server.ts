@@ -17,7 +17,7 @@ import { formatGatewayError } from './errors';
 import { CursorCodec } from './connection/cursor';
 import { GRAPHIQL_CSP, graphiqlAsset, graphiqlPage } from './graphiql';
 import { maxAliasesRule, maxDepthRule } from './graphql/limits';
-import { Admission } from './admission';
+import { Admission, type CallerBudget } from './admission';
 import { ANONYMOUS, Authenticator, type Principal } from './auth';
 import { EXPORTS_PREFIX, PUBLIC_KEY_PATH, serveExportDownload, servePublicKey } from './export/download';
 import { ExportService, type ExportServiceOptions } from './export/service';
@@ -150,7 +150,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       }),
     plugins: [
       operationResolutionPlugin(),
-      costLimitPlugin(() => schema, config.server.maxCost),
+      costLimitPlugin<GatewayContext>(() => schema, config.server.maxCost, (context) => context.budget),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
@@ -254,27 +254,36 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       if (!res.writableFinished) disconnect.abort();
       deadline.release();
     });
-    const admitted = await admission.run(client, () => execute(req, res, url, method, principal, deadline.signal, observed), deadline.signal);
+    const admitted = await admission.run(client, (budget) => execute(req, res, url, method, principal, deadline.signal, observed, budget), deadline.signal);
     if (!admitted.admitted) {
       const { status, code, message, retryAfterSeconds } = admitted.refusal;
-      return sendJson(res, status, graphqlError(message, code), { 'retry-after': String(retryAfterSeconds) });
+      return sendJson(res, status, graphqlError(message, code), { 'retry-after': String(retryAfterSeconds), ...(await admitted.budget.headers()) });
     }
   }
 
   /** Reads, executes and answers one GraphQL request (admitted by {@link Admission}). */
-  async function execute(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string, principal: Principal, signal: AbortSignal, observed: ObservedRequest): Promise<void> {
+  async function execute(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    method: string,
+    principal: Principal,
+    signal: AbortSignal,
+    observed: ObservedRequest,
+    budget: CallerBudget,
+  ): Promise<void> {
     const body = await readBody(req, config.server.maxBodyBytes);
     if (body.kind === 'too-large') {
       res.setHeader('connection', 'close');
-      return sendJson(res, 413, graphqlError(`Request body exceeds ${config.server.maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE'));
+      return sendJson(res, 413, graphqlError(`Request body exceeds ${config.server.maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE'), await budget.headers());
     }
     let parsedBody: unknown = body.text;
     if (method === 'POST' && /\bjson\b/i.test(req.headers['content-type'] ?? '')) {
-      if (body.text.trim() === '') return sendJson(res, 400, graphqlError('The request body is empty; send a JSON object with a `query`', 'BAD_REQUEST'));
+      if (body.text.trim() === '') return sendJson(res, 400, graphqlError('The request body is empty; send a JSON object with a `query`', 'BAD_REQUEST'), await budget.headers());
       try {
         parsedBody = JSON.parse(body.text) as unknown;
       } catch {
-        return sendJson(res, 400, graphqlError('The request body is not valid JSON', 'BAD_REQUEST'));
+        return sendJson(res, 400, graphqlError('The request body is not valid JSON', 'BAD_REQUEST'), await budget.headers());
       }
     }
 
@@ -285,9 +294,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     const requestId = observed.id;
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body: parsedBody },
-      context: async () => createContext(contextDeps, requestId, signal, principal, { logger: observed.logger, report: observed }),
+      context: async () => createContext(contextDeps, requestId, signal, principal, { logger: observed.logger, report: observed, budget }),
     });
-    await writeResponse(res, response, requestId);
+    // Read once Apollo is done: they then count what this operation spent.
+    await writeResponse(res, response, { 'x-request-id': requestId, ...(await budget.headers()) });
   }
 
   await new Promise<void>((resolve) => server.listen(options.port ?? config.server.port, config.server.host, resolve));
@@ -318,6 +328,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       server.closeAllConnections();
       await closed;
       await apollo.stop();
+      admission.close();
       // Running exports end FAILED (GATEWAY_STOPPED) before their sources close under them.
       await exportService?.stop();
       await sources.close();
@@ -410,8 +421,8 @@ function readBody(req: http.IncomingMessage, maxBytes: number): Promise<{ kind: 
   });
 }
 
-async function writeResponse(res: http.ServerResponse, response: HTTPGraphQLResponse, requestId: string): Promise<void> {
-  const headers: Record<string, string> = { 'x-request-id': requestId };
+async function writeResponse(res: http.ServerResponse, response: HTTPGraphQLResponse, ownHeaders: Record<string, string>): Promise<void> {
+  const headers: Record<string, string> = { ...ownHeaders };
   for (const [key, value] of response.headers) headers[key] = value;
   res.writeHead(response.status ?? 200, headers);
   if (response.body.kind === 'complete') {

@@ -47,6 +47,31 @@ end
 return {count, left}
 `;
 
+/**
+ * Spends `ARGV[2]` from a fixed window (length `ARGV[1]` ms, started by its first spending) unless
+ * that would take it past `ARGV[3]` (none when empty): the check and the spending in one script,
+ * so that replicas spending at once never overdraw it between them, and a refused amount is never
+ * counted. An amount of 0 reads the window without starting one. Answers whether it spent, the
+ * count, and the milliseconds left.
+ */
+const WINDOW_SPEND = `
+local window = tonumber(ARGV[1])
+local amount = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+local left = redis.call('PTTL', KEYS[1])
+if amount <= 0 or (limit and count + amount > limit) then
+  if left < 0 then left = window end
+  return {0, count, left}
+end
+count = redis.call('INCRBY', KEYS[1], amount)
+if left < 0 then
+  redis.call('PEXPIRE', KEYS[1], window)
+  left = window
+end
+return {1, count, left}
+`;
+
 /** Deletes or extends a key only while it holds `ARGV[1]`: a lease is touched by its holder alone. */
 const RELEASE_IF_HELD = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -202,6 +227,19 @@ export class SharedStore {
     const reply = await this.run(() => this.client.eval(WINDOW_HIT, { keys: [this.key(key)], arguments: [String(windowMs)] }));
     const [count, left] = reply as [number, number];
     return { count: Number(count), resetInMs: Math.max(0, Number(left)) };
+  }
+
+  /**
+   * Adds `amount` to the fixed window of `key` that started with its first spending and lasts
+   * `windowMs`, unless the window would then hold more than `limit`: then nothing is added
+   * (`spent` false). Every replica spends from the same window; `amount` 0 only reads it.
+   */
+  async spendWindow(key: string, windowMs: number, amount: number, limit?: number): Promise<{ spent: boolean; count: number; resetInMs: number }> {
+    const reply = await this.run(() =>
+      this.client.eval(WINDOW_SPEND, { keys: [this.key(key)], arguments: [String(Math.ceil(windowMs)), String(amount), limit === undefined ? '' : String(limit)] }),
+    );
+    const [spent, count, left] = reply as [number, number, number];
+    return { spent: Number(spent) === 1, count: Number(count), resetInMs: Math.max(0, Number(left)) };
   }
 
   /** Takes `key` for `holder` for `ttlMs` if nobody holds it (answers whether it did). */

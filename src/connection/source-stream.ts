@@ -101,7 +101,7 @@ export class SourceStream {
   /** The resume state the page started from, as text. */
   private readonly initialResumeText: string;
   /** Batches read by the earlier pages of the traversal (the cursor's `g`). */
-  private readonly priorGrowth: number;
+  private priorGrowth: number;
 
   constructor(private readonly options: SourceStreamOptions) {
     this.sourceId = options.dataSource.sourceId;
@@ -214,9 +214,17 @@ export class SourceStream {
     const { dataSource, signal } = this.options;
     const resume = this.nextResume;
     const growth = this.priorGrowth + this.batchesRead;
+    const rereading = this.options.state !== undefined && this.batchesRead === 0;
     this.batchesRead += 1;
     try {
-      const { result, cached } = await this.options.cache.getOrFetch(this.batchKey(resume), () => this.listBatch(resume, pageSize, signal, growth));
+      const { result, cached } = await this.options.cache.getOrFetch(this.batchKey(resume), () => {
+        if (!rereading) return this.listBatch(resume, pageSize, signal, growth);
+        // The batch the last page left off in is gone from the cache: other traversals needed
+        // the room. Grown batches would be evicted before their next page too, each re-read whole
+        // for the few events a page takes from it, so this traversal starts growing afresh.
+        this.priorGrowth = 0;
+        return this.listBatch(resume, pageSize, signal, 0);
+      });
       if (!cached) this.requests += result.upstreamRequests;
       // Counted on every read, cached or not: a batch read ahead is first shown on the page that reads it.
       this.unusableRecords += result.unusableRecords ?? 0;

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import { HeaderMap, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import {
   GraphQLError,
   getNamedType,
@@ -96,22 +96,59 @@ function fetchedNodes(
 }
 
 /**
+ * Where an operation's cost is spent: its caller's budget of cost points (`Admission`'s
+ * `CallerBudget`, per request).
+ */
+export interface CostBudget {
+  /** Spends `cost`, or answers why not, having spent nothing. */
+  spend(cost: number): Promise<{ remaining: number; limit: number; retryAfterSeconds: number } | null>;
+}
+
+/**
  * Refuses, before anything runs, an operation whose {@link operationCost} exceeds `maxCost`:
  * HTTP 400, code BAD_USER_INPUT, reason COST_LIMIT, with the cost and the maximum. Costed with the
- * request's variables, so `first: $n` counts what `$n` is.
+ * request's variables, so `first: $n` counts what `$n` is. An operation within `maxCost` then
+ * spends its cost from the caller's budget (`budgetOf` its context, if it has one); when less is
+ * left than it costs, it is refused instead: HTTP 429 with Retry-After, code RATE_LIMITED, reason
+ * COST_BUDGET, with the cost, what is left, the limit and `retryAfterSeconds`.
  */
-export function costLimitPlugin(schema: () => GraphQLSchema, maxCost: number): ApolloServerPlugin {
+export function costLimitPlugin<Context extends BaseContext>(
+  schema: () => GraphQLSchema,
+  maxCost: number,
+  budgetOf: (context: Context) => CostBudget | null = () => null,
+): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, document, request }) {
+        async didResolveOperation({ operation, document, request, contextValue }) {
           if (!operation) return;
           const fragments = new Map(document.definitions.flatMap((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])));
           const cost = operationCost(schema(), operation, fragments, request.variables ?? {});
-          if (cost <= maxCost) return;
+          if (cost > maxCost) {
+            throw new GraphQLError(
+              `the operation may fetch ${cost} nodes, more than the ${maxCost} a request may: ask for smaller pages (first/last) or fewer nested connections`,
+              { extensions: { code: 'BAD_USER_INPUT', reason: 'COST_LIMIT', cost, maxCost, http: { status: 400 } } },
+            );
+          }
+          // A subscription is refused by the operation-resolution plugin and never runs: it costs nothing.
+          if (operation.operation === 'subscription') return;
+          const budget = budgetOf(contextValue);
+          const refusal = budget ? await budget.spend(cost) : null;
+          if (!refusal) return;
+          const { remaining, limit, retryAfterSeconds } = refusal;
           throw new GraphQLError(
-            `the operation may fetch ${cost} nodes, more than the ${maxCost} a request may: ask for smaller pages (first/last) or fewer nested connections`,
-            { extensions: { code: 'BAD_USER_INPUT', reason: 'COST_LIMIT', cost, maxCost, http: { status: 400 } } },
+            `the operation costs ${cost} points and this client has ${remaining} of its ${limit} an hour left; retry after ${retryAfterSeconds} s, or ask for smaller pages (first/last) or fewer nested connections`,
+            {
+              extensions: {
+                code: 'RATE_LIMITED',
+                reason: 'COST_BUDGET',
+                cost,
+                remaining,
+                limit,
+                retryAfterSeconds,
+                http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) },
+              },
+            },
           );
         },
       };

@@ -15,7 +15,7 @@ export interface GaugeSources {
   /** HTTP requests being answered now. */
   requestsInFlight: () => number;
   /** GraphQL requests executing and waiting for a slot (admission control). */
-  admission: () => { running: number; queued: number };
+  admission: () => { running: number; queued: number; limit: number };
   /** Evidence export jobs by status; null without exports. */
   exportJobs: () => Record<string, number> | null;
 }
@@ -95,6 +95,14 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.set(gauges.admission().running);
+      },
+    });
+    new Gauge({
+      name: 'audit_gateway_admission_limit',
+      help: 'GraphQL requests that may execute at once now: server.admission.maxInFlight, less while the CPU is saturated',
+      registers,
+      collect() {
+        this.set(gauges.admission().limit);
       },
     });
     new Gauge({

@@ -57,3 +57,42 @@ describe('batch growth within a page', () => {
     expect(source.calls).toBeLessThanOrEqual(3 * Math.ceil(5000 / 1000) + 2);
   });
 });
+
+describe('batch growth under cache pressure', () => {
+  it('starts growing afresh when the batch a page left off in was evicted, and still lists every event once', async () => {
+    const events = Array.from({ length: 3000 }, (_, i) => fakeEvent('s0', `e${String(i).padStart(4, '0')}`, 1_000_000 + i * 10));
+    const source = new LargePageSource('s0', events, () => 10_000);
+    const limits: number[] = [];
+    const listEvents = source.listEvents.bind(source);
+    source.listEvents = (request) => {
+      limits.push(request.limit);
+      return listEvents(request);
+    };
+    const gateway = deps(source);
+    const listed: string[] = [];
+    let after: string | null = null;
+    let page = await loadEventConnection({ first: 20 }, gateway);
+    listed.push(...page.edges.map((edge) => edge.node.sourceEventId));
+    // Six pages in, batches have grown to eight times a page.
+    for (let i = 0; i < 5; i += 1) {
+      page = await loadEventConnection({ first: 20, after: page.pageInfo.endCursor! }, gateway);
+      listed.push(...page.edges.map((edge) => edge.node.sourceEventId));
+    }
+    expect(Math.max(...limits)).toBeGreaterThanOrEqual(24 * 8);
+
+    // Other traversals took the room: the next page finds nothing cached.
+    limits.length = 0;
+    const evicted = { ...gateway, caches: createGatewayCaches() };
+    after = page.pageInfo.endCursor;
+    page = await loadEventConnection({ first: 20, after: after! }, evicted);
+    listed.push(...page.edges.map((edge) => edge.node.sourceEventId));
+    // The batch is read again sized for the page, not at its grown size.
+    expect(limits[0]).toBe(24);
+    for (;;) {
+      if (!page.pageInfo.hasNextPage) break;
+      page = await loadEventConnection({ first: 20, after: page.pageInfo.endCursor! }, evicted);
+      listed.push(...page.edges.map((edge) => edge.node.sourceEventId));
+    }
+    expect(listed).toEqual(events.map((event) => event.sourceEventId).reverse());
+  });
+});

@@ -278,17 +278,26 @@ describe('browser requests from other origins (CORS)', () => {
 });
 
 describe('per-caller budget headers', () => {
-  it.failing('OPEN: tells a caller its budget with x-ratelimit-limit / -remaining / -reset', async () => {
-    const setup = await startHarness([{ id: 'nirvana-main', vendor: 'nirvana', size: 30 }], { admission: { maxInFlight: 8, maxQueued: 8, perClientPerMinute: 100 } });
+  it('tells a caller its budget with x-ratelimit-limit / -remaining / -reset', async () => {
+    const setup = await startHarness([{ id: 'nirvana-main', vendor: 'nirvana', size: 30 }], { admission: { maxInFlight: 8, maxQueued: 8, perClientPerMinute: 100, costPerHour: 5_000 } });
     try {
-      const answer = await setup.query('{ auditEvents(first: 5) { nodes { id } } }');
-      expect(answer.status).toBe(200);
-      expect(answer.headers['x-ratelimit-limit']).toBeDefined();
-      expect(answer.headers['x-ratelimit-remaining']).toBeDefined();
-      expect(answer.headers['x-ratelimit-reset']).toBeDefined();
+      // Costs 5 points: one connection of 5 nodes.
+      const first = await setup.query('{ auditEvents(first: 5) { nodes { id } } }');
+      const second = await setup.query('{ auditEvents(first: 5) { nodes { id } } }');
+      for (const answer of [first, second]) {
+        expect(answer.status).toBe(200);
+        expect(answer.headers['x-ratelimit-limit']).toBe('5000');
+        expect(answer.headers['x-ratelimit-resource']).toBe('cost');
+        const resetAt = Number(answer.headers['x-ratelimit-reset']);
+        expect(resetAt).toBeGreaterThan(Date.now() / 1000);
+        expect(resetAt).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 3_600);
+      }
+      expect([first, second].map((answer) => answer.headers['x-ratelimit-remaining'])).toEqual(['4995', '4990']);
+      expect([first, second].map((answer) => answer.headers['x-ratelimit-used'])).toEqual(['5', '10']);
+      // One window: the second answer resets when the first does (give or take the second a millisecond may tip).
+      expect(Math.abs(Number(second.headers['x-ratelimit-reset']) - Number(first.headers['x-ratelimit-reset']))).toBeLessThanOrEqual(1);
     } finally {
       await setup.close();
     }
   });
 });
-

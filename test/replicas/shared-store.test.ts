@@ -2,6 +2,8 @@ import { Admission } from '../../src/admission';
 import { FetchCache } from '../../src/cache/fetch-cache';
 import { SharedStore, SharedStoreUnavailable } from '../../src/cache/redis-store';
 import { createLogger } from '../../src/logger';
+import { nirvanaModule } from '../../src/vendors/nirvana';
+import { startTestGateway } from '../helpers/gateway';
 import { freePort, startTestRedis, type TestRedis } from '../helpers/redis';
 
 /** A logger whose lines the test reads. */
@@ -77,6 +79,46 @@ describe('the shared store (a real redis-server)', () => {
     expect((await a.hitWindow('rate:client-2', 60_000)).count).toBe(1);
   });
 
+  it('spends amounts from a window across replicas only while they fit under the limit, and reads it without starting one', async () => {
+    const [a, b] = [await connect(), await connect()];
+    expect(await a.spendWindow('cost:reader', 3_600_000, 0)).toEqual({ spent: false, count: 0, resetInMs: 3_600_000 });
+    // Reading started no window: the first spending does.
+    expect(await a.exists('cost:reader')).toBe(false);
+    expect(await a.spendWindow('cost:reader', 3_600_000, 40, 100)).toMatchObject({ spent: true, count: 40 });
+    expect(await b.spendWindow('cost:reader', 3_600_000, 50, 100)).toMatchObject({ spent: true, count: 90 });
+    // 90 + 20 is over the limit: refused, and not counted.
+    expect(await a.spendWindow('cost:reader', 3_600_000, 20, 100)).toMatchObject({ spent: false, count: 90 });
+    const last = await b.spendWindow('cost:reader', 3_600_000, 10, 100);
+    expect(last).toMatchObject({ spent: true, count: 100 });
+    expect(last.resetInMs).toBeGreaterThan(3_500_000);
+    expect(last.resetInMs).toBeLessThanOrEqual(3_600_000);
+    // Without a limit, it only counts.
+    expect(await a.spendWindow('cost:reader', 3_600_000, 7)).toMatchObject({ spent: true, count: 107 });
+  });
+
+  it('makes two gateways sharing Redis spend one cost budget per caller: what one spent, the other refuses with 429 COST_BUDGET', async () => {
+    const server = { admission: { maxInFlight: 8, maxQueued: 8, perClientPerMinute: null, costPerHour: 30 }, cache: { redisUrl: redis.url } };
+    const one = await startTestGateway([{ id: 'nirvana-main', module: nirvanaModule, size: 50 }], server);
+    const two = await startTestGateway([{ id: 'nirvana-main', module: nirvanaModule, size: 50 }], server);
+    try {
+      const page = 'query ($first: Int) { auditEvents(first: $first) { nodes { id } } }';
+      const first = await one.query(page, { first: 12 });
+      const second = await two.query(page, { first: 12 });
+      expect([first.status, second.status]).toEqual([200, 200]);
+      expect([first.headers['x-ratelimit-remaining'], second.headers['x-ratelimit-remaining']]).toEqual(['18', '6']);
+      const upstream = one.simulators.get('nirvana-main')!.control.stats.requests;
+      const refused = await one.query(page, { first: 12 });
+      expect(refused.status).toBe(429);
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'COST_BUDGET', cost: 12, remaining: 6, limit: 30 });
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(3_500);
+      expect(one.simulators.get('nirvana-main')!.control.stats.requests).toBe(upstream);
+      // Nothing was spent for the refusal: the other gateway still has 6 to give.
+      expect((await two.query(page, { first: 6 })).headers['x-ratelimit-remaining']).toBe('0');
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
   it('holds leases for one holder: others can neither take, renew nor release them', async () => {
     const store = await connect();
     expect(await store.takeLease('lease:x', 'replica-a', 60_000)).toBe(true);
@@ -117,6 +159,10 @@ describe('the shared store (a real redis-server)', () => {
       const outcomes = [];
       for (let i = 0; i < 3; i++) outcomes.push((await admission.run('address:1', async () => 'ok')).admitted);
       expect(outcomes).toEqual([true, true, false]);
+      // The cost budget too: counted in the process meanwhile, refusing what no longer fits.
+      const budgeted = new Admission({ maxInFlight: 4, maxQueued: 4, perClientPerMinute: null, costPerHour: 10 }, { shared: store });
+      expect(await budgeted.spend('address:1', 6)).toMatchObject({ refusal: null, status: { remaining: 4 } });
+      expect(await budgeted.spend('address:1', 6)).toMatchObject({ refusal: { cost: 6, remaining: 4, limit: 10 }, status: { remaining: 4 } });
       expect(lines.filter((line) => line.msg.startsWith('shared store (Redis) unavailable'))).toHaveLength(1);
     } finally {
       await redis.start();
