@@ -83,7 +83,7 @@ module.exports = {
       comment: 'Evidence exports read through the connection engine and write files; they never see GraphQL, HTTP clients, a vendor or the composition root.',
       severity: 'error',
       from: { path: '^src/export/' },
-      to: { path: '^(src/(graphql|vendors|simulation|http|generated)|resolvers)/|^src/(context|config|server|demo|auth|admission|index)\\.ts$' },
+      to: { path: '^(src/(graphql|vendors|simulation|http|generated)|resolvers)/|^src/(context|config|server|demo|auth|admission|adaptive-concurrency|index)\\.ts$' },
     },
     {
       name: 'export-verifier-stands-alone',
@@ -97,7 +97,7 @@ module.exports = {
       comment: 'Statistics and search build on the connection engine and the datasource contract; they never see GraphQL, HTTP clients, a vendor, a simulator or the composition root.',
       severity: 'error',
       from: { path: '^src/(statistics|search)/' },
-      to: { path: '^(src/(graphql|vendors|simulation|http|generated|export)|resolvers)/|^src/(context|config|server|demo|auth|admission|index)\\.ts$' },
+      to: { path: '^(src/(graphql|vendors|simulation|http|generated|export)|resolvers)/|^src/(context|config|server|demo|auth|admission|adaptive-concurrency|index)\\.ts$' },
     },
     {
       name: 'statistics-and-search-above-the-engine',

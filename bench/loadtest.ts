@@ -15,7 +15,7 @@ import { establishedTo, memoryAfterGc, soakGatewayNodeArgs, socketInodes, type S
 /**
  * `npm run loadtest`: the compiled gateway (`node dist/src/index.js --config <temp YAML>`,
  * NODE_ENV=production) in its own process, over the five vendor simulators in another, driven by
- * undici clients from this one. Four scenarios, each with its targets:
+ * undici clients from this one. Six scenarios, each with its targets:
  *
  * 1. steady: 50 clients for LOADTEST_SECONDS (60) sending a mix of first pages, continuing
  *    traversals, filtered pages, node(id) refetches and `sources`: no error, no 5xx;
@@ -32,8 +32,11 @@ import { establishedTo, memoryAfterGc, soakGatewayNodeArgs, socketInodes, type S
  *    the mix for SOAK_SECONDS (600), sampled every 10 s: RSS at most 300 MB and growing at most
  *    10% from minute 2 to the end, heap used after a full GC at the end within 20% of minute 2,
  *    established upstream sockets never above each source's configured pool. It runs last.
+ * 6. abuse: 50 clients sending only an operation far over `maxCost`: alone, every one refused
+ *    (400 COST_LIMIT) with no upstream request; beside 10 clients of the mix, those keep their
+ *    p99 within 2x of what they had alone.
  *
- * Run order: steady, its repeat (memory), shedding, slow source; every process CPU use and what
+ * Run order: steady, its repeat (memory), shedding, slow source, abuse, soak; every process CPU use and what
  * other processes took of the host are printed with each phase, since a busy host moves every
  * figure.
  *
@@ -42,8 +45,8 @@ import { establishedTo, memoryAfterGc, soakGatewayNodeArgs, socketInodes, type S
  */
 
 const STEADY_SECONDS = Number(process.env['LOADTEST_SECONDS'] ?? 60);
-/** The scenarios to run (LOADTEST_SCENARIOS, comma separated: steady, storm, slow); default all. Memory runs with steady. */
-const SCENARIOS = new Set((process.env['LOADTEST_SCENARIOS'] ?? 'steady,storm,slow').split(',').map((name) => name.trim()));
+/** The scenarios to run (LOADTEST_SCENARIOS, comma separated: steady, storm, slow, abuse, soak); default all but soak. Memory runs with steady. */
+const SCENARIOS = new Set((process.env['LOADTEST_SCENARIOS'] ?? 'steady,storm,slow,abuse').split(',').map((name) => name.trim()));
 const STORM_SECONDS = Math.max(5, Math.round(STEADY_SECONDS / 3));
 const SLOW_SECONDS = Math.max(5, Math.round(STEADY_SECONDS / 6));
 /** Clients of the steady phases (LOADTEST_CLIENTS, default 50). */
@@ -785,6 +788,58 @@ async function storm(processes: Processes, knowledge: Knowledge): Promise<void> 
   target(scenario, 'first page right after the storm', `${after.status}${after.codes.length ? ` ${after.codes.join(', ')}` : ''}, ${ms(after.ms)}`, '200, no error', after.status === 200 && after.codes.length === 0);
 }
 
+/** Over-cost clients of the abuse scenario, and clients of the mix beside them. */
+const ABUSE_CLIENTS = 50;
+const ABUSE_WATCHERS = 10;
+const ABUSE_SECONDS = Math.max(5, Math.round(STEADY_SECONDS / 6));
+/** Twice 100 events with each actor's 100 events: a cost above 20,000 against a maximum of 10,000, within the depth limit. */
+const OVER_COST = `{ a: auditEvents(first: 100) { nodes { actor { node { events(first: 100) { nodes { id } } } } } } b: auditEvents(first: 100) { nodes { target { node { events(first: 100) { nodes { id } } } } } } }`;
+
+/**
+ * Abuse (6): ABUSE_CLIENTS clients sending only an operation far over `maxCost`, as fast as they
+ * are answered. Alone they must be refused (400 COST_LIMIT) without one upstream request; beside
+ * ABUSE_WATCHERS clients of the mix, those keep their latency (compared with the same clients
+ * alone just before).
+ */
+async function abuse(processes: Processes, knowledge: Knowledge): Promise<void> {
+  const { origin, simulators } = processes;
+  const scenario = `6. abuse (${ABUSE_CLIENTS} over-cost clients, ${ABUSE_WATCHERS} of the mix, ${ABUSE_SECONDS} s a phase)`;
+  const overCost = body(OVER_COST);
+  const refused = new Recorder();
+  let otherAnswers = 0;
+  const abusers = (seconds: number) =>
+    runClients(origin, ABUSE_CLIENTS, seconds, async (http, _index, until) => {
+      while (performance.now() < until) {
+        const outcome = await post(http, overCost);
+        refused.add(outcome);
+        if (!(outcome.status === 400 && outcome.codes.length === 1 && outcome.codes[0] === 'BAD_USER_INPUT' && outcome.json?.errors?.[0]?.extensions !== undefined && JSON.stringify(outcome.json.errors[0].extensions).includes('COST_LIMIT'))) otherAnswers += 1;
+      }
+    });
+
+  const baseline = await mixedLoad(processes, knowledge, ABUSE_WATCHERS, ABUSE_SECONDS);
+  const before = upstreamTotal(await simulatorStats(simulators));
+  const aloneStarted = performance.now();
+  await abusers(ABUSE_SECONDS);
+  const aloneSeconds = (performance.now() - aloneStarted) / 1000;
+  const upstreamWhileAlone = upstreamTotal(await simulatorStats(simulators)) - before;
+  const refusedAlone = refused.count;
+  const [beside] = await Promise.all([mixedLoad(processes, knowledge, ABUSE_WATCHERS, ABUSE_SECONDS), abusers(ABUSE_SECONDS)]);
+
+  target(scenario, 'over-cost operations refused with 400 COST_LIMIT / other answers', `${int(refused.count)} / ${otherAnswers}`, 'all refused', refused.count > 0 && otherAnswers === 0);
+  target(scenario, 'upstream requests while only over-cost clients send', `${upstreamWhileAlone} (${int(refusedAlone)} refusals in ${aloneSeconds.toFixed(1)} s, ${(refusedAlone / aloneSeconds).toFixed(0)} a second)`, '0', upstreamWhileAlone === 0);
+  figure(scenario, 'refusal latency p50 / p99', `${ms(refused.p(0.5))} / ${ms(refused.p(0.99))}`);
+  const ratio = beside.all.p(0.99) / baseline.all.p(0.99);
+  target(
+    scenario,
+    `the ${ABUSE_WATCHERS} clients of the mix: p50 / p99 alone, then beside the over-cost clients`,
+    `${ms(baseline.all.p(0.5))} / ${ms(baseline.all.p(0.99))}, then ${ms(beside.all.p(0.5))} / ${ms(beside.all.p(0.99))}: p99 ${ratio.toFixed(2)}x`,
+    'p99 <= 2x alone',
+    ratio <= 2,
+  );
+  target(scenario, `the ${ABUSE_WATCHERS} clients of the mix: errors alone / beside`, `${baseline.all.codesText()} / ${beside.all.codesText()}`, 'none', baseline.all.errorCount() === 0 && beside.all.errorCount() === 0);
+  figure(scenario, 'CPU in cores, beside', beside.cost.text);
+}
+
 async function slowSource(processes: Processes): Promise<void> {
   const { origin, simulators, ready } = processes;
   const slowId = `${SLOW_VENDOR}-load`;
@@ -1108,6 +1163,11 @@ async function main(): Promise<void> {
     if (SCENARIOS.has('slow')) {
       console.log(`3. slow source: ${SLOW_VENDOR} +${SLOW_LATENCY_MS} ms, ${SLOW_SECONDS} s baseline then ${SLOW_SECONDS} s slow …`);
       await slowSource(processes);
+    }
+
+    if (SCENARIOS.has('abuse')) {
+      console.log(`6. abuse: ${ABUSE_CLIENTS} over-cost clients, ${ABUSE_WATCHERS} clients of the mix, ${ABUSE_SECONDS} s a phase …`);
+      await abuse(processes, knowledge);
     }
 
     if (SCENARIOS.has('soak')) {

@@ -124,6 +124,7 @@ export function openStreams(selection: EventSelection, plan: Pick<TraversalPlan,
       matches: selection.matches,
       requestBudget: deps.scanBudgetRequests,
       alone: selection.sourceIds.length === 1,
+      sources: selection.sourceIds.length,
       cache: deps.batches ?? deps.caches.batches,
       signal: deps.signal,
     });

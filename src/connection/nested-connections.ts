@@ -38,14 +38,18 @@ const MAX_GROUP = 100;
  * with the same arguments share one traversal whose filter names them all, and the events are
  * dealt out to their owners. Groups never span sources: an owner's events all come from its own
  * source, and a merged traversal would read every source as far as the rarest owner's source
- * must be read. Later pages (with a cursor) load one by one: a client pages one owner at a time.
+ * must be read. Owners of a source that filters by one owner upstream load on their own: one
+ * small request each costs less than reading that source as far as its rarest owner needs. Later
+ * pages (with a cursor) load one by one: a client pages one owner at a time.
  */
 export function createNestedConnectionLoader(deps: EventConnectionDeps): DataLoader<NestedConnectionRequest, EventConnectionModel, string> {
   return new DataLoader<NestedConnectionRequest, EventConnectionModel, string>(
     async (requests) => {
       const groups = new Map<string, number[]>();
       requests.forEach((request, index) => {
-        const key = request.args.after || request.args.before ? `single:${index}` : `${request.owner}:${sourceOfOwner(request.ownerId)}:${JSON.stringify(request.args)}`;
+        const sourceId = sourceOfOwner(request.ownerId);
+        const alone = request.args.after || request.args.before || filtersUpstream(deps, sourceId, request.owner);
+        const key = alone ? `single:${index}` : `${request.owner}:${sourceId}:${JSON.stringify(request.args)}`;
         const members = groups.get(key) ?? [];
         members.push(index);
         groups.set(key, members);
@@ -79,6 +83,12 @@ function sourceOfOwner(ownerId: string): string {
   } catch {
     return `invalid:${ownerId}`;
   }
+}
+
+/** True when `sourceId` pushes a filter on one actor (or target) id down to its upstream. */
+function filtersUpstream(deps: EventConnectionDeps, sourceId: string, owner: 'actor' | 'target'): boolean {
+  const nativeFilters = deps.sources.get(sourceId)?.dataSource.capabilities.nativeFilters ?? [];
+  return nativeFilters.includes(owner === 'actor' ? 'actorIds' : 'targetIds');
 }
 
 /** The owner's own connection arguments: its filter plus itself. */

@@ -17,6 +17,8 @@ const READ_AHEAD_SIGNAL = new AbortController().signal;
  * its current batch of every source there while its pages read through it.
  */
 const GROWN_BATCH_MAX = 1000;
+/** The smallest first batch of a source in a merged page (see `fetchMore`). */
+const MIN_MERGED_BATCH = 20;
 
 /** Options for one {@link SourceStream}. */
 export interface SourceStreamOptions {
@@ -35,6 +37,8 @@ export interface SourceStreamOptions {
   requestBudget: number;
   /** True when this is the only source of the page. */
   alone: boolean;
+  /** How many sources the page merges (this one included); 2 when absent and not alone. */
+  sources?: number;
   cache: BatchCache;
   signal: AbortSignal;
 }
@@ -187,12 +191,13 @@ export class SourceStream {
    * Fetches one more batch for a page of `pageSize` events. Failures are kept in `failure`,
    * never thrown.
    *
-   * Every batch is sized for a whole page plus a margin, whatever part of the page is still
-   * missing: a tie group at the tail of a batch is unsettled until the next batch, so the margin
-   * usually settles a page in one request, and whatever the page does not list stays in the batch
-   * cache for the next page. Small top-up batches would cost a request each on every later page.
-   * The margin is a quarter when several sources share the page (their batches also serve the
-   * next pages) and a tenth (at least 2) for a source read alone, where only the tail ties matter.
+   * A source read alone reads a whole page plus a margin of a tenth (at least 2): a tie group at
+   * the tail of a batch is unsettled until the next batch, so the margin usually settles a page
+   * in one request. A source of a merged page first reads its share of the page with a margin of
+   * a quarter, at least MIN_MERGED_BATCH events: reading a whole page from each of n sources
+   * would parse and normalise n pages to list one, and keep n - 1 pages per traversal in the batch
+   * cache, which many traversals at once then evict from each other. A source that gives more
+   * than its share reads on in batches that double (see `listBatch`).
    */
   async fetchMore(pageSize: number): Promise<void> {
     if (this.finished || this.exhausted) return;
@@ -277,7 +282,7 @@ export class SourceStream {
   private listBatch(resume: JsonValue, pageSize: number, signal: AbortSignal, growth = 0): Promise<ListEventsResult> {
     const { dataSource, direction, query } = this.options;
     const { minPageSize: min, maxPageSize: max } = dataSource.capabilities;
-    const sized = this.options.alone ? pageSize + Math.max(2, Math.ceil(pageSize * 0.1)) : Math.ceil(pageSize * 1.25);
+    const sized = this.options.alone ? pageSize + Math.max(2, Math.ceil(pageSize * 0.1)) : Math.max(Math.min(pageSize + 1, MIN_MERGED_BATCH), Math.ceil((pageSize * 1.25) / (this.options.sources ?? 2)));
     const wanted = growth === 0 ? sized : Math.max(sized, Math.min(GROWN_BATCH_MAX, sized * 2 ** Math.min(growth, MAX_GROWTH)));
     const limit = this.scanning ? max : Math.max(min, Math.min(max, wanted));
     return dataSource.listEvents({ direction, query, resume, limit, signal });

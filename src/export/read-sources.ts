@@ -108,6 +108,7 @@ export async function mergeSources(run: SourceReading, writer: { write(event: Au
       matches: selection.matches,
       requestBudget: UNBOUNDED,
       alone: selection.sourceIds.length === 1,
+      sources: selection.sourceIds.length,
       cache: batches,
       signal,
     });

@@ -59,3 +59,38 @@ describe('grouped first pages of nested connections', () => {
     }
   });
 });
+
+describe('nested first pages of a source that filters by one actor upstream', () => {
+  /** Applies a single actor id itself, as a vendor's `actor_id` parameter would. */
+  class ActorFilteringSource extends FakeDataSource {
+    override readonly capabilities = { ...new FakeDataSource('x', [], () => 1).capabilities, nativeFilters: ['actorIds' as const] };
+    readonly askedActors: Array<readonly string[] | null> = [];
+    override async listEvents(request: Parameters<FakeDataSource['listEvents']>[0]) {
+      this.askedActors.push(request.query.actorIds);
+      const actors = request.query.actorIds;
+      const result = await super.listEvents(request);
+      return actors?.length === 1 ? { ...result, events: result.events.filter((event) => event.actor.sourceActorId === actors[0]) } : result;
+    }
+  }
+
+  it('load each owner on its own, one small upstream read each, instead of scanning for all of them', async () => {
+    const events = Array.from({ length: 1000 }, (_, i) => eventBy('native', i, i < 3 ? `rare-${i}` : 'busy'));
+    const source = new ActorFilteringSource('native', events, () => 1000);
+    const deps: EventConnectionDeps = {
+      sources: registryOf([source]),
+      cursors: new CursorCodec({ secret: 'x'.repeat(32), ttlSeconds: 3600 }),
+      caches: createGatewayCaches(),
+      scanBudgetRequests: 100,
+      settleWindowMs: 0,
+      cursorScope: '',
+      signal: AbortSignal.timeout(10_000),
+    };
+    const loader = createNestedConnectionLoader(deps);
+    const owners = ['rare-0', 'rare-1', 'rare-2', 'busy'].map((vendorId) => actorId('native', vendorId));
+    const pages = await Promise.all(owners.map((ownerId) => loader.load({ owner: 'actor', ownerId, args: { first: 5 } })));
+    expect(pages.map((page) => page.edges.length)).toEqual([1, 1, 1, 5]);
+    expect(pages[0]!.edges[0]!.node.sourceEventId).toBe('native-0');
+    // Every read named exactly one actor: none read the log for all four.
+    expect(source.askedActors.every((asked) => asked?.length === 1)).toBe(true);
+  });
+});

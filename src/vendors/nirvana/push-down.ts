@@ -28,7 +28,8 @@ const WIRE_ACTOR_TYPES: Partial<Record<ActorType, string>> = { USER: 'user', API
  *   millisecond, which the gateway drops again; a millisecond less would lose events stamped
  *   with sub-millisecond precision just before `toMs`;
  * - one action, unless the gateway could have made it up (a record without `action` is named
- *   `METHOD path` or `unknown`, which the upstream's `action` would not match);
+ *   `METHOD path` or `unknown`, which the upstream's `action` would not match; see
+ *   `mayBeNamedByGateway`);
  * - one actor id, target id or target type (compared exactly on both sides);
  * - one actor type, when the query wants exactly one of USER and API_KEY and not UNKNOWN (a
  *   record of another wire type is UNKNOWN, which `actor_type` cannot ask for);
@@ -64,7 +65,21 @@ export function nirvanaPushDown(query: SourceQuery): NirvanaPushDown {
 
 function pushableAction(actions: readonly string[] | null): string | null {
   const action = onlyValue(actions);
-  return action === null || action === 'unknown' || /\s/.test(action) ? null : action;
+  return action === null || mayBeNamedByGateway(action) ? null : action;
+}
+
+/**
+ * True for a name normalize.ts may have made up for a record without `action`: `unknown`, or
+ * `<METHOD> <path>`, whose text up to the first blank is upper case. Any other name, blanks
+ * included (`Assertion Request:Denied`), can only be a recorded `action`, which the upstream
+ * compares as the gateway does.
+ */
+function mayBeNamedByGateway(action: string): boolean {
+  if (action === 'unknown') return true;
+  const blank = action.search(/\s/);
+  if (blank < 0) return false;
+  const head = action.slice(0, blank);
+  return head === head.toUpperCase();
 }
 
 function wireActorType(actorTypes: readonly ActorType[] | null): string | null {

@@ -74,7 +74,11 @@ function isResourceType(value: string): value is PortResourceType {
  * Port compares. So the gateway matches target ids itself, over the narrower read `resources` allows.
  */
 export function portPushDown(query: SourceQuery): PortPushDown {
-  const fromActions = query.actions ? actionParams(query.actions) : null;
+  // Another vendor's action names (`Token:Create`, `task_deleted`) cannot name a Port record:
+  // only the others are pushed down, and none left means no request at all.
+  const portActions = query.actions?.filter((name) => PORT_ACTION_SHAPE.test(name)) ?? null;
+  if (portActions?.length === 0) return { params: {}, matchesNothing: true };
+  const fromActions = portActions ? actionParams(portActions) : null;
   let resources = fromActions?.resources ?? null;
   if (query.targetTypes && query.targetTypes.every(isResourceType)) {
     const types = new Set(query.targetTypes as readonly PortResourceType[]);
@@ -87,6 +91,12 @@ export function portPushDown(query: SourceQuery): PortPushDown {
   if (fromActions?.action) params['action'] = fromActions.action;
   return { params: { ...params, ...recordParams(query) }, matchesNothing: false };
 }
+
+/**
+ * What every name `portActionName` writes ends with: a dot and the verb in lower snake case
+ * (`created`, `timer_expired`, `unknown`), whatever the resource type before it holds.
+ */
+const PORT_ACTION_SHAPE = /\.[a-z0-9_]+$/;
 
 /** `resources` and, when all share one verb, `action` for action names; null when any name is not `<resource>.<verb>`. */
 function actionParams(actions: readonly string[]): { resources: Set<PortResourceType>; action: PortAction | null } | null {

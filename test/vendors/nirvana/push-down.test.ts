@@ -26,6 +26,13 @@ describe('nirvanaPushDown', () => {
   it('sends no action the gateway may have named itself (records without `action`)', () => {
     expect(nirvanaPushDown(q({ actions: ['POST /v1/compute/vms'] })).params).toEqual({});
     expect(nirvanaPushDown(q({ actions: ['unknown'] })).params).toEqual({});
+    expect(nirvanaPushDown(q({ actions: ['get /v1/vms'] })).params).toEqual({ action: 'get /v1/vms' });
+    expect(nirvanaPushDown(q({ actions: ['DELETE\t/v1/vms/1'] })).params).toEqual({});
+  });
+
+  it('sends a recorded action with blanks in it, which no name made up by the gateway has', () => {
+    expect(nirvanaPushDown(q({ actions: ['Assertion Request:Denied'] })).params).toEqual({ action: 'Assertion Request:Denied' });
+    expect(nirvanaPushDown(q({ actions: ['vm created'] })).params).toEqual({ action: 'vm created' });
   });
 
   it('sends an actor type only when the query wants exactly one of USER and API_KEY, and not UNKNOWN', () => {

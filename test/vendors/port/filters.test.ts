@@ -25,6 +25,17 @@ describe('portPushDown', () => {
     expect(portPushDown(q({ actions: ['entity.timer_expired'] })).params).toEqual({});
   });
 
+  it('asks nothing for action names no Port record can have: every Port name ends in .<lower snake case verb>', () => {
+    for (const name of ['Token:Create', 'task_deleted', 'CREATE', 'Assertion Request:Denied', 'entity.Created', 'entity.']) {
+      expect(portPushDown(q({ actions: [name] })).matchesNothing).toBe(true);
+    }
+    expect(portPushDown(q({ actions: ['Token:Create', 'entity.timer_expired'] })).matchesNothing).toBe(false);
+    // Beside another vendor's names, Port's own are still pushed down.
+    expect(portPushDown(q({ actions: ['Token:Create', 'entity.created', 'task_deleted'] }))).toEqual({ params: { resources: ['entity'], action: 'CREATE' }, matchesNothing: false });
+    expect(portPushDown(q({ actions: ['vm.created'] })).matchesNothing).toBe(false);
+    expect(portPushDown(q({ actions: ['some type.unknown'] })).matchesNothing).toBe(false);
+  });
+
   it('maps target types to resources, intersected with the actions’ resources', () => {
     expect(portPushDown(q({ targetTypes: ['run', 'entity'] })).params).toEqual({ resources: ['entity', 'run'] });
     expect(portPushDown(q({ targetTypes: ['user'] })).params).toEqual({});
