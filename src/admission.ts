@@ -11,15 +11,18 @@ export interface AdmissionLimits {
   maxInFlight: number;
   /** Requests waiting for a slot; beyond it, the excess is shed with 503; default 64. */
   maxQueued: number;
-  /** Requests one client may send a minute (by API key, else by address); null = no limit. */
+  /**
+   * Requests one client may send a minute (by API key, else by address); null = no limit, the
+   * default: an address may be a whole office behind one proxy, and a sync or a benchmark may
+   * rightly send thousands a second. Set it where callers have their own keys.
+   */
   perClientPerMinute: number | null;
   /**
    * Cost points (`operationCost`, the figure `maxCost` bounds) one client may spend an hour; null
-   * or absent = no budget. The config file's default, 1,000,000, is 100 maximal requests an hour
-   * but 10,000 pages of 100 events: a dashboard of ten 100-event panels refreshed every 30 s
-   * spends 120,000, and a sync paging 100 events at a time may read a million events an hour. Only
-   * a caller that keeps asking for deeply nested pages (thousands of points each) meets it.
-   * Optional so that limits built in code (benchmarks, tests) may leave it out.
+   * or absent = no budget, the default (for the reasons of `perClientPerMinute`). 1,000,000 is a
+   * sensible budget for callers with keys: 100 maximal requests an hour but 10,000 pages of 100
+   * events; a dashboard of ten 100-event panels refreshed every 30 s spends 120,000. Optional so
+   * that limits built in code (benchmarks, tests) may leave it out.
    */
   costPerHour?: number | null;
 }

@@ -236,11 +236,11 @@ const serverSchema = z.strictObject({
     .strictObject({
       maxInFlight: z.number().int().min(1).max(10_000).default(32),
       maxQueued: z.number().int().min(0).max(100_000).default(64),
-      perClientPerMinute: z.number().int().min(1).nullable().default(600),
-      // Why 1,000,000: see `AdmissionLimits.costPerHour`.
-      costPerHour: z.number().int().min(1).nullable().default(1_000_000),
+      // Off unless set: see `AdmissionLimits`.
+      perClientPerMinute: z.number().int().min(1).nullable().default(null),
+      costPerHour: z.number().int().min(1).nullable().default(null),
     })
-    .default({ maxInFlight: 32, maxQueued: 64, perClientPerMinute: 600, costPerHour: 1_000_000 }),
+    .default({ maxInFlight: 32, maxQueued: 64, perClientPerMinute: null, costPerHour: null }),
   cache: z
     .strictObject({
       // Checked after parsing (redisUrlOf), so that no message ever quotes it: it may hold a password.

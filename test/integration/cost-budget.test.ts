@@ -154,9 +154,10 @@ describe('server.admission.costPerHour in the config', () => {
     throw new Error('expected a ConfigError');
   };
 
-  it('takes a positive integer or null, 1,000,000 by default, and refuses 0, negatives, fractions and less than maxCost', () => {
-    expect(parseConfig(document(undefined), env).server.admission.costPerHour).toBe(1_000_000);
-    expect(parseConfig(document({ perClientPerMinute: 20 }), env).server.admission.costPerHour).toBe(1_000_000);
+  it('takes a positive integer or null, none by default, and refuses 0, negatives, fractions and less than maxCost', () => {
+    expect(parseConfig(document(undefined), env).server.admission.costPerHour).toBeNull();
+    expect(parseConfig(document(undefined), env).server.admission.perClientPerMinute).toBeNull();
+    expect(parseConfig(document({ perClientPerMinute: 20 }), env).server.admission.costPerHour).toBeNull();
     expect(parseConfig(document({ costPerHour: 50_000 }), env).server.admission.costPerHour).toBe(50_000);
     expect(parseConfig(document({ costPerHour: null }), env).server.admission.costPerHour).toBeNull();
     for (const bad of [0, -1, -50_000, 1.5, '1000']) {
