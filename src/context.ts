@@ -54,6 +54,8 @@ export interface GatewayContext {
   exports: ExportService | null;
   /** Aborts when the request's deadline passes or the client goes away. */
   signal: AbortSignal;
+  /** When the request's time for scanning on runs out (see `EventConnectionDeps.scanUntilMs`); null: no limit. */
+  scanUntilMs: number | null;
   /** The caller's budget of cost points, which the cost-limit plugin spends from; null when nothing is budgeted (outside a served request). */
   budget: CostBudget | null;
   loaders: {
@@ -87,7 +89,7 @@ export function createContext(
   requestId: string,
   signal: AbortSignal,
   principal: Principal = ANONYMOUS,
-  request: { logger: Logger; report: OperationReport; budget?: CostBudget | null } = { logger: deps.logger.child({ reqId: requestId }), report: UNREPORTED },
+  request: { logger: Logger; report: OperationReport; budget?: CostBudget | null; scanUntilMs?: number } = { logger: deps.logger.child({ reqId: requestId }), report: UNREPORTED },
 ): GatewayContext {
   const sources = deps.sources.scopedTo(principal.sources);
   const scoped = { ...deps, sources, principal };
@@ -98,9 +100,10 @@ export function createContext(
     report: request.report,
     signal,
     budget: request.budget ?? null,
+    scanUntilMs: request.scanUntilMs ?? null,
     loaders: {
       event: createEventLoader(sources, deps.caches.events, signal),
-      nestedEvents: createNestedConnectionLoader(connectionDeps({ ...scoped, signal })),
+      nestedEvents: createNestedConnectionLoader(connectionDeps({ ...scoped, signal, scanUntilMs: request.scanUntilMs ?? null })),
     },
     partialErrors: [],
     warnings: [],
@@ -112,7 +115,7 @@ export function createContext(
  * the one place that turns server settings into connection settings, for `auditEvents` and the
  * nested `Actor.events` / `Target.events` alike.
  */
-export function connectionDeps(context: Pick<GatewayContext, 'sources' | 'cursors' | 'caches' | 'config' | 'signal' | 'principal'>): EventConnectionDeps {
+export function connectionDeps(context: Pick<GatewayContext, 'sources' | 'cursors' | 'caches' | 'config' | 'signal' | 'principal'> & { scanUntilMs?: number | null }): EventConnectionDeps {
   return {
     sources: context.sources,
     // A cursor is signed for its caller: another caller's is refused like a forged one.
@@ -122,5 +125,6 @@ export function connectionDeps(context: Pick<GatewayContext, 'sources' | 'cursor
     scanBudgetRequests: context.config.scanBudgetRequests,
     settleWindowMs: context.config.settleWindowMs,
     signal: context.signal,
+    ...(context.scanUntilMs == null ? {} : { scanUntilMs: context.scanUntilMs }),
   };
 }

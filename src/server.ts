@@ -43,6 +43,14 @@ import { ConfigError } from './config';
 import { SharedExportJobs } from './export/shared-jobs';
 import { RedisCircuitState, type SharedCircuitState } from './http/shared-circuit';
 
+/**
+ * The share of a request's deadline that pages may spend reading on (scans of filters the
+ * upstreams cannot apply, tie groups): past it, each source stops after its current batch and
+ * the page ends short with a cursor that resumes the scan, rather than running into the
+ * deadline and failing. The rest leaves room for the batch in flight and the answer.
+ */
+const SCAN_SHARE_OF_DEADLINE = 0.5;
+
 /** A running gateway. */
 export interface Gateway {
   /** `http://host:port/graphql`. */
@@ -248,13 +256,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     // still queued when it passes leaves the queue with a 503 rather than running late.
     const disconnect = new AbortController();
     const deadline = deadlineSignal(disconnect.signal, config.server.requestTimeoutMs);
+    const scanUntilMs = Date.now() + Math.floor(config.server.requestTimeoutMs * SCAN_SHARE_OF_DEADLINE);
     // Upstream calls get this signal: the request's logger and span travel with it.
     bindRequestScope(deadline.signal, observed.scope);
     res.on('close', () => {
       if (!res.writableFinished) disconnect.abort();
       deadline.release();
     });
-    const admitted = await admission.run(client, (budget) => execute(req, res, url, method, principal, deadline.signal, observed, budget), deadline.signal);
+    const admitted = await admission.run(client, (budget) => execute(req, res, url, method, principal, { signal: deadline.signal, scanUntilMs }, observed, budget), deadline.signal);
     if (!admitted.admitted) {
       const { status, code, message, retryAfterSeconds } = admitted.refusal;
       return sendJson(res, status, graphqlError(message, code), { 'retry-after': String(retryAfterSeconds), ...(await admitted.budget.headers()) });
@@ -268,7 +277,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     url: URL,
     method: string,
     principal: Principal,
-    signal: AbortSignal,
+    { signal, scanUntilMs }: { signal: AbortSignal; scanUntilMs: number },
     observed: ObservedRequest,
     budget: CallerBudget,
   ): Promise<void> {
@@ -294,7 +303,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     const requestId = observed.id;
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body: parsedBody },
-      context: async () => createContext(contextDeps, requestId, signal, principal, { logger: observed.logger, report: observed, budget }),
+      context: async () => createContext(contextDeps, requestId, signal, principal, { logger: observed.logger, report: observed, budget, scanUntilMs }),
     });
     // Read once Apollo is done: they then count what this operation spent.
     await writeResponse(res, response, { 'x-request-id': requestId, ...(await budget.headers()) });

@@ -35,6 +35,12 @@ export interface EventConnectionDeps {
   cursorScope: string;
   /** Upstream requests one source may make for one page. */
   scanBudgetRequests: number;
+  /**
+   * When (epoch ms) the request's time for reading on runs out: after it, a source that has made
+   * an upstream request for this page makes no more, and the page ends short with a cursor that
+   * resumes the scan, as when `scanBudgetRequests` is spent. Absent: no time limit.
+   */
+  scanUntilMs?: number;
   /** See `ServerConfig.settleWindowMs`; required, so that no path to the engine forgets it. */
   settleWindowMs: number;
   signal: AbortSignal;
@@ -123,6 +129,7 @@ export function openStreams(selection: EventSelection, plan: Pick<TraversalPlan,
       skipThrough: origin,
       matches: selection.matches,
       requestBudget: deps.scanBudgetRequests,
+      ...(deps.scanUntilMs === undefined ? {} : { scanUntilMs: deps.scanUntilMs }),
       alone: selection.sourceIds.length === 1,
       sources: selection.sourceIds.length,
       cache: deps.batches ?? deps.caches.batches,

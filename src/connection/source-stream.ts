@@ -35,6 +35,11 @@ export interface SourceStreamOptions {
   matches: (event: AuditEventModel) => boolean;
   /** Upstream requests this source may make for one page. */
   requestBudget: number;
+  /**
+   * After this instant (epoch ms), a stream that made an upstream request for this page makes no
+   * more: see `EventConnectionDeps.scanUntilMs`.
+   */
+  scanUntilMs?: number;
   /** True when this is the only source of the page. */
   alone: boolean;
   /** How many sources the page merges (this one included); 2 when absent and not alone. */
@@ -202,6 +207,12 @@ export class SourceStream {
   async fetchMore(pageSize: number): Promise<void> {
     if (this.finished || this.exhausted) return;
     const budget = this.options.requestBudget;
+    // Out of time: stop reading on, as when out of requests. One upstream request first, so
+    // that every page of a long scan gets further than the one before.
+    if (this.requests > 0 && this.options.scanUntilMs !== undefined && Date.now() >= this.options.scanUntilMs) {
+      this.budgetSpent = true;
+      return;
+    }
     if (this.requests >= budget || this.batchesRead >= budget * 10) {
       // A tie group larger than one page may read is read on by the next pages, from the batch
       // cache, up to ten times the budget in batches. A page that reaches that having listed

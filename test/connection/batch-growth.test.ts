@@ -96,3 +96,29 @@ describe('batch growth under cache pressure', () => {
     expect(listed).toEqual(events.map((event) => event.sourceEventId).reverse());
   });
 });
+
+describe('a page out of time for reading on', () => {
+  it('ends short after one upstream request once its scan time has run out, and the next pages list every match once', async () => {
+    // One event in fifty matches: a page of 10 needs about 500 events read, in batches of 11 at first.
+    const events = Array.from({ length: 2000 }, (_, i) => ({ ...fakeEvent('s0', `e${String(i).padStart(4, '0')}`, 1_000_000 + i * 10), action: i % 50 === 0 ? 'wanted.action' : 'other.action' }));
+    const source = new LargePageSource('s0', events, () => 11);
+    const filter = { actions: ['wanted.action'] };
+    const outOfTime = { ...deps(source), scanUntilMs: 0 };
+    const short = await loadEventConnection({ first: 10, filter }, outOfTime);
+    expect(source.calls).toBe(1);
+    expect(short.edges.length).toBeLessThan(10);
+    expect(short.pageInfo.hasNextPage).toBe(true);
+
+    // With time again, the traversal goes on from where the short page stopped.
+    const listed = short.edges.map((edge) => edge.node.sourceEventId);
+    const gateway = { ...outOfTime, scanUntilMs: Date.now() + 60_000 };
+    let after = short.pageInfo.endCursor!;
+    for (;;) {
+      const page = await loadEventConnection({ first: 10, filter, after }, gateway);
+      listed.push(...page.edges.map((edge) => edge.node.sourceEventId));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor!;
+    }
+    expect(listed).toEqual(events.filter((event) => event.action === 'wanted.action').map((event) => event.sourceEventId).reverse());
+  });
+});

@@ -46,3 +46,31 @@ describe('a filter the upstream cannot apply, under a scan budget', () => {
     }
   });
 });
+
+describe('a scan out of time', () => {
+  it('ends the page short with a cursor that resumes the scan once half the request deadline has passed, instead of failing at the deadline', async () => {
+    const setup = await startTestGateway([{ id: 'nirvana-main', module: nirvanaModule, size: 10_000 }], { requestTimeoutMs: 6_000, scanBudgetRequests: 100 });
+    try {
+      const simulator = setup.simulators.get('nirvana-main')!;
+      const truth = simulator.expectedEvents('nirvana-main');
+      const counts = new Map<string, number>();
+      for (const event of truth) counts.set(event.action, (counts.get(event.action) ?? 0) + 1);
+      const rare = [...counts.entries()].sort((a, b) => a[1] - b[1]).slice(0, 2).map(([action]) => action);
+      // Each upstream page takes a second: reading the whole log for the two rarest actions would
+      // take about eleven, past the 6 s deadline. Half of it gone, the page stops reading on.
+      simulator.control.knobs.latencyMs = 1_000;
+      const response = await setup.query<Page>(
+        `query ($filter: AuditEventFilter) { auditEvents(first: 100, filter: $filter) { edges { node { sourceEventId } } pageInfo { hasNextPage endCursor } sourceStatuses { upstreamRequests } } }`,
+        { filter: { actions: rare } },
+      );
+      expect(response.errors).toBeUndefined();
+      const connection = response.data!.auditEvents;
+      expect(connection.pageInfo.hasNextPage).toBe(true);
+      expect(connection.pageInfo.endCursor).not.toBeNull();
+      expect(connection.edges.length).toBeLessThan(100);
+      expect(connection.sourceStatuses[0]!.upstreamRequests).toBeGreaterThanOrEqual(1);
+    } finally {
+      await setup.close();
+    }
+  });
+});
