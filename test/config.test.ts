@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { checkExposure, ConfigError, loadConfigFile, parseConfig, readRuntimeSettings } from '../src/config';
+import { checkExposure, loadConfigFile, parseConfig, readRuntimeSettings } from '../src/config';
+import { configErrorOf } from './helpers/config-error';
 
 const SECRET = 's'.repeat(40);
 
@@ -7,15 +8,7 @@ function config(source: Record<string, unknown>, server: Record<string, unknown>
   return { server, sources: [{ id: 'nirvana-main', vendor: 'nirvana', baseUrl: 'https://api.nirvanalabs.io', apiKey: '${NIRVANA_API_KEY}', ...source }] };
 }
 
-function errorOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const errorOf = configErrorOf;
 
 describe('parseConfig', () => {
   const env = { NIRVANA_API_KEY: 'CANARY-secret-value' };

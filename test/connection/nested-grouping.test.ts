@@ -14,20 +14,25 @@ function eventBy(sourceId: string, index: number, actorId: string): AuditEventMo
 
 const actorId = (sourceId: string, vendorId: string) => encodeGlobalId({ type: 'Actor', sourceId, actorKey: vendorId });
 
-function setup() {
-  // `busy` acts in every event of its source; `rare` only in the oldest of the other, so its
-  // source must be read to the end to fill its page.
-  const common = new FakeDataSource('common', Array.from({ length: 1000 }, (_, i) => eventBy('common', i, 'busy')), () => 50);
-  const sparse = new FakeDataSource('sparse', Array.from({ length: 1000 }, (_, i) => eventBy('sparse', i, i === 0 ? 'rare' : `other-${i % 7}`)), () => 50);
-  const fresh = (): EventConnectionDeps => ({
-    sources: registryOf([common, sparse]),
+/** Engine dependencies over `sources`, with caches of their own. */
+function depsOver(sources: FakeDataSource[]): EventConnectionDeps {
+  return {
+    sources: registryOf(sources),
     cursors: new CursorCodec({ secret: 'x'.repeat(32), ttlSeconds: 3600 }),
     caches: createGatewayCaches(),
     scanBudgetRequests: 100,
     settleWindowMs: 0,
     cursorScope: '',
     signal: AbortSignal.timeout(10_000),
-  });
+  };
+}
+
+function setup() {
+  // `busy` acts in every event of its source; `rare` only in the oldest of the other, so its
+  // source must be read to the end to fill its page.
+  const common = new FakeDataSource('common', Array.from({ length: 1000 }, (_, i) => eventBy('common', i, 'busy')), () => 50);
+  const sparse = new FakeDataSource('sparse', Array.from({ length: 1000 }, (_, i) => eventBy('sparse', i, i === 0 ? 'rare' : `other-${i % 7}`)), () => 50);
+  const fresh = (): EventConnectionDeps => depsOver([common, sparse]);
   return { common, sparse, fresh };
 }
 
@@ -76,16 +81,7 @@ describe('nested first pages of a source that filters by one actor upstream', ()
   it('load each owner on its own, one small upstream read each, instead of scanning for all of them', async () => {
     const events = Array.from({ length: 1000 }, (_, i) => eventBy('native', i, i < 3 ? `rare-${i}` : 'busy'));
     const source = new ActorFilteringSource('native', events, () => 1000);
-    const deps: EventConnectionDeps = {
-      sources: registryOf([source]),
-      cursors: new CursorCodec({ secret: 'x'.repeat(32), ttlSeconds: 3600 }),
-      caches: createGatewayCaches(),
-      scanBudgetRequests: 100,
-      settleWindowMs: 0,
-      cursorScope: '',
-      signal: AbortSignal.timeout(10_000),
-    };
-    const loader = createNestedConnectionLoader(deps);
+    const loader = createNestedConnectionLoader(depsOver([source]));
     const owners = ['rare-0', 'rare-1', 'rare-2', 'busy'].map((vendorId) => actorId('native', vendorId));
     const pages = await Promise.all(owners.map((ownerId) => loader.load({ owner: 'actor', ownerId, args: { first: 5 } })));
     expect(pages.map((page) => page.edges.length)).toEqual([1, 1, 1, 5]);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AuthConfig } from '../../src/auth';
-import { ConfigError, parseConfig } from '../../src/config';
+import { parseConfig } from '../../src/config';
+import { configErrorOf } from '../helpers/config-error';
 import { nirvanaModule } from '../../src/vendors/nirvana';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
 
@@ -144,15 +145,7 @@ describe('server.admission.costPerHour in the config', () => {
     server: { cursorSecret: 's'.repeat(40), ...(admission ? { admission } : {}), ...server },
     sources: [{ id: 'nirvana-main', vendor: 'nirvana', baseUrl: 'https://api.nirvanalabs.io', apiKey: '${NIRVANA_API_KEY}' }],
   });
-  const errorOf = (run: () => unknown): string => {
-    try {
-      run();
-    } catch (error) {
-      expect(error).toBeInstanceOf(ConfigError);
-      return (error as Error).message;
-    }
-    throw new Error('expected a ConfigError');
-  };
+  const errorOf = configErrorOf;
 
   it('takes a positive integer or null, none by default, and refuses 0, negatives, fractions and less than maxCost', () => {
     expect(parseConfig(document(undefined), env).server.admission.costPerHour).toBeNull();
