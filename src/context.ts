@@ -115,7 +115,7 @@ export function createContext(
  * the one place that turns server settings into connection settings, for `auditEvents` and the
  * nested `Actor.events` / `Target.events` alike.
  */
-export function connectionDeps(context: Pick<GatewayContext, 'sources' | 'cursors' | 'caches' | 'config' | 'signal' | 'principal'> & { scanUntilMs?: number | null }): EventConnectionDeps {
+export function connectionDeps(context: Pick<GatewayContext, 'sources' | 'cursors' | 'caches' | 'config' | 'signal' | 'principal' | 'scanUntilMs'>): EventConnectionDeps {
   return {
     sources: context.sources,
     // A cursor is signed for its caller: another caller's is refused like a forged one.
@@ -125,6 +125,6 @@ export function connectionDeps(context: Pick<GatewayContext, 'sources' | 'cursor
     scanBudgetRequests: context.config.scanBudgetRequests,
     settleWindowMs: context.config.settleWindowMs,
     signal: context.signal,
-    ...(context.scanUntilMs == null ? {} : { scanUntilMs: context.scanUntilMs }),
+    ...(context.scanUntilMs === null ? {} : { scanUntilMs: context.scanUntilMs }),
   };
 }

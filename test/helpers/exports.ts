@@ -97,3 +97,16 @@ export async function unzipTo(archive: Buffer, dir: string): Promise<string[]> {
   zip.close();
   return names;
 }
+
+/** The fields of an `auditEvents` node that an export's `events.jsonl` line is compared with. */
+export const TRAVERSED_FIELDS = 'id occurredAt action sourceEventId source { sourceId } raw';
+
+/** An `auditEvents` node selected with {@link TRAVERSED_FIELDS}. */
+export interface TraversedEvent {
+  id: string;
+  occurredAt: string;
+  action: string;
+  sourceEventId: string;
+  source: { sourceId: string };
+  raw: unknown;
+}

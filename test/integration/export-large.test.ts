@@ -7,7 +7,7 @@ import yauzl from 'yauzl';
 import { BUNDLE_FILES } from '../../src/export/manifest';
 import { verifyExport } from '../../src/export/verify';
 import { vendorModules } from '../../src/vendors';
-import { exportSettings, fetchPath, startExport, waitForExport } from '../helpers/exports';
+import { exportSettings, fetchPath, startExport, waitForExport, TRAVERSED_FIELDS, type TraversedEvent } from '../helpers/exports';
 import { startTestGateway, type GraphQLResponse, type TestGateway } from '../helpers/gateway';
 
 const modules = Object.values(vendorModules).filter((module) => module !== undefined);
@@ -16,18 +16,9 @@ const PER_SOURCE = 20_000;
 
 const TRAVERSAL = `query ($after: String) {
   auditEvents(first: 100, after: $after) {
-    nodes { id occurredAt action sourceEventId source { sourceId } raw } pageInfo { hasNextPage endCursor }
+    nodes { ${TRAVERSED_FIELDS} } pageInfo { hasNextPage endCursor }
   }
 }`;
-
-interface TraversedEvent {
-  id: string;
-  occurredAt: string;
-  action: string;
-  sourceEventId: string;
-  source: { sourceId: string };
-  raw: unknown;
-}
 
 /** The lines of `events.jsonl` inside the archive at `file`, read as a stream (the file is some 150 MB). */
 async function* jsonlLines(file: string): AsyncGenerator<Record<string, unknown>> {

@@ -13,7 +13,7 @@ import { nirvanaModule } from '../../src/vendors/nirvana';
 import { portModule } from '../../src/vendors/port';
 import { lineOfOffset, keyPair } from '../export/bundle-fixture';
 import { signatureFile } from '../../src/export/signature';
-import { exportById, exportSettings, fetchPath, startExport, unzipTo, waitForExport, type ExportView } from '../helpers/exports';
+import { exportById, exportSettings, fetchPath, startExport, unzipTo, waitForExport, type ExportView, TRAVERSED_FIELDS, type TraversedEvent } from '../helpers/exports';
 import { startTestGateway, type GraphQLResponse, type TestGateway } from '../helpers/gateway';
 
 const run = promisify(execFile);
@@ -25,18 +25,9 @@ const PER_SOURCE = 1100;
 
 const TRAVERSAL = `query ($after: String, $filter: AuditEventFilter, $orderBy: AuditEventOrder) {
   auditEvents(first: 100, after: $after, filter: $filter, orderBy: $orderBy) {
-    nodes { id occurredAt action sourceEventId source { sourceId } raw } pageInfo { hasNextPage endCursor } asOf
+    nodes { ${TRAVERSED_FIELDS} } pageInfo { hasNextPage endCursor } asOf
   }
 }`;
-
-interface TraversedEvent {
-  id: string;
-  occurredAt: string;
-  action: string;
-  sourceEventId: string;
-  source: { sourceId: string };
-  raw: unknown;
-}
 
 /** Every event `auditEvents` lists for the filter and order, page by page. */
 async function traverse(setup: TestGateway, filter: Record<string, unknown> | null, orderBy: Record<string, unknown> | null): Promise<TraversedEvent[]> {
