@@ -45,8 +45,8 @@ import { establishedTo, memoryAfterGc, soakGatewayNodeArgs, socketInodes, type S
  */
 
 const STEADY_SECONDS = Number(process.env['LOADTEST_SECONDS'] ?? 60);
-/** The scenarios to run (LOADTEST_SCENARIOS, comma separated: steady, storm, slow, abuse, soak); default all but soak. Memory runs with steady. */
-const SCENARIOS = new Set((process.env['LOADTEST_SCENARIOS'] ?? 'steady,storm,slow,abuse').split(',').map((name) => name.trim()));
+/** The scenarios to run (LOADTEST_SCENARIOS, comma separated: steady, pages, storm, slow, abuse, soak); default all but soak. Memory runs with steady. */
+const SCENARIOS = new Set((process.env['LOADTEST_SCENARIOS'] ?? 'steady,pages,storm,slow,abuse').split(',').map((name) => name.trim()));
 const STORM_SECONDS = Math.max(5, Math.round(STEADY_SECONDS / 3));
 const SLOW_SECONDS = Math.max(5, Math.round(STEADY_SECONDS / 6));
 /** Clients of the steady phases (LOADTEST_CLIENTS, default 50). */
@@ -64,6 +64,11 @@ const CLEAN_FAILURES = new Set(['UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE']);
 
 /** The config the gateway runs with (written to a temp YAML file; nothing else is defaulted silently). */
 const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * Room for every client's current batch of each source: a traversal's next page reads on from
+ * its batch in the cache, and a batch evicted before then is read again from the upstream.
+ */
+const CACHE_MAX_EVENTS = Number(process.env['LOADTEST_CACHE_EVENTS'] ?? 50_000);
 const ADMISSION = { maxInFlight: Number(process.env['LOADTEST_MAX_IN_FLIGHT'] ?? 32), maxQueued: 64, perClientPerMinute: 10_000_000 };
 /** The documented defaults, written out: the slow simulator answers after 7 s, beyond headersMs. */
 const SOURCE_TIMEOUTS = { connectMs: 2_000, headersMs: 5_000, bodyMs: 5_000, requestMs: 8_000 };
@@ -276,6 +281,23 @@ const MIX: Array<[Operation, number]> = (() => {
   return chosen.map(([operation, weight]) => [operation, weight / total]);
 })();
 
+/** What a group of clients sends: the operations, and the sources their pages read (all when absent). */
+interface LoadShape {
+  mix: Array<[Operation, number]>;
+  pageSources?: string[];
+}
+const MIXED: LoadShape = { mix: MIX };
+
+/**
+ * RELIABILITY's L1 as it is written: pages of 50 merged over three sources, the clients' first
+ * pages and their traversals going on, in the proportions of the mix.
+ */
+const PAGES_VENDORS = ['nirvana', 'asana', 'complianceagent'];
+const PAGES: LoadShape = {
+  mix: FULL_MIX.filter(([operation]) => operation === 'first page' || operation === 'next page').map(([operation]) => [operation, 0.5]),
+  pageSources: PAGES_VENDORS.map((vendor) => `${vendor}-load`),
+};
+
 function pick<T>(values: readonly T[]): T {
   return values[Math.floor(Math.random() * values.length)]!;
 }
@@ -291,6 +313,7 @@ class MixedClient {
   constructor(
     readonly http: Client,
     private readonly knowledge: Knowledge,
+    private readonly load: LoadShape = MIXED,
   ) {}
 
   /** Sends one request of the mix; `unexpected` lists what is wrong with an HTTP 200 answer beyond its error codes. */
@@ -302,7 +325,7 @@ class MixedClient {
     switch (operation) {
       case 'first page':
       case 'next page': {
-        const outcome = await post(this.http, body(PAGE, { first: 50, after: operation === 'next page' ? this.cursor : null }));
+        const outcome = await post(this.http, body(PAGE, { first: 50, after: operation === 'next page' ? this.cursor : null, ...(this.load.pageSources ? { filter: { sources: this.load.pageSources } } : {}) }));
         const page = pageOf(outcome);
         if (outcome.status === 200) {
           if (!page) unexpected.push('NO_DATA');
@@ -369,11 +392,11 @@ class MixedClient {
 
   private choose(): Operation {
     let draw = Math.random();
-    for (const [operation, weight] of MIX) {
+    for (const [operation, weight] of this.load.mix) {
       draw -= weight;
       if (draw < 0) return operation;
     }
-    return MIX[MIX.length - 1]![0];
+    return this.load.mix[this.load.mix.length - 1]![0];
   }
 
   private remember(page: PageData): void {
@@ -411,14 +434,14 @@ interface MixedResult {
   cost: { text: string; upstream: string };
 }
 
-async function mixedLoad(processes: Processes, knowledge: Knowledge, clients: number, seconds: number): Promise<MixedResult> {
+async function mixedLoad(processes: Processes, knowledge: Knowledge, clients: number, seconds: number, load: LoadShape = MIXED): Promise<MixedResult> {
   const { origin } = processes;
   const meter = new PhaseMeter(processes);
   const all = new Recorder();
-  const byOperation = new Map<Operation, Recorder>(FULL_MIX.map(([operation]) => [operation, new Recorder()]));
+  const byOperation = new Map<Operation, Recorder>(load.mix.map(([operation]) => [operation, new Recorder()]));
   const started = performance.now();
   await runClients(origin, clients, seconds, async (http, _index, until) => {
-    const client = new MixedClient(http, knowledge);
+    const client = new MixedClient(http, knowledge, load);
     while (performance.now() < until) {
       const { operation, outcome, unexpected } = await client.step();
       all.add(outcome);
@@ -489,7 +512,7 @@ async function start(soak = false): Promise<Processes> {
       cursorSecret: '${LOADTEST_CURSOR_SECRET}',
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
       scanBudgetRequests: 20,
-      cacheMaxEvents: 10_000,
+      cacheMaxEvents: CACHE_MAX_EVENTS,
       maxCost: 10_000,
       admission: ADMISSION,
     },
@@ -709,6 +732,18 @@ function printOperations(title: string, result: MixedResult): void {
   for (const [operation, recorder] of result.byOperation) {
     console.log(`| ${operation} | ${int(recorder.count)} | ${ms(recorder.p(0.5))} | ${ms(recorder.p(0.95))} | ${ms(recorder.p(0.99))} | ${recorder.codesText()} |`);
   }
+}
+
+/** L1 of RELIABILITY.md as written: 50 clients of first pages and traversals over three sources. */
+async function pagesScenario(processes: Processes, knowledge: Knowledge): Promise<void> {
+  const scenario = `7. L1 pages (${STEADY_CLIENTS} clients, ${STEADY_SECONDS} s, 3 sources)`;
+  const result = await mixedLoad(processes, knowledge, STEADY_CLIENTS, STEADY_SECONDS, PAGES);
+  reportMixed(scenario, result, true);
+  printOperations('7. L1 pages', result);
+  const { all } = result;
+  const rate = all.count / result.seconds;
+  target(scenario, 'throughput', `${rate.toFixed(0)} req/s`, '>= 200 req/s', rate >= 200);
+  target(scenario, 'latency p99', ms(all.p(0.99)), '<= 500 ms', all.p(0.99) <= 500);
 }
 
 async function storm(processes: Processes, knowledge: Knowledge): Promise<void> {
@@ -1154,6 +1189,11 @@ async function main(): Promise<void> {
       reportMixed(memory, second, true);
       figure(memory, `gateway RSS at the end of phase 1 (median of its last ${window} s)`, mb(rss1));
       target(memory, `gateway RSS at the end of phase 2, growth`, `${mb(rss2)}, ${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%`, 'growth <= 10%', growth <= 0.1);
+    }
+
+    if (SCENARIOS.has('pages')) {
+      console.log(`7. L1 pages: ${STEADY_CLIENTS} clients, ${STEADY_SECONDS} s, first: 50 over ${PAGES_VENDORS.join(', ')} …`);
+      await pagesScenario(processes, knowledge);
     }
 
     if (SCENARIOS.has('storm')) {

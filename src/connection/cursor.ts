@@ -178,13 +178,21 @@ export class CursorCodec {
    *   so another caller's cursor fails verification exactly like a forged one, revealing nothing.
    */
   encode(cursor: TraversalCursor, scope = ''): string {
-    const json = Buffer.from(JSON.stringify(toPayload(cursor)), 'utf8');
-    const deflate = json.length >= DEFLATE_FROM_BYTES;
-    const body = deflate ? deflateRawSync(json, DEFLATE_OPTIONS) : json;
-    const head = Buffer.from([deflate ? VERSION_DEFLATED : VERSION_JSON]);
-    const signed = Buffer.concat([head, this.signingKey.id, body]);
-    const mac = mac16(this.signingKey.secret, signed, scope);
-    return Buffer.concat([signed, mac]).toString('base64url');
+    const json = JSON.stringify(toPayload(cursor));
+    // One buffer for head, key id, payload and MAC: a page encodes up to 100 cursors, and the
+    // intermediate buffers of a concat were a fifth of each.
+    const jsonBytes = Buffer.byteLength(json, 'utf8');
+    const deflated = jsonBytes >= DEFLATE_FROM_BYTES ? deflateRawSync(json, DEFLATE_OPTIONS) : null;
+    const bodyBytes = deflated ? deflated.length : jsonBytes;
+    const signedBytes = 1 + KEY_ID_BYTES + bodyBytes;
+    const wire = Buffer.allocUnsafe(signedBytes + MAC_BYTES);
+    wire[0] = deflated ? VERSION_DEFLATED : VERSION_JSON;
+    this.signingKey.id.copy(wire, 1);
+    if (deflated) deflated.copy(wire, 1 + KEY_ID_BYTES);
+    else wire.write(json, 1 + KEY_ID_BYTES, 'utf8');
+    const signed = wire.subarray(0, signedBytes);
+    mac16(this.signingKey.secret, signed, scope).copy(wire, signedBytes, 0, MAC_BYTES);
+    return wire.toString('base64url');
   }
 
   /** Verifies and parses a cursor; throws BAD_USER_INPUT with reason CURSOR_INVALID or CURSOR_EXPIRED. */

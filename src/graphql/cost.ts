@@ -7,6 +7,7 @@ import {
   Kind,
   valueFromAST,
   type FragmentDefinitionNode,
+  type DocumentNode,
   type GraphQLArgument,
   type GraphQLNamedType,
   type GraphQLSchema,
@@ -96,6 +97,22 @@ function fetchedNodes(
 }
 
 /**
+ * Costs of operations that take no variables, by their parsed operation: Apollo keeps parsed
+ * documents, so a query sent again is the same node and costs nothing to cost again.
+ */
+const constantCosts = new WeakMap<OperationDefinitionNode, number>();
+
+function costOf(schema: GraphQLSchema, operation: OperationDefinitionNode, document: DocumentNode, variables: Record<string, unknown>): number {
+  const constant = (operation.variableDefinitions ?? []).length === 0;
+  const known = constant ? constantCosts.get(operation) : undefined;
+  if (known !== undefined) return known;
+  const fragments = new Map(document.definitions.flatMap((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])));
+  const cost = operationCost(schema, operation, fragments, variables);
+  if (constant) constantCosts.set(operation, cost);
+  return cost;
+}
+
+/**
  * Where an operation's cost is spent: its caller's budget of cost points (`Admission`'s
  * `CallerBudget`, per request).
  */
@@ -122,8 +139,7 @@ export function costLimitPlugin<Context extends BaseContext>(
       return {
         async didResolveOperation({ operation, document, request, contextValue }) {
           if (!operation) return;
-          const fragments = new Map(document.definitions.flatMap((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])));
-          const cost = operationCost(schema(), operation, fragments, request.variables ?? {});
+          const cost = costOf(schema(), operation, document, request.variables ?? {});
           if (cost > maxCost) {
             throw new GraphQLError(
               `the operation may fetch ${cost} nodes, more than the ${maxCost} a request may: ask for smaller pages (first/last) or fewer nested connections`,

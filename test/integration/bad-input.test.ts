@@ -178,6 +178,20 @@ describe('the gateway refuses bad input with clear GraphQL errors', () => {
     expect(page.errors).toBeUndefined();
   });
 
+  it('costs a document sent again as the first time, and an operation with variables by each request\'s variables', async () => {
+    const aliases = Array.from({ length: 15 }, (_, i) => `a${i}: auditEvents(first: 100) { nodes { actor { node { events { nodes { id } } } } } }`);
+    for (let i = 0; i < 2; i++) {
+      const again = await setup.query(`{ ${aliases.join(' ')} }`);
+      expect(again.errors?.[0]?.extensions).toMatchObject({ reason: 'COST_LIMIT', cost: 15 * (100 + 100 * 20) });
+    }
+    const sized = 'query ($n: Int!) { auditEvents(first: $n) { nodes { actor { node { events(first: 100) { nodes { id } } } } } } }';
+    const small = await setup.query(sized, { n: 10 });
+    expect(small.errors).toBeUndefined();
+    const large = await setup.query(sized, { n: 100 });
+    expect(large.errors?.[0]?.extensions).toMatchObject({ reason: 'COST_LIMIT', cost: 100 + 100 * 100 });
+    expect((await setup.query(sized, { n: 10 })).errors).toBeUndefined();
+  });
+
   it('refuses batched operations', async () => {
     const response = await request(setup.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ query: '{ sources { sourceId } }' }]) });
     expect(response.statusCode).toBe(400);

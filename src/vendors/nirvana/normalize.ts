@@ -151,7 +151,11 @@ export function rfc3339Ms(value: JsonValue | undefined): number | null {
   if (typeof value !== 'string') return null;
   const match = RFC3339.exec(value);
   if (!match) return null;
-  const [, year, month, day, hour, minute] = match.map(Number) as [number, number, number, number, number, number];
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  const hour = Number(match[4]);
+  const minute = Number(match[5]);
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59) return null;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : ms;
