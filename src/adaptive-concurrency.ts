@@ -44,6 +44,7 @@ export class AdaptiveConcurrency {
   private readonly waiting: Waiter[] = [];
   private readonly timer: NodeJS.Timeout;
   private readonly utilization: () => number;
+  private lastUtilization = 0;
 
   constructor(private readonly options: AdaptiveConcurrencyOptions) {
     if (options.min < 1 || options.max < options.min || options.maxWaiting < 0) throw new RangeError('AdaptiveConcurrency needs 1 <= min <= max and maxWaiting >= 0');
@@ -56,6 +57,15 @@ export class AdaptiveConcurrency {
   /** The limit now. */
   get limit(): number {
     return this.current;
+  }
+
+  /**
+   * Whether the event loop had time to spare over the last interval: work that only might be
+   * needed (reading ahead) is worth starting then, and only takes CPU from admitted requests when
+   * it has none.
+   */
+  get spare(): boolean {
+    return this.lastUtilization < SPARE;
   }
 
   /** Requests running and waiting now. */
@@ -92,6 +102,7 @@ export class AdaptiveConcurrency {
   /** Moves the limit after an interval in which the loop was busy `utilization` of the time. */
   adjust(utilization: number): void {
     const { min, max } = this.options;
+    this.lastUtilization = utilization;
     // A cut takes effect only as running requests end; the next cut waits until it has, or the
     // limit would collapse to `min` while the requests admitted before the first cut finish.
     if (utilization >= BUSY && this.running > min && this.running <= this.current) {

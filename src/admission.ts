@@ -143,6 +143,11 @@ export class Admission {
     return { running, queued: waiting, limit: this.bulkhead.limit };
   }
 
+  /** Whether the process has CPU to spare now (see {@link AdaptiveConcurrency.spare}). */
+  get spare(): boolean {
+    return this.bulkhead.spare;
+  }
+
   /** Stops adapting the limit (the server is stopping). */
   close(): void {
     this.bulkhead.close();

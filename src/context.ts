@@ -56,6 +56,8 @@ export interface GatewayContext {
   signal: AbortSignal;
   /** When the request's time for scanning on runs out (see `EventConnectionDeps.scanUntilMs`); null: no limit. */
   scanUntilMs: number | null;
+  /** See `EventConnectionDeps.readAhead`; null: always read ahead. */
+  readAhead: (() => boolean) | null;
   /** The caller's budget of cost points, which the cost-limit plugin spends from; null when nothing is budgeted (outside a served request). */
   budget: CostBudget | null;
   loaders: {
@@ -78,6 +80,8 @@ export interface ContextDeps {
   config: ServerConfig;
   logger: Logger;
   exports: ExportService | null;
+  /** See `EventConnectionDeps.readAhead`; absent: always read ahead. */
+  readAhead?: () => boolean;
 }
 
 /**
@@ -101,9 +105,10 @@ export function createContext(
     signal,
     budget: request.budget ?? null,
     scanUntilMs: request.scanUntilMs ?? null,
+    readAhead: deps.readAhead ?? null,
     loaders: {
       event: createEventLoader(sources, deps.caches.events, signal),
-      nestedEvents: createNestedConnectionLoader(connectionDeps({ ...scoped, signal, scanUntilMs: request.scanUntilMs ?? null })),
+      nestedEvents: createNestedConnectionLoader(connectionDeps({ ...scoped, signal, scanUntilMs: request.scanUntilMs ?? null, readAhead: deps.readAhead ?? null })),
     },
     partialErrors: [],
     warnings: [],
@@ -115,7 +120,7 @@ export function createContext(
  * the one place that turns server settings into connection settings, for `auditEvents` and the
  * nested `Actor.events` / `Target.events` alike.
  */
-export function connectionDeps(context: Pick<GatewayContext, 'sources' | 'cursors' | 'caches' | 'config' | 'signal' | 'principal' | 'scanUntilMs'>): EventConnectionDeps {
+export function connectionDeps(context: Pick<GatewayContext, 'sources' | 'cursors' | 'caches' | 'config' | 'signal' | 'principal' | 'scanUntilMs' | 'readAhead'>): EventConnectionDeps {
   return {
     sources: context.sources,
     // A cursor is signed for its caller: another caller's is refused like a forged one.
@@ -126,5 +131,6 @@ export function connectionDeps(context: Pick<GatewayContext, 'sources' | 'cursor
     settleWindowMs: context.config.settleWindowMs,
     signal: context.signal,
     ...(context.scanUntilMs === null ? {} : { scanUntilMs: context.scanUntilMs }),
+    ...(context.readAhead === null ? {} : { readAhead: context.readAhead }),
   };
 }

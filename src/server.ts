@@ -131,8 +131,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         ...options.exportTimings,
       })
     : null;
-  const contextDeps = { sources, cursors, caches, config: config.server, logger, exports: exportService };
   const admission = new Admission(config.server.admission, { shared: shared?.store ?? null });
+  const contextDeps = { sources, cursors, caches, config: config.server, logger, exports: exportService, readAhead: () => admission.spare };
   const authenticator = await Authenticator.create(config.server.auth ?? { mode: 'none' }, logger);
 
   const schema = config.server.subgraph ? subgraphSchema(resolvers) : gatewaySchema(resolvers);

@@ -84,6 +84,17 @@ describe('AdaptiveConcurrency', () => {
     (await Promise.all(waiting)).forEach((release) => (release as () => void)());
   });
 
+  it('says the process has time to spare only after an interval in which the loop was busy less than three quarters of the time', () => {
+    const gate = make(2, 8);
+    expect(gate.spare).toBe(true);
+    gate.adjust(0.95);
+    expect(gate.spare).toBe(false);
+    gate.adjust(0.8);
+    expect(gate.spare).toBe(false);
+    gate.adjust(0.5);
+    expect(gate.spare).toBe(true);
+  });
+
   it('lets a waiting request go when its signal aborts, and never gives it a place', async () => {
     const gate = make(1, 1);
     const [held] = await Promise.all(await acquireAll(gate, 1));

@@ -41,6 +41,13 @@ export interface EventConnectionDeps {
    * resumes the scan, as when `scanBudgetRequests` is spent. Absent: no time limit.
    */
   scanUntilMs?: number;
+  /**
+   * Whether a page that continues a traversal reads the sources' next batches ahead (see
+   * `SourceStream.readAhead`). The server answers no while its CPU has no time to spare: read
+   * ahead for a client that stops paging is work thrown away, and under load it is taken from
+   * admitted requests. Absent: always.
+   */
+  readAhead?: () => boolean;
   /** See `ServerConfig.settleWindowMs`; required, so that no path to the engine forgets it. */
   settleWindowMs: number;
   signal: AbortSignal;
@@ -83,7 +90,7 @@ export async function loadEventConnection(args: EventConnectionArgs, deps: Event
     mergePage(streams, { limit: paging.count + 1, fetchSize: paging.count + 1, baseStates: plan.baseStates }),
     retentionOf(selection, deps),
   ]);
-  if (cursor !== null) for (const stream of streams) stream.readAhead(paging.count + 1);
+  if (cursor !== null && (deps.readAhead?.() ?? true)) for (const stream of streams) stream.readAhead(paging.count + 1);
 
   const sources = outcomesOf(streams);
   const hasMore = merged.edges.length > paging.count;

@@ -37,6 +37,28 @@ describe('read-ahead on pages that continue a traversal', () => {
     expect(listed).toEqual(events.slice().reverse().slice(0, 120).map((event) => event.sourceEventId));
   });
 
+  it('reads nothing ahead while the gateway has no CPU to spare; the next page then fetches for itself and loses nothing', async () => {
+    const { source, deps, events } = setup();
+    let spare = false;
+    const busy: EventConnectionDeps = { ...deps, readAhead: () => spare };
+    const first = await loadEventConnection({ first: 40 }, busy);
+    const second = await loadEventConnection({ first: 40, after: first.pageInfo.endCursor }, busy);
+    const callsAfterSecond = source.calls;
+    await settle();
+    expect(source.calls).toBe(callsAfterSecond);
+    const third = await loadEventConnection({ first: 40, after: second.pageInfo.endCursor }, busy);
+    expect(third.sourceStatuses[0]!.upstreamRequests).toBeGreaterThan(0);
+    spare = true;
+    const callsAfterThird = source.calls;
+    await loadEventConnection({ first: 40, after: third.pageInfo.endCursor }, busy);
+    const callsAfterFourth = source.calls;
+    await settle();
+    expect(callsAfterFourth).toBeGreaterThanOrEqual(callsAfterThird);
+    expect(source.calls).toBe(callsAfterFourth + 1);
+    const listed = [...first.edges, ...second.edges, ...third.edges].map((edge) => edge.node.sourceEventId);
+    expect(listed).toEqual(events.slice().reverse().slice(0, 120).map((event) => event.sourceEventId));
+  });
+
   it('drops a failed read-ahead: the next page fetches for itself and loses nothing', async () => {
     const { source, deps, events } = setup();
     const first = await loadEventConnection({ first: 40 }, deps);

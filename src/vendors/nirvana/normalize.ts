@@ -65,7 +65,8 @@ const ACTOR_TYPES = new Map<string, ActorType>([
 
 /** The normalised category of a Nirvana action (`<resource>.<verb>`) and HTTP method. */
 export function nirvanaCategory(action: string | null, method: string | null): EventCategory {
-  const resource = action?.split('.')[0] ?? '';
+  const dot = action === null ? -1 : action.indexOf('.');
+  const resource = action === null ? '' : dot === -1 ? action : action.slice(0, dot);
   if (resource === 'api_key' || resource === 'ssh_key') return 'ACCESS';
   if (resource === 'user' || resource === 'project' || resource === 'organization') return 'ADMIN';
   if (resource === 'firewall_rule') return 'SECURITY';
