@@ -1005,6 +1005,8 @@ async function slowSource(processes: Processes): Promise<void> {
 /** Length and clients of the soak (SOAK_SECONDS, default 600; SOAK_CLIENTS, default 20). */
 const SOAK_SECONDS = Number(process.env['SOAK_SECONDS'] ?? 600);
 const SOAK_CLIENTS = Number(process.env['SOAK_CLIENTS'] ?? 20);
+/** SOAK_LOAD=pages: the soak's clients send the pages of scenario "pages" (L2 as written) instead of the mix. */
+const SOAK_PAGES = process.env['SOAK_LOAD'] === 'pages';
 /** Each sample forces a full GC in the gateway (a pause, and a smaller heap after it): no more often than this. */
 const SOAK_SAMPLE_SECONDS = 10;
 /** "Never above the pool" is a maximum, which samples 10 s apart would mostly miss; counting sockets costs the gateway nothing. */
@@ -1041,7 +1043,7 @@ function soakSources(processes: Processes): Array<{ id: string; port: number; po
 
 async function soakScenario(processes: Processes, knowledge: Knowledge, sampler: RssSampler): Promise<void> {
   const { gatewayPid: pid } = processes;
-  const scenario = `5. soak (${SOAK_CLIENTS} clients, ${SOAK_SECONDS} s)`;
+  const scenario = `5. soak (${SOAK_CLIENTS} clients${SOAK_PAGES ? ' of pages over 3 sources' : ''}, ${SOAK_SECONDS} s)`;
   const sources = soakSources(processes);
   const upstreamNow = (inodes: ReadonlySet<string>): Map<string, number> => {
     const byPort = establishedTo(inodes, sources.map((source) => source.port));
@@ -1077,7 +1079,7 @@ async function soakScenario(processes: Processes, knowledge: Knowledge, sampler:
   })();
   let result: MixedResult;
   try {
-    result = await mixedLoad(processes, knowledge, SOAK_CLIENTS, SOAK_SECONDS);
+    result = await mixedLoad(processes, knowledge, SOAK_CLIENTS, SOAK_SECONDS, SOAK_PAGES ? PAGES : MIXED);
   } catch (error) {
     stopSampling.abort();
     throw error;

@@ -68,6 +68,11 @@ export class AdaptiveConcurrency {
     return this.lastUtilization < SPARE;
   }
 
+  /** Whether {@link acquire} would answer `full` now. */
+  get full(): boolean {
+    return !(this.running < this.current && this.waiting.length === 0) && this.waiting.length >= this.options.maxWaiting;
+  }
+
   /** Requests running and waiting now. */
   get load(): { running: number; waiting: number } {
     return { running: this.running, waiting: this.waiting.length };

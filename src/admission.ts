@@ -109,6 +109,9 @@ export class CallerBudget {
   }
 }
 
+/** What a request the bulkhead has no room for gets. */
+const OVERLOADED: Refusal = { status: 503, code: 'OVERLOADED', message: 'the gateway is at capacity; retry shortly', retryAfterSeconds: 1 };
+
 /**
  * Admission control in front of GraphQL execution: a per-client rate limit (429 with
  * Retry-After), then a bulkhead that runs up to `maxInFlight` requests at once (fewer while the
@@ -164,13 +167,9 @@ export class Admission {
     work: (budget: CallerBudget) => Promise<T>,
     deadline?: AbortSignal,
   ): Promise<{ admitted: true; value: T; budget: CallerBudget } | { admitted: false; refusal: Refusal; budget: CallerBudget }> {
-    const limited = await this.rateLimited(client);
-    const budget = new CallerBudget(this, client, limited?.status ?? null);
-    if (limited && limited.waitMs !== null) {
-      const retryAfterSeconds = Math.max(1, Math.ceil(limited.waitMs / 1000));
-      return { admitted: false, budget, refusal: { status: 429, code: 'RATE_LIMITED', message: `too many requests from this client; retry after ${retryAfterSeconds} s`, retryAfterSeconds } };
-    }
-    const overloaded = { admitted: false as const, budget, refusal: { status: 503 as const, code: 'OVERLOADED' as const, message: 'the gateway is at capacity; retry shortly', retryAfterSeconds: 1 } };
+    const { budget, refusal } = await this.rateLimitedRefusal(client);
+    if (refusal) return { admitted: false, budget, refusal };
+    const overloaded = { admitted: false as const, budget, refusal: OVERLOADED };
     // A request still queued when its deadline passes leaves the queue at once.
     const release = await this.bulkhead.acquire(deadline);
     if (release === null || release === 'full') return overloaded;
@@ -179,6 +178,27 @@ export class Admission {
     } finally {
       release();
     }
+  }
+
+  /**
+   * The refusal {@link run} would answer now, when it would refuse without queueing: the client
+   * is over its rate, or the bulkhead and its queue are full. Null when it might admit. The
+   * server asks this before it sets up a request's deadline and tracing, so that shedding under
+   * overload costs as little as it can.
+   */
+  async refusalAtOnce(client: string): Promise<{ refusal: Refusal; budget: CallerBudget } | null> {
+    if (!this.bulkhead.full) return null;
+    const { budget, refusal } = await this.rateLimitedRefusal(client);
+    return { refusal: refusal ?? OVERLOADED, budget };
+  }
+
+  /** Counts the request against `client`'s rate; the 429 when it is over. */
+  private async rateLimitedRefusal(client: string): Promise<{ budget: CallerBudget; refusal: Refusal | null }> {
+    const limited = await this.rateLimited(client);
+    const budget = new CallerBudget(this, client, limited?.status ?? null);
+    if (!limited || limited.waitMs === null) return { budget, refusal: null };
+    const retryAfterSeconds = Math.max(1, Math.ceil(limited.waitMs / 1000));
+    return { budget, refusal: { status: 429, code: 'RATE_LIMITED', message: `too many requests from this client; retry after ${retryAfterSeconds} s`, retryAfterSeconds } };
   }
 
   /**

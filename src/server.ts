@@ -17,7 +17,7 @@ import { formatGatewayError } from './errors';
 import { CursorCodec } from './connection/cursor';
 import { GRAPHIQL_CSP, graphiqlAsset, graphiqlPage } from './graphiql';
 import { maxAliasesRule, maxDepthRule } from './graphql/limits';
-import { Admission, type CallerBudget } from './admission';
+import { Admission, type CallerBudget, type Refusal } from './admission';
 import { ANONYMOUS, Authenticator, type Principal } from './auth';
 import { EXPORTS_PREFIX, PUBLIC_KEY_PATH, serveExportDownload, servePublicKey } from './export/download';
 import { ExportService, type ExportServiceOptions } from './export/service';
@@ -249,9 +249,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     }
     const { principal } = authenticated;
     observed.principalId = principal.id;
-    observed.startSpan();
     // Clients are told apart by their key or token where they have one, else by their address.
     const client = principal === ANONYMOUS ? `address:${req.socket.remoteAddress ?? 'unknown'}` : `principal:${principal.id}`;
+    // Under overload most requests are shed: before a deadline, its timer and a span are made for them.
+    const shed = await admission.refusalAtOnce(client);
+    if (shed) return sendRefusal(res, shed.refusal, shed.budget);
+    observed.startSpan();
     // The deadline runs from arrival: time spent queued for capacity is part of it, and a request
     // still queued when it passes leaves the queue with a 503 rather than running late.
     const disconnect = new AbortController();
@@ -264,10 +267,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       deadline.release();
     });
     const admitted = await admission.run(client, (budget) => execute(req, res, url, method, principal, { signal: deadline.signal, scanUntilMs }, observed, budget), deadline.signal);
-    if (!admitted.admitted) {
-      const { status, code, message, retryAfterSeconds } = admitted.refusal;
-      return sendJson(res, status, graphqlError(message, code), { 'retry-after': String(retryAfterSeconds), ...(await admitted.budget.headers()) });
-    }
+    if (!admitted.admitted) return sendRefusal(res, admitted.refusal, admitted.budget);
   }
 
   /** Reads, executes and answers one GraphQL request (admitted by {@link Admission}). */
@@ -389,6 +389,12 @@ function prefersHtml(req: http.IncomingMessage): boolean {
 
 function graphqlError(message: string, code: string): unknown {
   return { errors: [{ message, extensions: { code } }] };
+}
+
+/** A request {@link Admission} refused: 429 or 503 with Retry-After, and where the caller stands. */
+async function sendRefusal(res: http.ServerResponse, refusal: Refusal, budget: CallerBudget): Promise<void> {
+  const { status, code, message, retryAfterSeconds } = refusal;
+  sendJson(res, status, graphqlError(message, code), { 'retry-after': String(retryAfterSeconds), ...(await budget.headers()) });
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

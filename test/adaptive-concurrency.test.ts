@@ -95,6 +95,20 @@ describe('AdaptiveConcurrency', () => {
     expect(gate.spare).toBe(true);
   });
 
+  it('says it is full exactly when acquire would answer full', async () => {
+    const gate = new AdaptiveConcurrency({ min: 1, max: 1, maxWaiting: 1, sampleMs: 3_600_000, utilization: () => 0 });
+    gates.push(gate);
+    expect(gate.full).toBe(false);
+    const first = await gate.acquire();
+    expect(gate.full).toBe(false);
+    const second = gate.acquire();
+    expect(gate.full).toBe(true);
+    expect(await gate.acquire()).toBe('full');
+    (first as () => void)();
+    expect(gate.full).toBe(false);
+    ((await second) as () => void)();
+  });
+
   it('lets a waiting request go when its signal aborts, and never gives it a place', async () => {
     const gate = make(1, 1);
     const [held] = await Promise.all(await acquireAll(gate, 1));

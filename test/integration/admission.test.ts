@@ -33,6 +33,30 @@ describe('admission control', () => {
     }
   });
 
+  it('sheds at once what a full bulkhead has no room for, and still answers a client over its rate with 429', async () => {
+    const setup = await startTestGateway([{ id: 'nirvana-main', module: nirvanaModule, size: 50 }], { admission: { maxInFlight: 1, maxQueued: 0, perClientPerMinute: 3 } });
+    try {
+      setup.simulators.get('nirvana-main')!.control.knobs.latencyMs = 800;
+      const held = post(setup.gateway.url);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      for (let i = 0; i < 2; i++) {
+        const sentAt = Date.now();
+        const shed = await post(setup.gateway.url);
+        expect(Date.now() - sentAt).toBeLessThan(400);
+        expect(shed.status).toBe(503);
+        expect(shed.retryAfter).toBe('1');
+        expect(shed.body.errors?.[0]?.extensions?.['code']).toBe('OVERLOADED');
+      }
+      // The fourth request of the minute: over the rate of 3, which a full bulkhead does not hide.
+      const limited = await post(setup.gateway.url);
+      expect(limited.status).toBe(429);
+      expect(limited.body.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
+      expect((await held).status).toBe(200);
+    } finally {
+      await setup.close();
+    }
+  });
+
   it('counts the time queued for capacity in the request deadline: a request still queued when it passes is answered 503 then, not run late', async () => {
     const setup = await startTestGateway([{ id: 'nirvana-main', module: nirvanaModule, size: 50 }], {
       admission: { maxInFlight: 1, maxQueued: 4, perClientPerMinute: null },
