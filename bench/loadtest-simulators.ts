@@ -21,6 +21,8 @@ export interface LatencyMessage {
   /** One vendor's simulator; every simulator when absent. */
   vendor?: string;
   latencyMs: number;
+  /** Also the share of its requests answered 503 (0 when absent). */
+  errorRate?: number;
 }
 
 export interface LoadtestSimulatorStats {
@@ -41,10 +43,12 @@ async function main(): Promise<void> {
   }
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
-  process.on('message', (message: { type: string; vendor?: string; latencyMs?: number }) => {
+  process.on('message', (message: { type: string; vendor?: string; latencyMs?: number; errorRate?: number }) => {
     if (message.type === 'latency') {
       for (const { vendor, simulator } of simulators) {
-        if (message.vendor === undefined || message.vendor === vendor) simulator.control.knobs.latencyMs = message.latencyMs ?? 0;
+        if (message.vendor !== undefined && message.vendor !== vendor) continue;
+        simulator.control.knobs.latencyMs = message.latencyMs ?? 0;
+        simulator.control.knobs.errorRate = message.errorRate ?? 0;
       }
       process.send?.({ type: 'latency-set' });
     }

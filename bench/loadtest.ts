@@ -15,7 +15,7 @@ import { establishedTo, memoryAfterGc, soakGatewayNodeArgs, socketInodes, type S
 /**
  * `npm run loadtest`: the compiled gateway (`node dist/src/index.js --config <temp YAML>`,
  * NODE_ENV=production) in its own process, over the five vendor simulators in another, driven by
- * undici clients from this one. Eight scenarios, each with its targets:
+ * undici clients from this one. Nine scenarios, each with its targets:
  *
  * 1. steady: 50 clients for LOADTEST_SECONDS (60) sending a mix of first pages, continuing
  *    traversals, filtered pages, node(id) refetches and `sources`: no error, no 5xx;
@@ -41,6 +41,9 @@ import { establishedTo, memoryAfterGc, soakGatewayNodeArgs, socketInodes, type S
  *    p99 at most 500 ms.
  * 8. with pages, L3 as written: 200 clients of the same pages on that gateway for
  *    LOADTEST_SECONDS, with the targets of "shedding" and an admitted p99 of at most 2 s.
+ * 9. with pages, L4 as written: Port answers 30 % 503 and Agilicus 2 s late while 40 clients
+ *    send those pages and 10 merged pages of all five: the pages' p99 within 1.2x L1's, merged
+ *    pages whole or partial with the sick sources' errors alone, retries adding at most 20 %.
  *
  * Run order: steady, its repeat (memory), shedding, slow source, abuse, soak, pages; every process CPU use and what
  * other processes took of the host are printed with each phase, since a busy host moves every
@@ -759,6 +762,9 @@ async function pagesScenario(): Promise<void> {
     const knowledge = await warmUp(processes.origin, processes.ready.simulators.map((simulator) => `${simulator.vendor}-load`));
     await mixedLoad(processes, knowledge, STEADY_CLIENTS, PAGES_WARM_SECONDS, PAGES);
     result = await mixedLoad(processes, knowledge, STEADY_CLIENTS, STEADY_SECONDS, PAGES);
+    // L4 right after L1, so that it compares with L1 on a gateway in the same state.
+    console.log(`9. L4 sick neighbours as written: ${SICK_ERRORING} ${SICK_ERROR_RATE * 100}% 503, ${SICK_SLOW} +${SLOW_LATENCY_MS} ms, ${STEADY_SECONDS} s …`);
+    await sickNeighbours(processes, knowledge, result);
     console.log(`8. L3 overload as written: ${STORM_CLIENTS} clients of the same pages, ${STEADY_SECONDS} s …`);
     await storm(processes, knowledge, { scenario: `8. L3 overload as written (${STORM_CLIENTS} clients of pages, ${STEADY_SECONDS} s)`, seconds: STEADY_SECONDS, load: PAGES, admittedP99Ms: 2_000 });
   } finally {
@@ -782,6 +788,83 @@ interface StormShape {
   load: LoadShape;
   /** RELIABILITY's L3 bound on the admitted requests' p99, ms; a figure only when absent. */
   admittedP99Ms?: number;
+}
+
+/** L4 of RELIABILITY.md as written: two sources the pages of L1 never read fall sick. */
+const SICK_ERRORING = 'port';
+const SICK_ERROR_RATE = 0.3;
+const SICK_SLOW = 'agilicus';
+/** Of the 50 clients, those whose merged pages read every source, the sick ones included. */
+const SICK_MERGED_CLIENTS = 10;
+
+/** Logical upstream calls of one source so far (a call and its retries count once), from the gateway's /metrics. */
+async function logicalCalls(origin: string, sourceId: string): Promise<number> {
+  const client = newClient(origin);
+  try {
+    const response = await client.request({ path: '/metrics', method: 'GET' });
+    const text = await response.body.text();
+    let total = 0;
+    for (const line of text.split('\n')) {
+      if (line.startsWith('audit_gateway_upstream_calls_total{') && line.includes(`source="${sourceId}"`)) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return total;
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * L4 as written: one source answers 30 % of its requests with 503, another answers after 2 s,
+ * while 40 clients send the pages of L1 (which read neither) and 10 send merged pages that read
+ * every source. The pages keep their p99 within 20 % of L1's, and the sick source's retries add
+ * at most 20 % to its traffic: upstream requests it received against the gateway's logical calls
+ * to it (`audit_gateway_upstream_calls_total`, where a call and its retries count once).
+ */
+async function sickNeighbours(processes: Processes, knowledge: Knowledge, l1: MixedResult): Promise<void> {
+  const { origin, simulators } = processes;
+  const pagesClients = STEADY_CLIENTS - SICK_MERGED_CLIENTS;
+  const scenario = `9. L4 sick neighbours as written (${SICK_ERRORING} ${SICK_ERROR_RATE * 100}% 503, ${SICK_SLOW} +${SLOW_LATENCY_MS / 1000} s; ${pagesClients} clients of pages, ${SICK_MERGED_CLIENTS} of merged pages, ${STEADY_SECONDS} s)`;
+  const erroringId = `${SICK_ERRORING}-load`;
+  const sickIds = new Set([erroringId, `${SICK_SLOW}-load`]);
+  const pages = new Recorder();
+  const merged = new Recorder();
+  let mergedOther = 0;
+  const callsBefore = await logicalCalls(origin, erroringId);
+  const before = await simulatorStats(simulators);
+  await setLatency(simulators, { vendor: SICK_ERRORING, latencyMs: 0, errorRate: SICK_ERROR_RATE });
+  await setLatency(simulators, { vendor: SICK_SLOW, latencyMs: SLOW_LATENCY_MS });
+  const meter = new PhaseMeter(processes);
+  try {
+    await runClients(origin, STEADY_CLIENTS, STEADY_SECONDS, async (http, index, until) => {
+      const client = new MixedClient(http, knowledge, PAGES);
+      while (performance.now() < until) {
+        if (index < SICK_MERGED_CLIENTS) {
+          const outcome = await post(http, body(PAGE, { first: 50 }));
+          merged.add(outcome);
+          // A merged page is whole, or partial with errors of the sick sources alone.
+          if (outcome.status !== 200 || !pageOf(outcome) || outcome.errorSources.length !== outcome.codes.length || outcome.errorSources.some((source) => !sickIds.has(source))) mergedOther += 1;
+          continue;
+        }
+        const { outcome, unexpected } = await client.step();
+        pages.add(outcome);
+        for (const code of unexpected) pages.addCode(code);
+      }
+    });
+  } finally {
+    await setLatency(simulators, { latencyMs: 0 });
+  }
+  const cost = await meter.read();
+  const after = await simulatorStats(simulators);
+  const logical = (await logicalCalls(origin, erroringId)) - callsBefore;
+  const received = (after.requests[SICK_ERRORING] ?? 0) - (before.requests[SICK_ERRORING] ?? 0);
+  const added = logical > 0 ? received / logical - 1 : NaN;
+
+  const ratio = pages.p(0.99) / l1.all.p(0.99);
+  figure(scenario, 'CPU in cores', cost.text);
+  target(scenario, 'pages (reading neither sick source): errors', pages.codesText(), '0', pages.count > 0 && pages.errorCount() === 0);
+  target(scenario, 'pages: p50 / p99, against L1', `${ms(pages.p(0.5))} / ${ms(pages.p(0.99))} (${int(pages.count)} requests), L1 p99 ${ms(l1.all.p(0.99))}: ${ratio.toFixed(2)}x`, 'p99 <= 1.2x L1', ratio <= 1.2);
+  target(scenario, 'merged pages: whole, or partial with the sick sources\' errors alone', `${int(merged.count)} (p50 ${ms(merged.p(0.5))}, max ${ms(merged.max())}; ${merged.codesText()}), other ${mergedOther}`, 'other = 0', merged.count > 0 && mergedOther === 0);
+  target(scenario, `${SICK_ERRORING}: upstream requests received / logical calls (retries added)`, `${int(received)} / ${int(logical)} (${Number.isNaN(added) ? 'n/a' : signedPercent(added)})`, 'retries add <= 20%', logical > 0 && added <= 0.2);
 }
 
 async function storm(processes: Processes, knowledge: Knowledge, shape: StormShape = { scenario: `2. shedding (${STORM_CLIENTS} clients, ${STORM_SECONDS} s)`, seconds: STORM_SECONDS, load: MIXED }): Promise<void> {
