@@ -34,9 +34,8 @@ interface Waiter {
  * of them outlives its upstream deadlines, and a low one leaves requests parked behind a slow
  * upstream holding every slot while the CPU idles. So the limit follows the event loop: when the
  * loop was busy for nearly the whole of the last interval, the limit falls to below what is
- * running (multiplicative decrease); when there was time to spare, it rises by a quarter
- * (additive in spirit, quick enough to follow a burst of slow upstream calls), back to where it
- * started: a burst that cut it leaves the next one no smaller limit to queue behind.
+ * running (multiplicative decrease); when there was time to spare and requests are waiting, it
+ * rises by a quarter (additive in spirit, quick enough to follow a burst of slow upstream calls).
  * Waiting requests wait here, in arrival order; the caller bounds how many may wait.
  */
 export class AdaptiveConcurrency {
@@ -113,7 +112,7 @@ export class AdaptiveConcurrency {
     // limit would collapse to `min` while the requests admitted before the first cut finish.
     if (utilization >= BUSY && this.running > min && this.running <= this.current) {
       this.current = Math.max(min, Math.floor(this.running * 0.8));
-    } else if (utilization < SPARE && this.current < max) {
+    } else if (utilization < SPARE && this.waiting.length > 0) {
       this.current = Math.min(max, this.current + Math.max(1, Math.ceil(this.current / 4)));
       this.admitWaiting();
     }

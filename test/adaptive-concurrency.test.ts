@@ -84,24 +84,6 @@ describe('AdaptiveConcurrency', () => {
     (await Promise.all(waiting)).forEach((release) => (release as () => void)());
   });
 
-  it('rises back to the maximum while the loop has time to spare, also with nobody waiting, so that the next burst does not queue behind the last one\'s cut', async () => {
-    const gate = make(2, 20);
-    const releases = await Promise.all(await acquireAll(gate, 10));
-    gate.adjust(0.99);
-    expect(gate.limit).toBe(8);
-    releases.forEach((release) => (release as () => void)());
-    expect(gate.load).toEqual({ running: 0, waiting: 0 });
-    gate.adjust(0.8);
-    expect(gate.limit).toBe(8);
-    gate.adjust(0.1);
-    expect(gate.limit).toBe(10);
-    for (let i = 0; i < 10; i += 1) gate.adjust(0.1);
-    expect(gate.limit).toBe(20);
-    const burst = await acquireAll(gate, 20);
-    expect(gate.load).toEqual({ running: 20, waiting: 0 });
-    (await Promise.all(burst)).forEach((release) => (release as () => void)());
-  });
-
   it('says the process has time to spare only after an interval in which the loop was busy less than three quarters of the time', () => {
     const gate = make(2, 8);
     expect(gate.spare).toBe(true);
