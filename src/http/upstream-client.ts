@@ -91,7 +91,7 @@ export interface UpstreamClientOptions {
 }
 
 export const DEFAULT_TIMEOUTS: UpstreamTimeouts = { connectMs: 2000, headersMs: 5000, bodyMs: 5000, requestMs: 8000 };
-export const DEFAULT_RETRY: Required<RetryPolicy> = { maxRetries: 2, minDelayMs: 250, maxDelayMs: 2000, budgetRatio: 0.1, minRetriesPerSecond: 0.2 };
+export const DEFAULT_RETRY: Required<RetryPolicy> = { maxRetries: 2, minDelayMs: 250, maxDelayMs: 2000, budgetRatio: 0.1, minRetriesPerSecond: 0.4 };
 export const DEFAULT_CIRCUIT_BREAKER: CircuitBreakerSettings = { threshold: 5, halfOpenAfterMs: 10_000 };
 
 export type QueryValue = string | number | boolean | readonly string[] | null | undefined;
