@@ -70,7 +70,12 @@ export class AdaptiveConcurrency {
 
   /** Whether {@link acquire} would answer `full` now. */
   get full(): boolean {
-    return !(this.running < this.current && this.waiting.length === 0) && this.waiting.length >= this.options.maxWaiting;
+    return !this.hasRoom && this.waiting.length >= this.options.maxWaiting;
+  }
+
+  /** Whether a request arriving now runs at once: a place is free and nobody waits before it. */
+  private get hasRoom(): boolean {
+    return this.running < this.current && this.waiting.length === 0;
   }
 
   /** Requests running and waiting now. */
@@ -85,8 +90,8 @@ export class AdaptiveConcurrency {
    */
   acquire(signal?: AbortSignal): Promise<(() => void) | 'full' | null> {
     if (signal?.aborted) return Promise.resolve(null);
-    if (this.running < this.current && this.waiting.length === 0) return Promise.resolve(this.take());
-    if (this.waiting.length >= this.options.maxWaiting) return Promise.resolve('full');
+    if (this.hasRoom) return Promise.resolve(this.take());
+    if (this.full) return Promise.resolve('full');
     return new Promise((resolve) => {
       const waiter: Waiter = {
         grant: (release) => {

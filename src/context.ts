@@ -97,6 +97,7 @@ export function createContext(
 ): GatewayContext {
   const sources = deps.sources.scopedTo(principal.sources);
   const scoped = { ...deps, sources, principal };
+  const readAhead = deps.readAhead ?? null;
   return {
     ...scoped,
     requestId,
@@ -105,10 +106,10 @@ export function createContext(
     signal,
     budget: request.budget ?? null,
     scanUntilMs: request.scanUntilMs ?? null,
-    readAhead: deps.readAhead ?? null,
+    readAhead,
     loaders: {
       event: createEventLoader(sources, deps.caches.events, signal),
-      nestedEvents: createNestedConnectionLoader(connectionDeps({ ...scoped, signal, scanUntilMs: request.scanUntilMs ?? null, readAhead: deps.readAhead ?? null })),
+      nestedEvents: createNestedConnectionLoader(connectionDeps({ ...scoped, signal, scanUntilMs: request.scanUntilMs ?? null, readAhead })),
     },
     partialErrors: [],
     warnings: [],
