@@ -861,6 +861,7 @@ async function sickNeighbours(processes: Processes, knowledge: Knowledge, l1: Mi
 
   const ratio = pages.p(0.99) / l1.all.p(0.99);
   figure(scenario, 'CPU in cores', cost.text);
+  figure(scenario, 'upstream (simulators)', cost.upstream);
   target(scenario, 'pages (reading neither sick source): errors', pages.codesText(), '0', pages.count > 0 && pages.errorCount() === 0);
   target(scenario, 'pages: p50 / p99, against L1', `${ms(pages.p(0.5))} / ${ms(pages.p(0.99))} (${int(pages.count)} requests), L1 p99 ${ms(l1.all.p(0.99))}: ${ratio.toFixed(2)}x`, 'p99 <= 1.2x L1', ratio <= 1.2);
   target(scenario, 'merged pages: whole, or partial with the sick sources\' errors alone', `${int(merged.count)} (p50 ${ms(merged.p(0.5))}, max ${ms(merged.max())}; ${merged.codesText()}), other ${mergedOther}`, 'other = 0', merged.count > 0 && mergedOther === 0);

@@ -1,5 +1,5 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { AdaptiveConcurrency } from './adaptive-concurrency';
+import { AdaptiveConcurrency, type Place } from './adaptive-concurrency';
 import type { SharedStore } from './cache/redis-store';
 
 /** Limits on the GraphQL requests the gateway takes (`server.admission` in the config). */
@@ -140,10 +140,13 @@ export class Admission {
     this.shared = options.shared ?? null;
   }
 
-  /** Requests executing and waiting for a slot now, and how many may execute at once now, for the metrics. */
-  get load(): { running: number; queued: number; limit: number } {
-    const { running, waiting } = this.bulkhead.load;
-    return { running, queued: waiting, limit: this.bulkhead.limit };
+  /**
+   * Requests executing (parked ones included), those parked on slow upstreams, and waiting for a
+   * slot now, and how many unparked ones may execute at once now, for the metrics.
+   */
+  get load(): { running: number; parked: number; queued: number; limit: number } {
+    const { running, parked, waiting } = this.bulkhead.load;
+    return { running, parked, queued: waiting, limit: this.bulkhead.limit };
   }
 
   /** Whether the process has CPU to spare now (see {@link AdaptiveConcurrency.spare}). */
@@ -160,23 +163,23 @@ export class Admission {
    * Runs `work` if `client` may send a request now and there is room; otherwise the refusal. A
    * request still queued when `deadline` aborts leaves the queue, refused as overloaded. Either
    * way with the request's {@link CallerBudget}, which `work` spends from and the answer's
-   * headers are made of.
+   * headers are made of. `work` gets its place too, to say when it waits for upstreams.
    */
   async run<T>(
     client: string,
-    work: (budget: CallerBudget) => Promise<T>,
+    work: (budget: CallerBudget, place: Place) => Promise<T>,
     deadline?: AbortSignal,
   ): Promise<{ admitted: true; value: T; budget: CallerBudget } | { admitted: false; refusal: Refusal; budget: CallerBudget }> {
     const { budget, refusal } = await this.rateLimitedRefusal(client);
     if (refusal) return { admitted: false, budget, refusal };
     const overloaded = { admitted: false as const, budget, refusal: OVERLOADED };
     // A request still queued when its deadline passes leaves the queue at once.
-    const release = await this.bulkhead.acquire(deadline);
-    if (release === null || release === 'full') return overloaded;
+    const place = await this.bulkhead.acquire(deadline);
+    if (place === null || place === 'full') return overloaded;
     try {
-      return { admitted: true, value: await work(budget), budget };
+      return { admitted: true, value: await work(budget, place), budget };
     } finally {
-      release();
+      place.release();
     }
   }
 

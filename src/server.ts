@@ -266,7 +266,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       if (!res.writableFinished) disconnect.abort();
       deadline.release();
     });
-    const admitted = await admission.run(client, (budget) => execute(req, res, url, method, principal, { signal: deadline.signal, scanUntilMs }, observed, budget), deadline.signal);
+    const admitted = await admission.run(
+      client,
+      (budget, place) => {
+        observed.scope.awaitingUpstream = () => place.awaitingUpstream();
+        return execute(req, res, url, method, principal, { signal: deadline.signal, scanUntilMs }, observed, budget);
+      },
+      deadline.signal,
+    );
     if (!admitted.admitted) return sendRefusal(res, admitted.refusal, admitted.budget);
   }
 

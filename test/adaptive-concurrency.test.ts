@@ -1,11 +1,11 @@
-import { AdaptiveConcurrency } from '../src/adaptive-concurrency';
+import { AdaptiveConcurrency, type Place } from '../src/adaptive-concurrency';
 
 /** A limiter whose clock never ticks: the test moves the limit with `adjust`. */
 function limiter(min: number, max: number): AdaptiveConcurrency {
   return new AdaptiveConcurrency({ min, max, maxWaiting: 100, sampleMs: 3_600_000, utilization: () => 0 });
 }
 
-async function acquireAll(gate: AdaptiveConcurrency, count: number): Promise<Array<Promise<(() => void) | 'full' | null>>> {
+async function acquireAll(gate: AdaptiveConcurrency, count: number): Promise<Array<Promise<Place | 'full' | null>>> {
   const grants = Array.from({ length: count }, () => gate.acquire());
   await Promise.resolve();
   return grants;
@@ -27,16 +27,16 @@ describe('AdaptiveConcurrency', () => {
     grants.forEach((grant, index) => void grant.then(() => order.push(index)));
     await new Promise((resolve) => setImmediate(resolve));
     expect(order).toEqual([0, 1]);
-    expect(gate.load).toEqual({ running: 2, waiting: 2 });
-    (await grants[0]! as () => void)();
+    expect(gate.load).toEqual({ running: 2, parked: 0, waiting: 2 });
+    (await grants[0]! as Place).release();
     await new Promise((resolve) => setImmediate(resolve));
     expect(order).toEqual([0, 1, 2]);
-    (await grants[1]! as () => void)();
-    (await grants[2]! as () => void)();
+    (await grants[1]! as Place).release();
+    (await grants[2]! as Place).release();
     await new Promise((resolve) => setImmediate(resolve));
     expect(order).toEqual([0, 1, 2, 3]);
-    (await grants[3]! as () => void)();
-    expect(gate.load).toEqual({ running: 0, waiting: 0 });
+    (await grants[3]! as Place).release();
+    expect(gate.load).toEqual({ running: 0, parked: 0, waiting: 0 });
   });
 
   it('cuts the limit below what runs while the loop has no time to spare, once per cut, down to the minimum', async () => {
@@ -48,40 +48,59 @@ describe('AdaptiveConcurrency', () => {
     // The 20 admitted before the cut still run: the next cut waits for the first to take effect.
     gate.adjust(0.99);
     expect(gate.limit).toBe(16);
-    releases.slice(0, 4).forEach((release) => (release as () => void)());
+    releases.slice(0, 4).forEach((release) => (release as Place).release());
     gate.adjust(0.99);
     expect(gate.limit).toBe(12);
-    releases.slice(4).forEach((release) => (release as () => void)());
+    releases.slice(4).forEach((release) => (release as Place).release());
     for (let i = 0; i < 20; i += 1) gate.adjust(0.99);
     expect(gate.limit).toBe(12);
     // Busy with little running: never below the minimum.
     const few = await Promise.all(await acquireAll(gate, 3));
     gate.adjust(0.99);
     expect(gate.limit).toBe(2);
-    few.forEach((release) => (release as () => void)());
+    few.forEach((release) => (release as Place).release());
   });
 
   it('raises the limit while the loop has time to spare and requests wait, admitting them, up to the maximum', async () => {
     const gate = make(2, 10);
     const first = await Promise.all(await acquireAll(gate, 10));
-    first.slice(0, 7).forEach((release) => (release as () => void)());
+    first.slice(0, 7).forEach((release) => (release as Place).release());
     gate.adjust(0.99);
     expect(gate.limit).toBe(2);
-    first.slice(7).forEach((release) => (release as () => void)());
+    first.slice(7).forEach((release) => (release as Place).release());
     const held = await Promise.all(await acquireAll(gate, 2));
     const waiting = await acquireAll(gate, 8);
-    expect(gate.load).toEqual({ running: 2, waiting: 8 });
+    expect(gate.load).toEqual({ running: 2, parked: 0, waiting: 8 });
     gate.adjust(0.2);
     expect(gate.limit).toBe(3);
-    expect(gate.load).toEqual({ running: 3, waiting: 7 });
+    expect(gate.load).toEqual({ running: 3, parked: 0, waiting: 7 });
     for (let i = 0; i < 10; i += 1) gate.adjust(0.2);
     expect(gate.limit).toBe(10);
-    expect(gate.load).toEqual({ running: 10, waiting: 0 });
+    expect(gate.load).toEqual({ running: 10, parked: 0, waiting: 0 });
     // Idle with nobody waiting: the limit stays where it is.
     gate.adjust(0.1);
     expect(gate.limit).toBe(10);
-    held.forEach((release) => (release as () => void)());
-    (await Promise.all(waiting)).forEach((release) => (release as () => void)());
+    held.forEach((release) => (release as Place).release());
+    (await Promise.all(waiting)).forEach((release) => (release as Place).release());
+  });
+
+  it('raises the limit by one after an interval busy short of saturation while requests wait, so that one busy interval never holds it low', async () => {
+    const gate = make(2, 10);
+    const first = await Promise.all(await acquireAll(gate, 5));
+    gate.adjust(0.95);
+    expect(gate.limit).toBe(4);
+    const waiting = await acquireAll(gate, 3);
+    first.forEach((place) => (place as Place).release());
+    expect(gate.load).toEqual({ running: 3, parked: 0, waiting: 0 });
+    const more = await acquireAll(gate, 2);
+    expect(gate.load).toEqual({ running: 4, parked: 0, waiting: 1 });
+    gate.adjust(0.85);
+    expect(gate.limit).toBe(5);
+    expect(gate.load).toEqual({ running: 5, parked: 0, waiting: 0 });
+    // Nobody waits: the limit stays.
+    gate.adjust(0.85);
+    expect(gate.limit).toBe(5);
+    (await Promise.all([...waiting, ...more])).forEach((place) => (place as Place).release());
   });
 
   it('says the process has time to spare only after an interval in which the loop was busy less than three quarters of the time', () => {
@@ -104,9 +123,9 @@ describe('AdaptiveConcurrency', () => {
     const second = gate.acquire();
     expect(gate.full).toBe(true);
     expect(await gate.acquire()).toBe('full');
-    (first as () => void)();
+    (first as Place).release();
     expect(gate.full).toBe(false);
-    ((await second) as () => void)();
+    ((await second) as Place).release();
   });
 
   it('lets a waiting request go when its signal aborts, and never gives it a place', async () => {
@@ -117,8 +136,8 @@ describe('AdaptiveConcurrency', () => {
     expect(gate.load.waiting).toBe(1);
     deadline.abort();
     await expect(waiting).resolves.toBeNull();
-    expect(gate.load).toEqual({ running: 1, waiting: 0 });
-    (held as () => void)();
+    expect(gate.load).toEqual({ running: 1, parked: 0, waiting: 0 });
+    (held as Place).release();
     expect(gate.load.running).toBe(0);
     await expect(gate.acquire(AbortSignal.abort())).resolves.toBeNull();
   });
@@ -128,17 +147,88 @@ describe('AdaptiveConcurrency', () => {
     gates.push(gate);
     const grants = await acquireAll(gate, 3);
     await expect(gate.acquire()).resolves.toBe('full');
-    expect(gate.load).toEqual({ running: 1, waiting: 2 });
-    (await grants[0]! as () => void)();
-    (await grants[1]! as () => void)();
-    (await grants[2]! as () => void)();
+    expect(gate.load).toEqual({ running: 1, parked: 0, waiting: 2 });
+    (await grants[0]! as Place).release();
+    (await grants[1]! as Place).release();
+    (await grants[2]! as Place).release();
   });
 
   it('gives a place back once, however often its release is called', async () => {
     const gate = make(1, 2);
     const [release] = await Promise.all(await acquireAll(gate, 1));
-    (release as () => void)();
-    (release as () => void)();
+    (release as Place).release();
+    (release as Place).release();
     expect(gate.load.running).toBe(0);
+  });
+
+  it('gives the place of a request that has only waited for upstreams for parkAfterMs to a waiting one, and counts it again once an answer comes', async () => {
+    let now = 0;
+    const gate = new AdaptiveConcurrency({ min: 1, max: 4, maxWaiting: 10, sampleMs: 3_600_000, parkAfterMs: 250, now: () => now, utilization: () => 0.95 });
+    gates.push(gate);
+    const [slow, busy] = (await Promise.all(await acquireAll(gate, 2))) as Place[];
+    gate.adjust(0.95);
+    expect(gate.limit).toBe(1);
+    const waiting = await acquireAll(gate, 2);
+    // Waiting for upstreams, but not yet for long: the place still counts.
+    const answered = slow!.awaitingUpstream();
+    now += 249;
+    gate.adjust(0.95);
+    expect(gate.load).toEqual({ running: 2, parked: 0, waiting: 2 });
+    // A second call of the same request starts later; the wait runs from the first.
+    const alsoAnswered = slow!.awaitingUpstream();
+    now += 1;
+    gate.adjust(0.95);
+    expect(gate.load).toEqual({ running: 2, parked: 1, waiting: 2 });
+    // One place counts (busy), at the limit of 1: the waiters still wait.
+    busy!.release();
+    const third = (await waiting[0]!) as Place;
+    expect(gate.load).toEqual({ running: 2, parked: 1, waiting: 1 });
+    answered();
+    expect(gate.load.parked).toBe(1);
+    // The last answer comes: the request counts again, over the limit until something ends.
+    alsoAnswered();
+    alsoAnswered();
+    expect(gate.load).toEqual({ running: 2, parked: 0, waiting: 1 });
+    third.release();
+    gate.adjust(0.95);
+    expect(gate.load).toEqual({ running: 1, parked: 0, waiting: 1 });
+    slow!.release();
+    ((await waiting[1]!) as Place).release();
+    expect(gate.load).toEqual({ running: 0, parked: 0, waiting: 0 });
+  });
+
+  it('never lets more than max requests hold places, parked ones included', async () => {
+    let now = 0;
+    const gate = new AdaptiveConcurrency({ min: 1, max: 2, maxWaiting: 10, sampleMs: 3_600_000, parkAfterMs: 100, now: () => now, utilization: () => 0 });
+    gates.push(gate);
+    const places = (await Promise.all(await acquireAll(gate, 2))) as Place[];
+    places.forEach((place) => place.awaitingUpstream());
+    now += 1_000;
+    const waiting = await acquireAll(gate, 1);
+    gate.adjust(0.1);
+    expect(gate.load).toEqual({ running: 2, parked: 2, waiting: 1 });
+    places[0]!.release();
+    expect(gate.load).toEqual({ running: 2, parked: 1, waiting: 0 });
+    places[1]!.release();
+    ((await waiting[0]!) as Place).release();
+    expect(gate.load).toEqual({ running: 0, parked: 0, waiting: 0 });
+  });
+
+  it('ignores the waits of a request that has given its place back (read-ahead outliving its request)', async () => {
+    let now = 0;
+    const gate = new AdaptiveConcurrency({ min: 1, max: 2, maxWaiting: 10, sampleMs: 3_600_000, parkAfterMs: 100, now: () => now, utilization: () => 0 });
+    gates.push(gate);
+    const [place] = (await Promise.all(await acquireAll(gate, 1))) as Place[];
+    const answered = place!.awaitingUpstream();
+    now += 1_000;
+    gate.adjust(0.1);
+    expect(gate.load.parked).toBe(1);
+    place!.release();
+    answered();
+    place!.awaitingUpstream()();
+    expect(gate.load).toEqual({ running: 0, parked: 0, waiting: 0 });
+    const [next] = (await Promise.all(await acquireAll(gate, 1))) as Place[];
+    expect(gate.load).toEqual({ running: 1, parked: 0, waiting: 0 });
+    next!.release();
   });
 });

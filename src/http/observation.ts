@@ -15,6 +15,11 @@ export interface RequestScope {
   traceContext: Context | undefined;
   /** HTTP requests sent upstream for this request, retries and token exchanges included. */
   upstreamRequests: number;
+  /**
+   * Told as a call starts to wait for its upstream; the function returned is called once as the
+   * wait ends. Admission parks a request that only waits (see `AdaptiveConcurrency`).
+   */
+  awaitingUpstream?: () => () => void;
 }
 
 const SCOPE = Symbol('audit-gateway.requestScope');

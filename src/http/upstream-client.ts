@@ -318,6 +318,7 @@ export class UpstreamClient {
       },
       scope,
     );
+    const answered = scope?.awaitingUpstream?.();
     try {
       const response = await this.send({ ...request, call });
       ended?.({ outcome: 'OK', status: call.status, attempts: call.attempts });
@@ -325,6 +326,8 @@ export class UpstreamClient {
     } catch (error) {
       ended?.({ outcome: error instanceof UpstreamError ? error.code : 'UNKNOWN', status: call.status, attempts: call.attempts });
       throw error;
+    } finally {
+      answered?.();
     }
   }
 

@@ -15,7 +15,7 @@ export interface GaugeSources {
   /** HTTP requests being answered now. */
   requestsInFlight: () => number;
   /** GraphQL requests executing and waiting for a slot (admission control). */
-  admission: () => { running: number; queued: number; limit: number };
+  admission: () => { running: number; parked: number; queued: number; limit: number };
   /** Evidence export jobs by status; null without exports. */
   exportJobs: () => Record<string, number> | null;
 }
@@ -98,8 +98,16 @@ export class GatewayMetrics {
       },
     });
     new Gauge({
+      name: 'audit_gateway_admission_parked',
+      help: 'Executing GraphQL requests that have only waited for upstream answers for a while: the admission limit does not count them',
+      registers,
+      collect() {
+        this.set(gauges.admission().parked);
+      },
+    });
+    new Gauge({
       name: 'audit_gateway_admission_limit',
-      help: 'GraphQL requests that may execute at once now: server.admission.maxInFlight, less while the CPU is saturated',
+      help: 'GraphQL requests that may execute at once now, parked ones aside: server.admission.maxInFlight, less while the CPU is saturated',
       registers,
       collect() {
         this.set(gauges.admission().limit);

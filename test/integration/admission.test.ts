@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { nirvanaModule } from '../../src/vendors/nirvana';
 import { startTestGateway } from '../helpers/gateway';
+import { parsePrometheus, sumOf } from '../observability/helpers';
 
 const QUERY = JSON.stringify({ query: '{ auditEvents(first: 5) { nodes { id } } }' });
 
@@ -82,6 +83,26 @@ describe('admission control', () => {
       await first;
       // It never ran: no upstream call of its own.
       expect(setup.simulators.get('nirvana-main')!.control.stats.requests - before).toBe(0);
+    } finally {
+      await setup.close();
+    }
+  });
+
+  it('parks a request that only waits for a slow upstream, apart from the limit, and counts it again once the answer came', async () => {
+    const setup = await startTestGateway([{ id: 'nirvana-main', module: nirvanaModule, size: 50 }], { admission: { maxInFlight: 4, maxQueued: 4, perClientPerMinute: null } });
+    const gauges = async () => {
+      const response = await request(setup.gateway.url.replace(/\/graphql$/, '/metrics'));
+      const samples = parsePrometheus(await response.body.text());
+      return { running: sumOf(samples, 'audit_gateway_admission_running'), parked: sumOf(samples, 'audit_gateway_admission_parked') };
+    };
+    try {
+      setup.simulators.get('nirvana-main')!.control.knobs.latencyMs = 1_500;
+      const slow = post(setup.gateway.url);
+      // The upstream call has waited beyond the park time and at least one adjustment (100 ms) since.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(await gauges()).toEqual({ running: 1, parked: 1 });
+      expect((await slow).status).toBe(200);
+      expect(await gauges()).toEqual({ running: 0, parked: 0 });
     } finally {
       await setup.close();
     }
