@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { request } from 'undici';
 import { encodeGlobalId } from '../../src/connection/global-id';
 import type { AuditEventModel } from '../../src/models/audit-event';
@@ -193,6 +195,36 @@ describe('upstream faults that the other cases do not reach', () => {
     });
   });
 
+  it('a connect that never completes (blackhole): UPSTREAM_TIMEOUT after the connect timeout, masked, the other source answers within the deadline', async () => {
+    const blackhole = await startBlackhole();
+    const setup = await startHarness([
+      { id: 'nirvana-main', vendor: 'nirvana', size: 30, config: { baseUrl: `http://127.0.0.1:${blackhole.port}` } },
+      { id: 'asana-main', vendor: 'asana', size: 30 },
+    ]);
+    try {
+      // The listener's queue is full and nobody accepts: the kernel drops the gateway's SYN, as a
+      // firewall that drops packets would, so only the connect timeout can end the wait.
+      expect(await blackhole.connects()).toBe(false);
+      const started = Date.now();
+      const answer = await setup.query<PageData>(PAGE);
+      const took = Date.now() - started;
+      expect(answer.status).toBe(200);
+      expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_TIMEOUT', source: 'nirvana-main' });
+      expect(answer.data!.auditEvents!.nodes.length).toBeGreaterThan(0);
+      expect(answer.data!.auditEvents!.nodes.every((node) => node.source.sourceId === 'asana-main')).toBe(true);
+      // Connect timeout 500 ms, call deadline 1 s (FAST_UPSTREAM): answered within the call's deadline, not hung.
+      expect(took).toBeGreaterThanOrEqual(450);
+      expect(took).toBeLessThan(5_000);
+      expect(answer.text).not.toContain(String(blackhole.port));
+      // The connect phase timed out (not the headers or the call's deadline), and the log says so.
+      expect(setup.logLines.some((line) => line.includes('"source":"nirvana-main"') && line.includes('"errno":"UND_ERR_CONNECT_TIMEOUT"'))).toBe(true);
+      expectNothingOfTheUpstream(answer, setup);
+    } finally {
+      await setup.close();
+      blackhole.close();
+    }
+  });
+
   it('an unresolvable host (ENOTFOUND): UPSTREAM_UNREACHABLE, masked, the other source answers', async () => {
     const setup = await startHarness([
       { id: 'nirvana-main', vendor: 'nirvana', size: 30, config: { baseUrl: 'http://audit-gateway-test.invalid' } },
@@ -268,3 +300,47 @@ describe('upstream faults that the other cases do not reach', () => {
     }
   });
 });
+
+/**
+ * A loopback address whose TCP connects never complete: a listener in a stopped child process
+ * with a backlog of 1, its accept queue filled. Linux then drops further SYNs (the client
+ * retransmits and waits), which is what a blackholed upstream looks like from the gateway.
+ */
+async function startBlackhole(): Promise<{ port: number; connects: () => Promise<boolean>; close: () => void }> {
+  const listener: ChildProcess = spawn(
+    process.execPath,
+    ['-e', "const s = require('net').createServer(); s.listen({ host: '127.0.0.1', port: 0, backlog: 1 }, () => console.log(s.address().port));"],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    listener.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    listener.once('error', reject);
+  });
+  listener.kill('SIGSTOP');
+  const held: net.Socket[] = [];
+  /** Tries one connect for 300 ms: true when it completed. */
+  const connects = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      held.push(socket);
+      const timer = setTimeout(() => resolve(false), 300);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      socket.once('error', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+  // The queue of a backlog of 1 holds two connections; then connects hang.
+  for (let filled = 0; filled < 8 && (await connects()); filled++);
+  return {
+    port,
+    connects,
+    close: () => {
+      for (const socket of held) socket.destroy();
+      listener.kill('SIGKILL');
+    },
+  };
+}

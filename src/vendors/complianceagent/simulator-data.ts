@@ -6,14 +6,12 @@ import type { RawAuditLogEntry, RawAuditLogSingleEntry, RawEventType } from './w
 
 /**
  * The simulated organisation behind the ComplianceAgent simulator: every entry is computed from
- * (seed, index) of a {@link SyntheticDataset}; only timestamps (in the data set) and one hash every
- * {@link CHECKPOINT_EVERY} entries are stored, so a million entries cost about 9 bytes each.
+ * (seed, index) of a {@link SyntheticDataset}; only timestamps (in the data set) and each entry's
+ * hash, once asked for, are stored, so a million entries cost about 40 bytes each.
  */
 
-/** Entries between two stored chain checkpoints: 32 bytes / 32 entries = 1 byte an entry. */
-export const CHECKPOINT_EVERY = 32;
-/** Blocks of computed hashes kept, so that paging through neighbours does not rehash them. */
-const BLOCK_CACHE = 256;
+/** Bytes of one stored digest (SHA-256). */
+const DIGEST_BYTES = 32;
 
 /** Repositories of the simulated organisation (`acme`), the first ones busiest. */
 export const REPOSITORIES = [
@@ -93,10 +91,13 @@ export function logIdOf(seed: number, index: number): string {
  */
 export class ComplianceAgentData {
   readonly seed: number;
-  /** `checkpoints[k]` = digest of entry k*K-1, i.e. the `previous_hash` of entry k*K (k >= 1). */
-  private checkpoints = Buffer.alloc(0);
-  private checkpointCount = 1;
-  private readonly blocks = new Map<number, Buffer[]>();
+  /**
+   * The digests of entries 0 to `hashed - 1`, 32 bytes each: the chain is sequential (entry i's
+   * hash covers entry i-1's), so asking for one entry hashes every older one not yet hashed, and
+   * each entry is hashed once however a client pages.
+   */
+  private digests = Buffer.alloc(0);
+  private hashed = 0;
   private readonly tampered = new Map<number, Tampering>();
   /** Bumped on every tampering, so cached filter results keyed by it go stale. */
   version = 0;
@@ -250,54 +251,25 @@ export class ComplianceAgentData {
     return [lo, Math.max(lo, hi)];
   }
 
-  /**
-   * Digest of entry `index`. The chain is sequential, so hashing entry i needs entry i-1's hash:
-   * hashes are computed a block at a time from the block's checkpoint, the checkpoint of every
-   * block is kept, and recent blocks are cached whole.
-   */
+  /** Digest of entry `index` (a view into the stored digests). */
   private digestOf(index: number): Buffer {
-    const k = Math.floor(index / CHECKPOINT_EVERY);
-    const offset = index - k * CHECKPOINT_EVERY;
-    let block = this.blocks.get(k);
-    if (block && block.length > offset) return block[offset]!;
-    this.ensureCheckpoint(k);
-    block = this.blocks.get(k);
-    if (!block || block.length <= offset) block = this.cacheBlock(k, this.computeBlock(k));
-    return block[offset]!;
+    if (index >= this.hashed) this.hashThrough(index);
+    return this.digests.subarray(index * DIGEST_BYTES, (index + 1) * DIGEST_BYTES);
   }
 
-  private cacheBlock(k: number, block: Buffer[]): Buffer[] {
-    this.blocks.delete(k);
-    this.blocks.set(k, block);
-    if (this.blocks.size > BLOCK_CACHE) this.blocks.delete(this.blocks.keys().next().value!);
-    return block;
-  }
-
-  private ensureCheckpoint(k: number): void {
-    const needed = (k + 1) * 32;
-    if (this.checkpoints.length < needed) {
-      const grown = Buffer.alloc(Math.max(needed, this.checkpoints.length * 2));
-      this.checkpoints.copy(grown);
-      this.checkpoints = grown;
+  private hashThrough(index: number): void {
+    const needed = (index + 1) * DIGEST_BYTES;
+    if (this.digests.length < needed) {
+      const grown = Buffer.alloc(Math.max(needed, this.digests.length * 2, Math.min(this.size, 1024) * DIGEST_BYTES));
+      this.digests.copy(grown, 0, 0, this.hashed * DIGEST_BYTES);
+      this.digests = grown;
     }
-    while (this.checkpointCount <= k) {
-      // Cached too: the first request usually wants the newest entries, whose blocks are computed here.
-      const block = this.cacheBlock(this.checkpointCount - 1, this.computeBlock(this.checkpointCount - 1));
-      block[CHECKPOINT_EVERY - 1]!.copy(this.checkpoints, this.checkpointCount * 32);
-      this.checkpointCount += 1;
-    }
-  }
-
-  private computeBlock(k: number): Buffer[] {
-    const start = k * CHECKPOINT_EVERY;
-    const end = Math.min(this.size, start + CHECKPOINT_EVERY);
-    let previous: string | null = k === 0 ? null : HASH_PREFIX + this.checkpoints.subarray(k * 32, k * 32 + 32).toString('hex');
-    const out: Buffer[] = [];
-    for (let i = start; i < end; i++) {
+    let previous: string | null = this.hashed === 0 ? null : HASH_PREFIX + this.digestOf(this.hashed - 1).toString('hex');
+    for (let i = this.hashed; i <= index; i++) {
       const digest = entryDigest({ ...this.content(i), previous_hash: previous });
-      out.push(digest);
+      digest.copy(this.digests, i * DIGEST_BYTES);
       previous = HASH_PREFIX + digest.toString('hex');
     }
-    return out;
+    this.hashed = index + 1;
   }
 }

@@ -1,6 +1,6 @@
 import { SyntheticDataset } from '../../../src/simulation/dataset';
 import { canonicalJson, ChainWalker, entryHash, verifyChain } from '../../../src/vendors/complianceagent/hash-chain';
-import { ComplianceAgentData, CHECKPOINT_EVERY } from '../../../src/vendors/complianceagent/simulator-data';
+import { ComplianceAgentData } from '../../../src/vendors/complianceagent/simulator-data';
 
 /** A clean chain of `size` list-form entries, oldest first, as plain JSON. */
 function chain(size: number, seed = 11): Record<string, unknown>[] {
@@ -31,7 +31,7 @@ describe('entryHash', () => {
 
 describe('the simulated chain', () => {
   it('starts with previous_hash null and links every entry to the one before', () => {
-    const entries = chain(3 * CHECKPOINT_EVERY + 5);
+    const entries = chain(101);
     expect(entries[0]!['previous_hash']).toBeNull();
     const result = verifyChain(entries, { previousHash: null, expectedCount: entries.length, expectedLastHash: entries[entries.length - 1]!['hash'] as string });
     expect(result).toMatchObject({ valid: true, checked: entries.length, hashMismatches: 0, gapsDetected: 0, firstBadIndex: null });
