@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     if (message.type === 'latency-set' || message.type === 'stats') process.send?.(message);
   });
   process.on('message', (message: { type: string; latencyMs?: number }) => {
-    if (message.type === 'rss') process.send?.({ type: 'rss', peakRss: peak.rss, atPeak: peak, cpu: process.cpuUsage() });
+    if (message.type === 'rss') process.send?.({ type: 'rss', peakRss: peak.rss, currentRss: process.memoryUsage().rss, atPeak: peak, cpu: process.cpuUsage() });
     else child.send(message);
   });
   process.on('SIGTERM', () => {
