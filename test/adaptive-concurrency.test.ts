@@ -19,6 +19,13 @@ describe('AdaptiveConcurrency', () => {
     return gate;
   };
   afterAll(() => gates.forEach((gate) => gate.close()));
+  /** A limiter on a clock the test moves (`clock.now`), parking after `parkAfterMs`. */
+  const clocked = (max: number, parkAfterMs: number) => {
+    const clock = { now: 0 };
+    const gate = new AdaptiveConcurrency({ min: 1, max, maxWaiting: 10, sampleMs: 3_600_000, parkAfterMs, now: () => clock.now, utilization: () => 0 });
+    gates.push(gate);
+    return { gate, clock };
+  };
 
   it('runs up to the limit at once and the rest in arrival order as places free', async () => {
     const gate = make(1, 2);
@@ -162,21 +169,19 @@ describe('AdaptiveConcurrency', () => {
   });
 
   it('gives the place of a request that has only waited for upstreams for parkAfterMs to a waiting one, and counts it again once an answer comes', async () => {
-    let now = 0;
-    const gate = new AdaptiveConcurrency({ min: 1, max: 4, maxWaiting: 10, sampleMs: 3_600_000, parkAfterMs: 250, now: () => now, utilization: () => 0.95 });
-    gates.push(gate);
+    const { gate, clock } = clocked(4, 250);
     const [slow, busy] = (await Promise.all(await acquireAll(gate, 2))) as Place[];
     gate.adjust(0.95);
     expect(gate.limit).toBe(1);
     const waiting = await acquireAll(gate, 2);
     // Waiting for upstreams, but not yet for long: the place still counts.
     const answered = slow!.awaitingUpstream();
-    now += 249;
+    clock.now += 249;
     gate.adjust(0.95);
     expect(gate.load).toEqual({ running: 2, parked: 0, waiting: 2 });
     // A second call of the same request starts later; the wait runs from the first.
     const alsoAnswered = slow!.awaitingUpstream();
-    now += 1;
+    clock.now += 1;
     gate.adjust(0.95);
     expect(gate.load).toEqual({ running: 2, parked: 1, waiting: 2 });
     // One place counts (busy), at the limit of 1: the waiters still wait.
@@ -198,12 +203,10 @@ describe('AdaptiveConcurrency', () => {
   });
 
   it('never lets more than max requests hold places, parked ones included', async () => {
-    let now = 0;
-    const gate = new AdaptiveConcurrency({ min: 1, max: 2, maxWaiting: 10, sampleMs: 3_600_000, parkAfterMs: 100, now: () => now, utilization: () => 0 });
-    gates.push(gate);
+    const { gate, clock } = clocked(2, 100);
     const places = (await Promise.all(await acquireAll(gate, 2))) as Place[];
     places.forEach((place) => place.awaitingUpstream());
-    now += 1_000;
+    clock.now += 1_000;
     const waiting = await acquireAll(gate, 1);
     gate.adjust(0.1);
     expect(gate.load).toEqual({ running: 2, parked: 2, waiting: 1 });
@@ -215,12 +218,10 @@ describe('AdaptiveConcurrency', () => {
   });
 
   it('ignores the waits of a request that has given its place back (read-ahead outliving its request)', async () => {
-    let now = 0;
-    const gate = new AdaptiveConcurrency({ min: 1, max: 2, maxWaiting: 10, sampleMs: 3_600_000, parkAfterMs: 100, now: () => now, utilization: () => 0 });
-    gates.push(gate);
+    const { gate, clock } = clocked(2, 100);
     const [place] = (await Promise.all(await acquireAll(gate, 1))) as Place[];
     const answered = place!.awaitingUpstream();
-    now += 1_000;
+    clock.now += 1_000;
     gate.adjust(0.1);
     expect(gate.load.parked).toBe(1);
     place!.release();
