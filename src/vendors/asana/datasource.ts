@@ -269,6 +269,7 @@ export class AsanaDataSource extends HttpDataSource<AsanaResume> {
       const params: PageParams = { ...filters, start_at: isoOf(start), end_at: isoOf(state.e), limit: MAX_LIMIT };
       if (offset !== undefined) params.offset = offset;
       const page = await this.fetchPage(params, signal, counter);
+      if (process.env.DIAG_ASANA) console.log('GOT', page.data.length, page.offset !== null, JSON.stringify(state));
       events.push(...page.events);
       unusable += page.unusable;
       for (const event of page.events) newest = Math.max(newest, event.occurredAtMs);
@@ -289,7 +290,7 @@ export class AsanaDataSource extends HttpDataSource<AsanaResume> {
       }
       const covered = newest - start + 1;
       const full = page.data.length >= MAX_LIMIT;
-      if (events.length >= WINDOW_CAP || (full && overflows(events.length, covered, width))) {
+      if (events.length >= WINDOW_CAP || (full && state.g === undefined && overflows(events.length, covered, width))) {
         // Abandoned: its records are read again in the narrower windows, and counted there.
         return { events: [], next: afterOverflow(state, start, events.length, covered, target) };
       }
@@ -299,6 +300,7 @@ export class AsanaDataSource extends HttpDataSource<AsanaResume> {
   /** One page; its unusable records are logged here, and counted by the caller that hands its events out. */
   private async fetchPage(params: PageParams, signal: AbortSignal, counter?: RequestCounter): Promise<Page> {
     let body: unknown;
+    if (process.env.DIAG_ASANA) console.log('ASANA', JSON.stringify(params));
     try {
       const response = await this.send({ method: 'GET', path: this.path, query: { ...params }, signal, counter });
       body = response.body;

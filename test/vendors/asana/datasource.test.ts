@@ -113,6 +113,15 @@ describe('AsanaDataSource, newest first over an ascending-only API', () => {
     });
   });
 
+  it('crosses a month of quiet between old events and new ones in a few requests', async () => {
+    await withSource({ size: 300 }, async (dataSource, simulator) => {
+      simulator.dataset.append(40);
+      const { events, requests } = await readAll(dataSource, 'DESC', NO_FILTER, 100);
+      expect(ids(events)).toEqual(ids(simulator.expectedEvents('asana-test')));
+      expect(requests).toBeLessThanOrEqual(13);
+    });
+  });
+
   it('answers an empty window with no batch and no next', async () => {
     await withSource({}, async (dataSource) => {
       const result = await list(dataSource, 'DESC', null, { ...NO_FILTER, fromMs: END + 1000, toMs: END + 5000 });

@@ -104,10 +104,11 @@ describe('window steps', () => {
     const abandoned = afterOverflow({ e: 10_000, w: 10_000, f: 0 }, 0, 100, 10, 80);
     expect(abandoned).toEqual({ e: 10_000, w: 156, f: 0, x: 0 });
     // The top of that window was empty: the next one may grow, but only to half the region left.
-    expect(afterWindow(abandoned, 9_844, 0, 80)).toEqual({ e: 9_844, w: 1248, f: 0, x: 0 });
-    expect(afterWindow({ e: 100, w: 50, f: 0, x: 49 }, 50, 0, 80)).toEqual({ e: 50, w: 400, f: 0 });
-    // A window with events has measured the density: the bisection is over.
-    expect(afterWindow({ e: 10_000, w: 100, f: 0, x: 0 }, 9_900, 40, 80)).toEqual({ e: 9_900, w: 200, f: 0 });
+    // Its width is a guess (`g`): only the cap abandons it, never a projection of a burst at its bottom.
+    expect(afterWindow(abandoned, 9_844, 0, 80)).toEqual({ e: 9_844, w: 1248, f: 0, x: 0, g: 1 });
+    expect(afterWindow({ e: 100, w: 50, f: 0, x: 49 }, 50, 0, 80)).toEqual({ e: 50, w: 400, f: 0, g: 1 });
+    // A window with events has measured the density: the bisection is over, the width trusted.
+    expect(afterWindow({ e: 10_000, w: 100, f: 0, x: 0, g: 1 }, 9_900, 40, 80)).toEqual({ e: 9_900, w: 200, f: 0 });
   });
 
   it('abandons a window that would hold more than the cap, never a 1 ms one', () => {
@@ -126,7 +127,7 @@ function read<T>(schema: z.ZodType<T>, value: unknown): T | null {
 
 describe('resume states', () => {
   it('round-trips newest-first states through JSON', () => {
-    for (const state of [{ e: 10, w: 2, f: 1 }, { e: 10, w: 1, f: 1, o: 'tok' }, { e: 10, w: 2, f: 1, x: 3 }]) {
+    for (const state of [{ e: 10, w: 2, f: 1 }, { e: 10, w: 1, f: 1, o: 'tok' }, { e: 10, w: 2, f: 1, x: 3 }, { e: 10, w: 2, f: 1, x: 3, g: 1 }]) {
       expect(read(descResumeSchema, JSON.parse(JSON.stringify(descResumeJson(state))))).toEqual(state);
       expect(read(asanaResumeSchema, JSON.parse(JSON.stringify(descResumeJson(state))))).toEqual(state);
     }
@@ -146,6 +147,7 @@ describe('resume states', () => {
     ['newest first', { e: 10, w: 1, f: 1, z: 1 }],
     ['newest first', { e: 10, w: 1, f: 1, x: 11 }],
     ['newest first', { e: 10, w: 1, f: 1, x: 0 }],
+    ['newest first', { e: 10, w: 1, f: 1, g: 2 }],
     ['newest first', { e: 2 ** 53, w: 1, f: 1 }],
     ['newest first', { e: 10, w: 1, f: 1, o: 7 }],
   ] as const)('reads no %s state from %j', (_name, state) => {
