@@ -19,6 +19,7 @@ import {
   pushDown,
   windowStart,
   windowTarget,
+  type DescResume,
 } from '../../../src/vendors/asana/paging';
 import { UNKNOWN_EVENT_TYPE } from '../../../src/vendors/asana/normalize';
 
@@ -127,7 +128,8 @@ function read<T>(schema: z.ZodType<T>, value: unknown): T | null {
 
 describe('resume states', () => {
   it('round-trips newest-first states through JSON', () => {
-    for (const state of [{ e: 10, w: 2, f: 1 }, { e: 10, w: 1, f: 1, o: 'tok' }, { e: 10, w: 2, f: 1, x: 3 }, { e: 10, w: 2, f: 1, x: 3, g: 1 }]) {
+    const states: DescResume[] = [{ e: 10, w: 2, f: 1 }, { e: 10, w: 1, f: 1, o: 'tok' }, { e: 10, w: 2, f: 1, x: 3 }, { e: 10, w: 2, f: 1, x: 3, g: 1 }];
+    for (const state of states) {
       expect(read(descResumeSchema, JSON.parse(JSON.stringify(descResumeJson(state))))).toEqual(state);
       expect(read(asanaResumeSchema, JSON.parse(JSON.stringify(descResumeJson(state))))).toEqual(state);
     }
