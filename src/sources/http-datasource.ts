@@ -74,14 +74,14 @@ export abstract class HttpDataSource<Resume> implements AuditDataSource {
   }
 
   /** The events of a body's record list under the record policy (see `normalizePage`). */
-  protected eventsOf<Raw>(
+  protected async eventsOf<Raw>(
     items: unknown,
     parse: (value: unknown) => Raw,
     normalize: (raw: Raw, sourceId: string) => AuditEventModel,
     counter: RequestCounter | undefined,
     options: Omit<NormalizePageOptions, 'logger' | 'counter'> = {},
-  ): AuditEventModel[] {
-    return normalizePage(this.sourceId, items, parse, normalize, { ...options, logger: counter?.requestLogger ?? this.logger, ...(counter ? { counter } : {}) }).events;
+  ): Promise<AuditEventModel[]> {
+    return (await normalizePage(this.sourceId, items, parse, normalize, { ...options, logger: counter?.requestLogger ?? this.logger, ...(counter ? { counter } : {}) })).events;
   }
 
   /** One record asked for by id: one that cannot be placed is an upstream fault, never a silent null. */

@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ErrorCode, UpstreamError } from '../errors';
 import type { RequestCounter } from '../http/upstream-client';
 import { sanitizeForLog, type Logger } from '../logger';
@@ -23,6 +25,11 @@ export interface NormalizedPage {
   unusable: number;
 }
 
+/** Longest stretch of normalising before other work gets a turn of the event loop. */
+const SLICE_MS = 4;
+/** Records normalised between two looks at the clock. */
+const YIELD_CHECK_EVERY = 32;
+
 /** Options of {@link normalizePage}. */
 export interface NormalizePageOptions {
   /** Where unusable records are reported, with their raw ids. */
@@ -41,19 +48,28 @@ export interface NormalizePageOptions {
  * source's status and in `extensions.warnings`), and the log names each by its raw id.
  * A page whose list itself is not a list is not a page: that still fails.
  */
-export function normalizePage<Raw>(
+export async function normalizePage<Raw>(
   sourceId: string,
   items: unknown,
   parse: (value: unknown) => Raw,
   normalize: (raw: Raw, sourceId: string) => AuditEventModel,
   options: NormalizePageOptions,
-): NormalizedPage {
+): Promise<NormalizedPage> {
   if (!Array.isArray(items)) {
     throw new UpstreamError(ErrorCode.UpstreamMalformedResponse, sourceId, { logDetail: { reason: 'event list is not an array' } });
   }
   const events: AuditEventModel[] = [];
   const unusable: Array<{ id: string | null; reason: string }> = [];
-  for (const item of items) {
+  let sliceStart = performance.now();
+  for (let index = 0; index < items.length; index += 1) {
+    const item: unknown = items[index];
+    // A page of thousands of records (a scan reads the largest pages) takes tens of milliseconds
+    // to normalise: in slices, so that requests arriving meanwhile (a 503 that sheds them, a
+    // health check) are not held up behind it.
+    if (index % YIELD_CHECK_EVERY === YIELD_CHECK_EVERY - 1 && performance.now() - sliceStart >= SLICE_MS) {
+      await nextTurn();
+      sliceStart = performance.now();
+    }
     try {
       events.push(normalize(parse(item), sourceId));
     } catch (error) {

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createGatewayCaches } from '../../src/connection/caches';
@@ -30,10 +31,10 @@ const parse = (value: unknown) => {
 const normalize = (record: { id?: string; at?: number }, sourceId: string) => fakeEvent(sourceId, record.id ?? 'x', record.at!);
 
 describe('normalizePage (the record policy)', () => {
-  it('serves the usable records, counts the rest, and logs each by its raw id', () => {
+  it('serves the usable records, counts the rest, and logs each by its raw id', async () => {
     const { logger, lines } = capturingLogger();
     const counter: RequestCounter = { requests: 1 };
-    const page = normalizePage('s', [{ id: 'a', at: 1 }, { id: 'bad-1' }, { id: 'b', at: 2 }, { id: 'bad-2', at: 'noon' }], parse, normalize, { logger, counter });
+    const page = await normalizePage('s', [{ id: 'a', at: 1 }, { id: 'bad-1' }, { id: 'b', at: 2 }, { id: 'bad-2', at: 'noon' }], parse, normalize, { logger, counter });
     expect(page.events.map((event) => event.sourceEventId)).toEqual(['a', 'b']);
     expect(page.unusable).toBe(2);
     expect(counter.unusableRecords).toBe(2);
@@ -41,9 +42,28 @@ describe('normalizePage (the record policy)', () => {
     expect(lines[0]).toMatchObject({ source: 's', count: 2, records: 4, unusable: [{ id: 'bad-1', reason: 'no time' }, { id: 'bad-2', reason: 'no time' }] });
   });
 
-  it('still refuses a page whose list is not a list', () => {
+  it('still refuses a page whose list is not a list', async () => {
     const { logger } = capturingLogger();
-    expect(() => normalizePage('s', { items: [] }, parse, normalize, { logger })).toThrow(UpstreamError);
+    await expect(normalizePage('s', { items: [] }, parse, normalize, { logger })).rejects.toThrow(UpstreamError);
+  });
+
+  it('lets other work run while a long page is normalised, and still serves it whole and in order', async () => {
+    const { logger } = capturingLogger();
+    const records = Array.from({ length: 200 }, (_, index) => ({ id: `r${index}`, at: index }));
+    // About 0.2 ms a record: the page takes some 40 ms, longer than one slice.
+    const slowly = (record: { id?: string; at?: number }, sourceId: string) => {
+      const until = performance.now() + 0.2;
+      while (performance.now() < until);
+      return normalize(record, sourceId);
+    };
+    let done = false;
+    const pending = normalizePage('s', records, parse, slowly, { logger }).then((page) => {
+      done = true;
+      return page;
+    });
+    const otherWork = new Promise<boolean>((resolve) => setImmediate(() => resolve(!done)));
+    expect(await otherWork).toBe(true);
+    expect((await pending).events.map((event) => event.sourceEventId)).toEqual(records.map((record) => record.id));
   });
 
   it('refuses a record looked up by id that cannot be placed, rather than answering null', () => {

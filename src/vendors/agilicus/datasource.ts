@@ -365,7 +365,7 @@ export class AgilicusDataSource extends HttpDataSource<AgilicusResume> {
     const applied = body['limit'];
     if (typeof applied !== 'number' || !Number.isInteger(applied) || applied < 1) throw this.malformed('no limit in body', { endpoint: endpoint.path });
     const records = body[endpoint.listField] ?? [];
-    const events = this.eventsOf(records, (value) => value, endpoint.normalize, counter);
+    const events = await this.eventsOf(records, (value) => value, endpoint.normalize, counter);
     // Fullness counts what the upstream returned, placeable or not: a limit reached with records
     // that cannot be placed still means more may lie in the window. A record outside the window
     // asked for would break the batch edges, so it is dropped, but it counts too.

@@ -316,7 +316,7 @@ export class AsanaDataSource extends HttpDataSource<AsanaResume> {
     const data = body['data'];
     // A tally of this page alone: its unusable records count only once its events are handed out.
     const tally: RequestCounter = { requests: 0 };
-    const events = this.eventsOf(data, parseAsanaAuditLogEvent, normalizeAsanaAuditLogEvent, tally);
+    const events = await this.eventsOf(data, parseAsanaAuditLogEvent, normalizeAsanaAuditLogEvent, tally);
     return { events, data: Array.isArray(data) ? data : [], unusable: tally.unusableRecords ?? 0, offset: this.nextOffset(body['next_page']) };
   }
 

@@ -443,7 +443,7 @@ export class ComplianceAgentDataSource extends HttpDataSource<ComplianceAgentRes
     });
     const body = response.body;
     if (!isJsonObject(body) || body['success'] !== true) throw this.malformed('body is not a success envelope');
-    const entries = this.entriesOf(body['data']);
+    const entries = await this.entriesOf(body['data']);
     const pagination = body['pagination'];
     const total = isJsonObject(pagination) ? pagination['total'] : undefined;
     if (typeof total !== 'number' || !Number.isInteger(total) || total < 0) throw this.malformed('pagination.total missing');
@@ -456,7 +456,7 @@ export class ComplianceAgentDataSource extends HttpDataSource<ComplianceAgentRes
    * ({@link handOut}), so a page read twice (oldest first reads page 1 to learn the total) does
    * not count them twice: hence no counter here.
    */
-  private entriesOf(items: unknown): EntrySlot[] {
+  private async entriesOf(items: unknown): Promise<EntrySlot[]> {
     // The hash chain and the offsets need every entry at its position, placeable or not, while
     // the record policy yields only the placeable ones: each event is kept by the item it came
     // from, so the slots can be rebuilt in the API's order.
@@ -467,7 +467,7 @@ export class ComplianceAgentDataSource extends HttpDataSource<ComplianceAgentRes
       return event;
     };
     // Throws for a `data` that is not a list; past it, `items` is one.
-    this.eventsOf(items, (item) => item, normalize, undefined);
+    await this.eventsOf(items, (item) => item, normalize, undefined);
     return (items as unknown[]).map((item) => {
       const event = byItem.get(item) ?? null;
       return { event, raw: event ? event.raw : receivedEntry(item) };

@@ -311,7 +311,7 @@ export class NirvanaDataSource extends HttpDataSource<NirvanaResumeState> {
     const body = response.body;
     if (!isJsonObject(body)) throw this.malformed('body is not an object');
     const items = body['items'];
-    const events = this.eventsOf(items, parseNirvanaAuditLog, normalizeNirvanaAuditLog, counter);
+    const events = await this.eventsOf(items, parseNirvanaAuditLog, normalizeNirvanaAuditLog, counter);
     if (ask.filters && Object.keys(ask.filters.params).length > 0) {
       // An entry the filters exclude shows an upstream that does not apply them.
       this.learnFilterSupport(events.every(ask.filters.admits) ? 'accepted' : 'ignored');

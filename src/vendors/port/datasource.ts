@@ -219,7 +219,7 @@ export class PortDataSource extends HttpDataSource<PortResume> {
     const counter: RequestCounter = { requests: 0 };
     const response = await this.send({ method: 'GET', path: AUDIT_PATH, query: { identifier: sourceEventId }, signal, counter, acceptStatuses: [404] });
     if (response.status === 404) return null;
-    return this.pageOf(response, null).events.find((event) => event.sourceEventId === sourceEventId) ?? null;
+    return (await this.pageOf(response, null)).events.find((event) => event.sourceEventId === sourceEventId) ?? null;
   }
 
   /** One window read. With `identifier`, a 404 is Port's "no such log", the same as an empty list. */
@@ -227,7 +227,7 @@ export class PortDataSource extends HttpDataSource<PortResume> {
     const acceptStatuses = query['identifier'] !== undefined ? [404] : [];
     const response = await this.send({ method: 'GET', path: AUDIT_PATH, query, signal, counter, acceptStatuses });
     if (response.status === 404) return { events: [], received: 0 };
-    return this.pageOf(response, unplaced);
+    return await this.pageOf(response, unplaced);
   }
 
   /**
@@ -236,12 +236,12 @@ export class PortDataSource extends HttpDataSource<PortResume> {
    * cannot be placed are noted in `unplaced` instead of the batch's tally, for the batch to count
    * once (see `unplaced.ts`).
    */
-  private pageOf(response: UpstreamResponse, unplaced: UnplacedRecord[] | null): WindowRead {
+  private async pageOf(response: UpstreamResponse, unplaced: UnplacedRecord[] | null): Promise<WindowRead> {
     const body = response.body;
     if (!isJsonObject(body) || body['ok'] === false) throw this.malformed('body is not {ok, audits}');
     const audits = body['audits'];
     const { parse, normalize } = notingUnplaced(unplaced);
-    const events = this.eventsOf(audits, parse, normalize, undefined);
+    const events = await this.eventsOf(audits, parse, normalize, undefined);
     return { events, received: Array.isArray(audits) ? audits.length : 0 };
   }
 }

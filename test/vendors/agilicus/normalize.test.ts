@@ -103,9 +103,9 @@ describe('normalizeAgilicusAudit', () => {
     expect(normalizeAgilicusAudit(parseAgilicusAudit({ ...AUDIT, org_id: null }), 's').actor.organizationId).toBeNull();
   });
 
-  it('serves a page that holds one record without time, counting the record it left out', () => {
+  it('serves a page that holds one record without time, counting the record it left out', async () => {
     const { time: _time, ...timeless } = AUDIT;
-    const page = normalizePage('s', [AUDIT, timeless], parseAgilicusAudit, normalizeAgilicusAudit, { logger: silentLogger });
+    const page = await normalizePage('s', [AUDIT, timeless], parseAgilicusAudit, normalizeAgilicusAudit, { logger: silentLogger });
     expect(page.events).toHaveLength(1);
     expect(page.unusable).toBe(1);
   });

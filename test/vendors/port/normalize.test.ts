@@ -190,8 +190,8 @@ describe('normalizePortAuditLog', () => {
     expect(instantOf('Z')).toBeNull();
   });
 
-  it('serves a page with records that cannot be placed, counting exactly those', () => {
-    const page = normalizePage(
+  it('serves a page with records that cannot be placed, counting exactly those', async () => {
+    const page = await normalizePage(
       'port-eu',
       [record(), record({ trigger: {} }), { trigger: { at: '2024-04-23T12:00:00.000Z' }, data: 'test log data' }, record({ identifier: 'lenient', action: null, resourceType: null, status: null, context: null, diff: null })],
       parsePortAuditLog,
