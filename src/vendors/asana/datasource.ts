@@ -290,7 +290,7 @@ export class AsanaDataSource extends HttpDataSource<AsanaResume> {
       }
       const covered = newest - start + 1;
       const full = page.data.length >= MAX_LIMIT;
-      if (events.length >= WINDOW_CAP || (full && state.g === undefined && overflows(events.length, covered, width))) {
+      if (events.length >= WINDOW_CAP || (full && overflows(events.length, covered, width, state.g !== undefined))) {
         // Abandoned: its records are read again in the narrower windows, and counted there.
         return { events: [], next: afterOverflow(state, start, events.length, covered, target) };
       }

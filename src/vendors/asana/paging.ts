@@ -51,9 +51,9 @@ export interface DescResume {
   x?: number;
   /**
    * Set when the window's width is a guess, grown or bisected after an empty window: its bottom
-   * may hold a burst after a quiet spell, so only the cap abandons it, never a projection of the
-   * burst's density over the quiet part (which abandoned each window that reached the burst, and
-   * cost a quiet month above 300 events 28 requests instead of 11).
+   * may hold a burst after a quiet spell, whose density projected over the quiet part abandoned
+   * every window that reached it (300 events below a quiet month cost 28 requests), so a far-off
+   * projection does not abandon it ({@link overflows}).
    */
   g?: 1;
 }
@@ -85,11 +85,16 @@ export function nextWidth(width: number, count: number, target: number): number 
 
 /**
  * Whether a window being read should be abandoned: `count` events read oldest first cover its
- * first `coveredMs`; at that density the whole `width` would exceed {@link WINDOW_CAP}.
+ * first `coveredMs`; at that density the whole `width` would exceed {@link WINDOW_CAP}. A window
+ * whose width is a guess (`guessed`, see {@link DescResume.g}) is abandoned early only while that
+ * projection stays within what an overgrown window holds (64 caps): far beyond, its bottom is a
+ * burst after a quiet spell rather than a density that holds across it, and it is read on to the cap.
  */
-export function overflows(count: number, coveredMs: number, width: number): boolean {
+export function overflows(count: number, coveredMs: number, width: number, guessed = false): boolean {
   if (width <= 1) return false;
-  return count >= WINDOW_CAP || (count * width) / Math.max(1, coveredMs) >= WINDOW_CAP;
+  if (count >= WINDOW_CAP) return true;
+  const projected = (count * width) / Math.max(1, coveredMs);
+  return projected >= WINDOW_CAP && (!guessed || projected < WINDOW_CAP * MAX_GROWTH * MAX_GROWTH);
 }
 
 /**

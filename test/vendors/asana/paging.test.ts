@@ -105,7 +105,7 @@ describe('window steps', () => {
     const abandoned = afterOverflow({ e: 10_000, w: 10_000, f: 0 }, 0, 100, 10, 80);
     expect(abandoned).toEqual({ e: 10_000, w: 156, f: 0, x: 0 });
     // The top of that window was empty: the next one may grow, but only to half the region left.
-    // Its width is a guess (`g`): only the cap abandons it, never a projection of a burst at its bottom.
+    // Its width is a guess (`g`): a projection far past what an overgrown window holds does not abandon it.
     expect(afterWindow(abandoned, 9_844, 0, 80)).toEqual({ e: 9_844, w: 1248, f: 0, x: 0, g: 1 });
     expect(afterWindow({ e: 100, w: 50, f: 0, x: 49 }, 50, 0, 80)).toEqual({ e: 50, w: 400, f: 0, g: 1 });
     // A window with events has measured the density: the bisection is over, the width trusted.
@@ -117,6 +117,15 @@ describe('window steps', () => {
     expect(overflows(100, 900, 1000)).toBe(false);
     expect(overflows(WINDOW_CAP, 1000, 1000)).toBe(true);
     expect(overflows(10_000, 1, 1)).toBe(false);
+  });
+
+  it('abandons a window whose width is a guess early only when its density could hold across it', () => {
+    // Grown 8 times too wide over dense events: abandoned after one page, as any window.
+    expect(overflows(100, 10, 1000, true)).toBe(true);
+    // A burst at the bottom of a quiet month: read on to the cap, where it may well end.
+    expect(overflows(100, 10, 1_000_000, true)).toBe(false);
+    expect(overflows(100, 10, 1_000_000, false)).toBe(true);
+    expect(overflows(WINDOW_CAP, 10, 1_000_000, true)).toBe(true);
   });
 });
 
