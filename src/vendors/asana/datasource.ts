@@ -269,7 +269,6 @@ export class AsanaDataSource extends HttpDataSource<AsanaResume> {
       const params: PageParams = { ...filters, start_at: isoOf(start), end_at: isoOf(state.e), limit: MAX_LIMIT };
       if (offset !== undefined) params.offset = offset;
       const page = await this.fetchPage(params, signal, counter);
-      if (process.env.DIAG_ASANA) console.log('GOT', page.data.length, page.offset !== null, JSON.stringify(state));
       events.push(...page.events);
       unusable += page.unusable;
       for (const event of page.events) newest = Math.max(newest, event.occurredAtMs);
@@ -300,7 +299,6 @@ export class AsanaDataSource extends HttpDataSource<AsanaResume> {
   /** One page; its unusable records are logged here, and counted by the caller that hands its events out. */
   private async fetchPage(params: PageParams, signal: AbortSignal, counter?: RequestCounter): Promise<Page> {
     let body: unknown;
-    if (process.env.DIAG_ASANA) console.log('ASANA', JSON.stringify(params));
     try {
       const response = await this.send({ method: 'GET', path: this.path, query: { ...params }, signal, counter });
       body = response.body;
