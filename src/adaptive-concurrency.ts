@@ -36,8 +36,12 @@ const SPARE = 0.75;
  */
 export interface Place {
   release(): void;
-  /** The request now waits for an upstream answer; call the function returned when it came (or failed). */
-  awaitingUpstream(): () => void;
+  /**
+   * The request now waits for an upstream answer; call the function returned when it came (or
+   * failed). A request parked meanwhile may get a promise back: it must wait for it before it
+   * uses the CPU again (see {@link AdaptiveConcurrency}).
+   */
+  awaitingUpstream(): () => Promise<void> | undefined;
 }
 
 interface Waiter {
@@ -52,6 +56,8 @@ interface Held {
   awaitingSince: number;
   /** Parked: not counted in `running` until its wait ends. */
   parked: boolean;
+  /** While parked with its answers in, waiting to count again: resolves when it does. */
+  resumed: { promise: Promise<void>; resolve: () => void } | null;
 }
 
 /**
@@ -69,8 +75,12 @@ interface Held {
  *
  * The limit guards the CPU, so it counts only requests that may use it: one that has done nothing
  * but wait for upstream answers for `parkAfterMs` (a merged page held up by a source answering in
- * seconds) is parked, and its place goes to a waiting request; it counts again as soon as an
- * answer comes. Parked or not, never more than `max` requests hold places, which bounds memory.
+ * seconds) is parked, and its place goes to a waiting request. When its last answer comes it
+ * counts again, but only under the limit: it waits for a request to end first, ahead of requests
+ * that have not started. Otherwise the answers of slow calls, which often come together (a slow
+ * source answers every merged page about as late), would bring a crowd of requests back on top of
+ * a saturated CPU at once, and every running request would pay for it in its latency.
+ * Parked or not, never more than `max` requests hold places, which bounds memory.
  */
 export class AdaptiveConcurrency {
   private current: number;
@@ -78,6 +88,8 @@ export class AdaptiveConcurrency {
   private running = 0;
   private readonly held = new Set<Held>();
   private readonly waiting: Waiter[] = [];
+  /** Parked requests whose answers are in, in the order they came, waiting to count again. */
+  private readonly resuming: Held[] = [];
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout;
   private readonly utilization: () => number;
@@ -113,7 +125,7 @@ export class AdaptiveConcurrency {
 
   /** Whether a request arriving now runs at once: a place is free and nobody waits before it. */
   private get hasRoom(): boolean {
-    return this.waiting.length === 0 && this.placeFree;
+    return this.resuming.length === 0 && this.waiting.length === 0 && this.placeFree;
   }
 
   private get placeFree(): boolean {
@@ -173,13 +185,14 @@ export class AdaptiveConcurrency {
     this.admitWaiting();
   }
 
-  /** Stops adjusting (the process is stopping). */
+  /** Stops adjusting (the process is stopping); parked requests whose answers are in go on at once. */
   close(): void {
     clearInterval(this.timer);
+    while (this.resuming.length > 0) this.resume(this.resuming.shift()!);
   }
 
   private take(): Place {
-    const held: Held = { awaiting: 0, awaitingSince: 0, parked: false };
+    const held: Held = { awaiting: 0, awaitingSince: 0, parked: false, resumed: null };
     this.held.add(held);
     this.running += 1;
     let released = false;
@@ -188,7 +201,14 @@ export class AdaptiveConcurrency {
         if (released) return;
         released = true;
         this.held.delete(held);
-        if (!held.parked) this.running -= 1;
+        if (held.resumed) {
+          // Read-ahead waiting to go on after its request ended: it has no place to wait for.
+          this.resuming.splice(this.resuming.indexOf(held), 1);
+          held.resumed.resolve();
+          held.resumed = null;
+        } else if (!held.parked) {
+          this.running -= 1;
+        }
         this.admitWaiting();
       },
       awaitingUpstream: () => {
@@ -198,13 +218,20 @@ export class AdaptiveConcurrency {
         held.awaiting += 1;
         let answered = false;
         return () => {
-          if (answered || released) return;
+          if (answered || released) return undefined;
           answered = true;
           held.awaiting -= 1;
-          if (held.awaiting === 0 && held.parked) {
-            held.parked = false;
-            this.running += 1;
+          if (held.awaiting > 0 || !held.parked) return undefined;
+          if (held.resumed) return held.resumed.promise;
+          if (this.resuming.length === 0 && this.running < this.current) {
+            this.resume(held);
+            return undefined;
           }
+          let resolve!: () => void;
+          const promise = new Promise<void>((done) => (resolve = done));
+          held.resumed = { promise, resolve };
+          this.resuming.push(held);
+          return promise;
         };
       },
     };
@@ -220,7 +247,17 @@ export class AdaptiveConcurrency {
     }
   }
 
+  /** A parked request counts again. */
+  private resume(held: Held): void {
+    held.parked = false;
+    this.running += 1;
+    held.resumed?.resolve();
+    held.resumed = null;
+  }
+
   private admitWaiting(): void {
+    while (this.running < this.current && this.resuming.length > 0) this.resume(this.resuming.shift()!);
+    if (this.resuming.length > 0) return;
     while (this.placeFree && this.waiting.length > 0) this.waiting.shift()!.grant(this.take());
   }
 }

@@ -168,7 +168,7 @@ describe('AdaptiveConcurrency', () => {
     expect(gate.load.running).toBe(0);
   });
 
-  it('gives the place of a request that has only waited for upstreams for parkAfterMs to a waiting one, and counts it again once an answer comes', async () => {
+  it('gives the place of a request that has only waited for upstreams for parkAfterMs to a waiting one, and lets it go on after its last answer when a place frees, before newcomers', async () => {
     const { gate, clock } = clocked(4, 250);
     const [slow, busy] = (await Promise.all(await acquireAll(gate, 2))) as Place[];
     gate.adjust(0.95);
@@ -188,17 +188,69 @@ describe('AdaptiveConcurrency', () => {
     busy!.release();
     const third = (await waiting[0]!) as Place;
     expect(gate.load).toEqual({ running: 2, parked: 1, waiting: 1 });
-    answered();
+    // An answer with another still awaited: nothing to wait for, the request stays parked.
+    expect(answered()).toBeUndefined();
     expect(gate.load.parked).toBe(1);
-    // The last answer comes: the request counts again, over the limit until something ends.
-    alsoAnswered();
-    alsoAnswered();
-    expect(gate.load).toEqual({ running: 2, parked: 0, waiting: 1 });
+    // The last answer comes while the one place that counts is taken: the request waits to go on.
+    const resumed = alsoAnswered();
+    expect(resumed).toBeInstanceOf(Promise);
+    expect(alsoAnswered()).toBeUndefined();
+    let goesOn = false;
+    void resumed!.then(() => (goesOn = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(goesOn).toBe(false);
+    expect(gate.load).toEqual({ running: 2, parked: 1, waiting: 1 });
+    // A place frees: it goes to the parked request, ahead of the newcomer that has waited longer.
     third.release();
-    gate.adjust(0.95);
+    await resumed;
     expect(gate.load).toEqual({ running: 1, parked: 0, waiting: 1 });
     slow!.release();
     ((await waiting[1]!) as Place).release();
+    expect(gate.load).toEqual({ running: 0, parked: 0, waiting: 0 });
+  });
+
+  it('lets a parked request go on at once when its last answer comes and a place is free', async () => {
+    const { gate, clock } = clocked(4, 100);
+    const [place] = (await Promise.all(await acquireAll(gate, 1))) as Place[];
+    const answered = place!.awaitingUpstream();
+    clock.now += 1_000;
+    gate.adjust(0.1);
+    expect(gate.load).toEqual({ running: 1, parked: 1, waiting: 0 });
+    expect(answered()).toBeUndefined();
+    expect(gate.load).toEqual({ running: 1, parked: 0, waiting: 0 });
+    place!.release();
+  });
+
+  it('never leaves a parked request waiting to go on once its place is given back or the limiter closes', async () => {
+    const { gate, clock } = clocked(2, 100);
+    const [readAhead, other] = (await Promise.all(await acquireAll(gate, 2))) as Place[];
+    gate.adjust(0.95);
+    expect(gate.limit).toBe(1);
+    // `readAhead` parks; the one place that counts is `other`'s.
+    const answered = readAhead!.awaitingUpstream();
+    clock.now += 1_000;
+    gate.adjust(0.1);
+    const resumed = answered();
+    expect(resumed).toBeInstanceOf(Promise);
+    // The request ended while its read-ahead waited to go on: the read-ahead goes on without a place.
+    readAhead!.release();
+    await resumed;
+    expect(gate.load).toEqual({ running: 1, parked: 0, waiting: 0 });
+
+    // `other` parks, a newcomer takes the place, and `other`'s answer comes.
+    const otherAnswered = other!.awaitingUpstream();
+    clock.now += 1_000;
+    gate.adjust(0.1);
+    const [late] = (await Promise.all(await acquireAll(gate, 1))) as Place[];
+    const otherResumed = otherAnswered();
+    expect(otherResumed).toBeInstanceOf(Promise);
+    expect(gate.load).toEqual({ running: 2, parked: 1, waiting: 0 });
+    // Stopping: whatever waits to go on goes on, so that in-flight requests can finish.
+    gate.close();
+    await otherResumed;
+    expect(gate.load).toEqual({ running: 2, parked: 0, waiting: 0 });
+    late!.release();
+    other!.release();
     expect(gate.load).toEqual({ running: 0, parked: 0, waiting: 0 });
   });
 

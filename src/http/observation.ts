@@ -17,9 +17,10 @@ export interface RequestScope {
   upstreamRequests: number;
   /**
    * Told as a call starts to wait for its upstream; the function returned is called once as the
-   * wait ends. Admission parks a request that only waits (see `AdaptiveConcurrency`).
+   * wait ends, and the call goes on once the promise it may return has settled. Admission parks
+   * a request that only waits and lets it go on when there is room (see `AdaptiveConcurrency`).
    */
-  awaitingUpstream?: () => () => void;
+  awaitingUpstream?: () => () => Promise<void> | undefined;
 }
 
 const SCOPE = Symbol('audit-gateway.requestScope');

@@ -327,7 +327,8 @@ export class UpstreamClient {
       ended?.({ outcome: error instanceof UpstreamError ? error.code : 'UNKNOWN', status: call.status, attempts: call.attempts });
       throw error;
     } finally {
-      answered?.();
+      // A request parked while it waited goes on when admission has room for it again.
+      await answered?.();
     }
   }
 
