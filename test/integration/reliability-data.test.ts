@@ -215,11 +215,11 @@ describe('stopping while traversals run', () => {
     ]);
     for (const simulator of setup.simulators.values()) simulator.control.knobs.latencyMs = 60;
     // Free text no upstream applies: the gateway scans every batch of both sources, one after another.
-    const started = Date.now();
-    let stopAt = 0;
-    const longPage = setup.query<PageData>(PAGE.replace('totalCount', ''), { first: 100, filter: { text: 'no such text anywhere' } });
+    let answered = false;
+    const longPage = setup.query<PageData>(PAGE.replace('totalCount', ''), { first: 100, filter: { text: 'no such text anywhere' } }).finally(() => (answered = true));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    stopAt = Date.now();
+    const inFlightAtStop = !answered;
+    const stopAt = Date.now();
     const stopping = setup.gateway.stop(10_000);
     const late = await request(setup.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ sources { sourceId } }"}' })
       .then(async (response) => ({ status: response.statusCode, retryAfter: response.headers['retry-after'], body: await response.body.text() }))
@@ -233,7 +233,7 @@ describe('stopping while traversals run', () => {
       expect(finished.data!.auditEvents.edges).toEqual([]);
       expect(finished.data!.auditEvents.sourceStatuses.map((status) => status.status).filter((status) => status === 'FAILED')).toEqual([]);
       // It really was in flight when the stop began, and ran on after it.
-      expect(stopAt - started).toBeGreaterThanOrEqual(300);
+      expect(inFlightAtStop).toBe(true);
       expect(finishedAt - stopAt).toBeGreaterThan(150);
       if (late.status === 503) {
         expect(late.retryAfter).toBeDefined();
