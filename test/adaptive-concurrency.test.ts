@@ -26,6 +26,13 @@ describe('AdaptiveConcurrency', () => {
     gates.push(gate);
     return { gate, clock };
   };
+  /** Starts an upstream wait of `place` and moves the clock past any `parkAfterMs`: the place parks. Returns the wait's end. */
+  const parkedWait = (gate: AdaptiveConcurrency, clock: { now: number }, place: Place) => {
+    const answered = place.awaitingUpstream();
+    clock.now += 1_000;
+    gate.adjust(0.1);
+    return answered;
+  };
 
   it('runs up to the limit at once and the rest in arrival order as places free', async () => {
     const gate = make(1, 2);
@@ -212,9 +219,7 @@ describe('AdaptiveConcurrency', () => {
   it('lets a parked request go on at once when its last answer comes and a place is free', async () => {
     const { gate, clock } = clocked(4, 100);
     const [place] = (await Promise.all(await acquireAll(gate, 1))) as Place[];
-    const answered = place!.awaitingUpstream();
-    clock.now += 1_000;
-    gate.adjust(0.1);
+    const answered = parkedWait(gate, clock, place!);
     expect(gate.load).toEqual({ running: 1, parked: 1, waiting: 0 });
     expect(answered()).toBeUndefined();
     expect(gate.load).toEqual({ running: 1, parked: 0, waiting: 0 });
@@ -227,9 +232,7 @@ describe('AdaptiveConcurrency', () => {
     gate.adjust(0.95);
     expect(gate.limit).toBe(1);
     // `readAhead` parks; the one place that counts is `other`'s.
-    const answered = readAhead!.awaitingUpstream();
-    clock.now += 1_000;
-    gate.adjust(0.1);
+    const answered = parkedWait(gate, clock, readAhead!);
     const resumed = answered();
     expect(resumed).toBeInstanceOf(Promise);
     // The request ended while its read-ahead waited to go on: the read-ahead goes on without a place.
@@ -238,9 +241,7 @@ describe('AdaptiveConcurrency', () => {
     expect(gate.load).toEqual({ running: 1, parked: 0, waiting: 0 });
 
     // `other` parks, a newcomer takes the place, and `other`'s answer comes.
-    const otherAnswered = other!.awaitingUpstream();
-    clock.now += 1_000;
-    gate.adjust(0.1);
+    const otherAnswered = parkedWait(gate, clock, other!);
     const [late] = (await Promise.all(await acquireAll(gate, 1))) as Place[];
     const otherResumed = otherAnswered();
     expect(otherResumed).toBeInstanceOf(Promise);
@@ -272,9 +273,7 @@ describe('AdaptiveConcurrency', () => {
   it('ignores the waits of a request that has given its place back (read-ahead outliving its request)', async () => {
     const { gate, clock } = clocked(2, 100);
     const [place] = (await Promise.all(await acquireAll(gate, 1))) as Place[];
-    const answered = place!.awaitingUpstream();
-    clock.now += 1_000;
-    gate.adjust(0.1);
+    const answered = parkedWait(gate, clock, place!);
     expect(gate.load.parked).toBe(1);
     place!.release();
     answered();

@@ -227,7 +227,7 @@ export class PortDataSource extends HttpDataSource<PortResume> {
     const acceptStatuses = query['identifier'] !== undefined ? [404] : [];
     const response = await this.send({ method: 'GET', path: AUDIT_PATH, query, signal, counter, acceptStatuses });
     if (response.status === 404) return { events: [], received: 0 };
-    return await this.pageOf(response, unplaced);
+    return this.pageOf(response, unplaced);
   }
 
   /**
