@@ -89,8 +89,8 @@ module.exports = {
       name: 'export-verifier-stands-alone',
       comment: 'The offline verifier (the `audit-gateway verify-export` bin) and the bundle format it shares with the writer load nothing of the gateway.',
       severity: 'error',
-      from: { path: '^src/export/(verify|verify-data|cli|bundle-reader|canonical|chain|csv|lines|manifest|signature|event-record)\\.ts$' },
-      to: { path: '^(src|resolvers)/', pathNot: '^src/export/(bundle-reader|canonical|chain|csv|lines|manifest|signature|event-record|verify|verify-data)\\.ts$|^src/models/json\\.ts$' },
+      from: { path: '^src/export/(verify|verify-data|cli|bundle-reader|chain|csv|lines|manifest|signature|event-record)\\.ts$' },
+      to: { path: '^(src|resolvers)/', pathNot: '^src/export/(bundle-reader|chain|csv|lines|manifest|signature|event-record|verify|verify-data)\\.ts$|^src/models/(json|canonical-json)\\.ts$' },
     },
     {
       name: 'statistics-and-search-below-graphql',

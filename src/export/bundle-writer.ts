@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { AuditEventModel } from '../models/audit-event';
-import { CHAIN_START, chainedLine } from './chain';
+import { appendChainedLine, CHAIN_START, chainedLine, type LineSink } from './chain';
 import { CSV_HEADER, csvRecord } from './csv';
 import type { ManifestFile } from './manifest';
 import { toExportedEvent } from './to-record';
@@ -17,7 +17,7 @@ const CHUNK_BYTES = 256 * 1024;
  * is filled to its end before the next is allocated, so the memory held is what the sink has not
  * written yet plus one buffer.
  */
-class DataFile {
+class DataFile implements LineSink {
   readonly hash: Hash = createHash('sha256');
   bytes = 0;
   records = 0;
@@ -32,10 +32,12 @@ class DataFile {
     readonly sink: Writable,
   ) {}
 
-  append(text: string): void {
+  append(text: string): Buffer {
     // A UTF-16 code unit takes at most 3 bytes in UTF-8: a text that may not fit starts a buffer.
     if (this.chunk.length - this.offset < text.length * 3) this.nextChunk(text.length * 3);
-    this.offset += this.chunk.write(text, this.offset, 'utf8');
+    const start = this.offset;
+    this.offset += this.chunk.write(text, start, 'utf8');
+    return this.chunk.subarray(start, this.offset);
   }
 
   appendLineFeed(): void {
@@ -92,16 +94,16 @@ export class EventBundleWriter {
   /** Appends one event; the chain runs whichever files are written, so the CSV names the same links. */
   write(event: AuditEventModel): void {
     const record = toExportedEvent(event);
-    const { line, chainHash } = chainedLine(record, this.chain);
-    this.chain = chainHash;
     this.events += 1;
     if (this.jsonl) {
-      this.jsonl.append(line);
+      this.chain = appendChainedLine(this.jsonl, record, this.chain);
       this.jsonl.appendLineFeed();
       this.jsonl.records += 1;
+    } else {
+      this.chain = chainedLine(record, this.chain).chainHash;
     }
     if (this.csv) {
-      this.csv.append(csvRecord(record, chainHash));
+      this.csv.append(csvRecord(record, this.chain));
       this.csv.records += 1;
     }
   }

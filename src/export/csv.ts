@@ -1,4 +1,4 @@
-import { canonicalJson } from './canonical';
+import { canonicalJson } from '../models/canonical-json';
 import type { ExportedEvent } from './event-record';
 
 /** A column of `events.csv`: its header and how it reads an exported event. */

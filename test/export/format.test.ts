@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { canonicalJson } from '../../src/export/canonical';
-import { CHAIN_START, chainedLine, checkChainedLine, nextChainHash } from '../../src/export/chain';
+import fc from 'fast-check';
+import { canonicalJson } from '../../src/models/canonical-json';
+import { appendChainedLine, CHAIN_START, chainedLine, checkChainedLine, nextChainHash } from '../../src/export/chain';
 import { CSV_HEADER, csvField, csvRecord } from '../../src/export/csv';
 import { decodeExportId, encodeExportId, newExportJobId } from '../../src/export/export-id';
 import { ed25519PrivateKey, ed25519PublicKey, keyIdOf, publicKeyPem, readSignatureFile, signatureFile, verifyManifestSignature } from '../../src/export/signature';
@@ -18,6 +19,37 @@ describe('the chain', () => {
     expect(checkChainedLine(two.line, one.chainHash)).toMatchObject({ ok: true, chainHash: two.chainHash });
     expect(checkChainedLine(two.line, CHAIN_START)).toMatchObject({ ok: false });
     expect(checkChainedLine(` ${two.line}`, one.chainHash)).toMatchObject({ ok: false, problem: expect.stringMatching(/canonical/) });
+  });
+  it('is the same line and link when encoded straight into a buffer, for any event and any text', () => {
+    // A sink whose buffer fills up at random places, as the data file's does: the link is still
+    // written into the place left for it, and the hash covers the bytes around it.
+    const event = fc.dictionary(fc.string(), fc.jsonValue()).filter((value) => !('chainHash' in value));
+    const events = fc.oneof(event, fc.constantFrom({}, { a: 1 }, { z: 'é€😀' }, { category: null, details: { x: [1] } }));
+    fc.assert(
+      fc.property(events, fc.stringMatching(/^[0-9a-f]{64}$/), fc.array(fc.nat(300)), (value, previous, room) => {
+        const chunks: Buffer[] = [];
+        let chunk = Buffer.alloc(0);
+        let offset = 0;
+        const sink = {
+          append(text: string): Buffer {
+            if (chunk.length - offset < text.length * 3) {
+              chunks.push(chunk.subarray(0, offset));
+              chunk = Buffer.alloc(text.length * 3 + (room.pop() ?? 0));
+              offset = 0;
+            }
+            const start = offset;
+            offset += chunk.write(text, start, 'utf8');
+            return chunk.subarray(start, offset);
+          },
+        };
+        const link = appendChainedLine(sink, value, previous);
+        const line = Buffer.concat([...chunks, chunk.subarray(0, offset)]).toString('utf8');
+        expect(link).toBe(nextChainHash(previous, canonicalJson(value)));
+        expect(line).toBe(canonicalJson({ ...value, chainHash: link }));
+        expect(chainedLine(value, previous)).toEqual({ line, chainHash: link });
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -3,9 +3,10 @@ import { cruise } from '../helpers/layers';
 const ALLOWED = {
   'src/models/json.ts': 'export type JsonValue = string | number;\n',
   'src/connection/merge.ts': 'export const merge = 1;\n',
-  'src/export/canonical.ts': "import type { JsonValue } from '../models/json';\nexport const canonical = (value: JsonValue) => String(value);\n",
-  'src/export/verify.ts': "import { canonical } from './canonical';\nexport const verify = canonical;\n",
-  'src/export/runner.ts': "import { merge } from '../connection/merge';\nimport { canonical } from './canonical';\nexport const run = [merge, canonical];\n",
+  'src/models/canonical-json.ts': "import type { JsonValue } from './json';\nexport const canonical = (value: JsonValue) => String(value);\n",
+  'src/export/chain.ts': "import { canonical } from '../models/canonical-json';\nexport const chain = canonical;\n",
+  'src/export/verify.ts': "import { chain } from './chain';\nexport const verify = chain;\n",
+  'src/export/runner.ts': "import { merge } from '../connection/merge';\nimport { chain } from './chain';\nexport const run = [merge, chain];\n",
 };
 
 describe('the layer rules of evidence exports', () => {

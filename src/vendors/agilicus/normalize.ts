@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { emptyRequestContext, type AuditEventModel, type EventCategory } from '../../models/audit-event';
+import { canonicalJson } from '../../models/canonical-json';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../models/json';
 import { UnusableRecord } from '../../sources/normalize-page';
 import type { RawAgilicusAudit, RawAgilicusAuthAudit } from './wire-types';
@@ -75,47 +76,6 @@ export function parseAgilicusAudit(value: unknown): ReceivedAudit {
 /** Narrows one `auth_audits[]` element; throws {@link UnusableRecord} only for a record without a readable `time`. */
 export function parseAgilicusAuthAudit(value: unknown): ReceivedAuthAudit {
   return placeableRecord(value);
-}
-
-/** JSON with object keys sorted at every level: equal records give equal text whatever the key order sent. */
-export function canonicalJson(value: JsonValue): string {
-  // Every record passes through here to get its id. JSON.stringify with a key list writes each
-  // object's keys in the list's order, skipping those it lacks: given every key of the record,
-  // sorted, it writes the canonical form natively. `__proto__` is the one key it would also find
-  // on objects that lack it (the inherited accessor), so records holding one take the slow path.
-  const keys = new Set<string>();
-  if (!collectKeys(value, keys) || keys.has('__proto__')) return sortedJson(value);
-  return JSON.stringify(value, [...keys].sort());
-}
-
-/** Adds every object key in `value` to `keys`; false for a value nested too deep to walk here. */
-function collectKeys(value: JsonValue, keys: Set<string>, depth = 0): boolean {
-  if (depth > 64) return false;
-  if (Array.isArray(value)) {
-    for (const item of value) if (!collectKeys(item, keys, depth + 1)) return false;
-  } else if (isJsonObject(value)) {
-    for (const key in value) {
-      keys.add(key);
-      if (!collectKeys(value[key]!, keys, depth + 1)) return false;
-    }
-  }
-  return true;
-}
-
-/** The canonical form written key by key. */
-function sortedJson(value: JsonValue): string {
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i += 1) out += (i === 0 ? '' : ',') + sortedJson(value[i]!);
-    return `${out}]`;
-  }
-  if (isJsonObject(value)) {
-    const keys = Object.keys(value).sort();
-    let out = '{';
-    for (let i = 0; i < keys.length; i += 1) out += `${i === 0 ? '' : ','}${JSON.stringify(keys[i])}:${sortedJson(value[keys[i]!]!)}`;
-    return `${out}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** The derived id of a record before occurrence numbering: `<kind>:<occurredAtMs>:<32 hex>`. */

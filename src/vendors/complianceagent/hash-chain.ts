@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../models/canonical-json';
 import { unplaceableReason } from './normalize';
 
 /**
@@ -11,53 +12,6 @@ import { unplaceableReason } from './normalize';
 
 /** The prefix of every hash on the wire. */
 export const HASH_PREFIX = 'sha256:';
-
-/**
- * Canonical JSON: object keys sorted by UTF-16 code unit (JavaScript's default sort) at every
- * level, no whitespace, strings escaped as `JSON.stringify` does; keys whose value is `undefined`
- * are left out, as `JSON.stringify` would. Throws on values JSON cannot carry (NaN, Infinity,
- * functions), because a hash over a lossy encoding would verify things that differ.
- * `omitTopLevelKey` leaves one key of the outermost object out (the entry's own `hash`) without
- * copying the entry.
- */
-export function canonicalJson(value: unknown, omitTopLevelKey?: string): string {
-  // Hot path of every verification (one call per entry): plain loops and string concatenation,
-  // no intermediate arrays, measured about twice as fast as map/join.
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
-      return JSON.stringify(value);
-    case 'object': {
-      if (Array.isArray(value)) {
-        let out = '[';
-        for (let i = 0; i < value.length; i++) {
-          const item: unknown = value[i];
-          out += (i === 0 ? '' : ',') + canonicalJson(item === undefined ? null : item);
-        }
-        return `${out}]`;
-      }
-      const object = value as Record<string, unknown>;
-      const keys = Object.keys(object);
-      if (keys.length > 1) keys.sort();
-      let out = '{';
-      let first = true;
-      for (const key of keys) {
-        const item = object[key];
-        if (item === undefined || key === omitTopLevelKey) continue;
-        out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(item)}`;
-        first = false;
-      }
-      return `${out}}`;
-    }
-    default:
-      throw new TypeError(`canonicalJson: cannot encode a ${typeof value}`);
-  }
-}
 
 /** The raw 32-byte SHA-256 of an entry (its `hash` field excluded). */
 export function entryDigest(entry: Readonly<Record<string, unknown>>): Buffer {

@@ -1,5 +1,5 @@
 import { SyntheticDataset } from '../../../src/simulation/dataset';
-import { canonicalJson, ChainWalker, entryHash, verifyChain } from '../../../src/vendors/complianceagent/hash-chain';
+import { ChainWalker, entryHash, verifyChain } from '../../../src/vendors/complianceagent/hash-chain';
 import { ComplianceAgentData } from '../../../src/vendors/complianceagent/simulator-data';
 
 /** A clean chain of `size` list-form entries, oldest first, as plain JSON. */
@@ -7,17 +7,6 @@ function chain(size: number, seed = 11): Record<string, unknown>[] {
   const data = new ComplianceAgentData(new SyntheticDataset({ size, seed, endMs: Date.UTC(2026, 0, 1) }));
   return Array.from({ length: size }, (_, i) => JSON.parse(JSON.stringify(data.entry(i))) as Record<string, unknown>);
 }
-
-describe('canonicalJson', () => {
-  it('sorts keys at every level and leaves no spaces', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: null, y: 'é' }], c: true } })).toBe('{"a":{"c":true,"d":[3,{"y":"é","z":null}]},"b":1}');
-  });
-
-  it('leaves out undefined keys and refuses values JSON cannot carry', () => {
-    expect(canonicalJson({ a: undefined, b: 2 })).toBe('{"b":2}');
-    expect(() => canonicalJson({ a: Number.NaN })).toThrow(TypeError);
-  });
-});
 
 describe('entryHash', () => {
   it('is sha256 over the entry without its hash, whatever the key order', () => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { canonicalHalves, canonicalJson } from '../../src/export/canonical';
+import { canonicalHalves, canonicalJson } from '../../src/models/canonical-json';
 
 /** The plainest reading of RFC 8785 for JSON values: the reference the fast writer must equal. */
 function reference(value: unknown): string {
@@ -42,6 +42,31 @@ describe('canonical JSON (RFC 8785)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('handles member names that are also Object.prototype names, in records parsed from text', () => {
+    const key = fc.oneof(fc.string({ maxLength: 4 }), fc.constantFrom('__proto__', 'toString', 'constructor', 'hasOwnProperty', 'a', '0', '10'));
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, fc.constant(null), fc.boolean(), fc.integer(), fc.string(), tie('array'), tie('object')),
+      array: fc.array(tie('value'), { maxLength: 4 }),
+      // Parsed from text, as records are: `__proto__` is then an own member.
+      object: fc
+        .array(fc.tuple(key, tie('value')), { maxLength: 5 })
+        .map((entries) => JSON.parse(`{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`) as unknown),
+    })).value;
+    fc.assert(
+      fc.property(json, (value) => {
+        expect(canonicalJson(value)).toBe(reference(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('leaves one member of the outermost object out when asked, and only there', () => {
+    const record = { hash: 'sha256:1', b: { hash: 'kept' }, a: 1 };
+    expect(canonicalJson(record, 'hash')).toBe('{"a":1,"b":{"hash":"kept"}}');
+    expect(canonicalJson(record, 'hash')).toBe(canonicalJson({ a: 1, b: { hash: 'kept' } }));
+    expect(canonicalJson([record], 'hash')).toBe('[{"a":1,"b":{"hash":"kept"},"hash":"sha256:1"}]');
   });
 
   it('splits an object around a name it lacks, so that the member can be added in its place', () => {

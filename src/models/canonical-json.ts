@@ -2,16 +2,22 @@
  * Canonical JSON, as RFC 8785 (JSON Canonicalization Scheme) defines it: no whitespace, object
  * members sorted by their names' UTF-16 code units, strings and numbers written as ECMAScript's
  * `JSON.stringify` writes them. Two parties holding the same JSON value always produce the same
- * bytes, which is what a hash chain over values, rather than over one writer's text, needs.
+ * bytes, which is what a hash over values, rather than over one writer's text, needs: the evidence
+ * export's chain, ComplianceAgent's entry hashes and Agilicus's derived record ids all hash this
+ * form.
  *
  * Members whose value is `undefined` are left out, as `JSON.stringify` leaves them out; a value
- * parsed from JSON never has one. Non-finite numbers have no JSON form and are refused.
+ * parsed from JSON never has one. Non-finite numbers have no JSON form and are refused, because a
+ * hash over a lossy encoding would match values that differ.
  *
- * This runs once per exported event over the vendor's whole record, so it avoids what costs in
- * V8: a string without anything to escape is quoted without calling `JSON.stringify`, member
- * names (a small vocabulary) are quoted once, and names already in order are not sorted.
+ * This runs once per record on every path that hashes one, so it avoids what costs in V8: a
+ * string without anything to escape is quoted without calling `JSON.stringify`, member names (a
+ * small vocabulary) are quoted once, and names already in order are not sorted.
+ *
+ * `omitTopLevelMember` leaves one member of the outermost object out (a record's own hash)
+ * without copying the record.
  */
-export function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown, omitTopLevelMember?: string): string {
   switch (typeof value) {
     case 'string':
       return quote(value);
@@ -23,7 +29,7 @@ export function canonicalJson(value: unknown): string {
     case 'object':
       if (value === null) return 'null';
       if (Array.isArray(value)) return canonicalArray(value);
-      return canonicalObject(value as Record<string, unknown>);
+      return canonicalObject(value as Record<string, unknown>, omitTopLevelMember);
     default:
       throw new TypeError(`canonical JSON has no form for a ${typeof value}`);
   }
@@ -56,11 +62,11 @@ function canonicalArray(items: readonly unknown[]): string {
   return `${text}]`;
 }
 
-function canonicalObject(object: Readonly<Record<string, unknown>>): string {
+function canonicalObject(object: Readonly<Record<string, unknown>>, omit?: string): string {
   let text = '{';
   for (const name of sortedNames(object)) {
     const member = object[name];
-    if (member === undefined) continue;
+    if (member === undefined || name === omit) continue;
     if (text.length > 1) text += ',';
     text += `${quoteName(name)}:${canonicalJson(member)}`;
   }
