@@ -94,7 +94,13 @@ export class SourceStream {
   private fetched = false;
   /** Batches read this page, cached or not: bounds a page even when every read is a cache hit. */
   private batchesRead = 0;
-  /** True after a batch that gave nothing to list: the stream is scanning, so read in the largest pages. */
+  /**
+   * True after a batch that gave nothing to list because it was empty or the filter, the snapshot
+   * or a turn left all of it out: the stream is scanning past what no page lists, so it reads the
+   * largest pages.
+   * A batch that only repeats what earlier pages listed (the one a page left off in, read again
+   * when a traversal goes on) says nothing about what follows, and is no reason to scan.
+   */
   private scanning = false;
   private queryText: string | undefined;
   /** The error that stopped this stream for this page, if any. */
@@ -248,9 +254,8 @@ export class SourceStream {
         throw new UpstreamError(ErrorCode.UpstreamProtocolError, dataSource.sourceId, { logDetail: { reason: 'resume state did not advance' } });
       }
       this.fetched = true;
-      const before = this.pending.length;
-      this.accept(result.events, resume);
-      this.scanning = this.pending.length === before;
+      const { listed, leftOut } = this.accept(result.events, resume);
+      this.scanning = listed === 0 && (leftOut > 0 || result.events.length === 0);
       this.nextResume = result.next;
       this.exhausted = result.next === null || this.beyondWindow();
     } catch (error) {
@@ -299,12 +304,14 @@ export class SourceStream {
     return dataSource.listEvents({ direction, query, resume, limit, signal });
   }
 
-  private accept(events: readonly AuditEventModel[], resume: JsonValue): void {
+  /** Adds a batch's events to those waiting; says how many it added and how many it left out unlisted. */
+  private accept(events: readonly AuditEventModel[], resume: JsonValue): { listed: number; leftOut: number } {
     const { direction, asOfMs, skipThrough, matches } = this.options;
     const descending = direction === 'DESC';
     const lastListed = this.lastListed;
     const seq = ++this.batchSeq;
     let waiting = 0;
+    let leftOut = 0;
     // Batches are monotone: nothing new in this one should lie before the furthest time seen in
     // earlier ones (a repeat of the batch before is fine: offsets shift). An upstream that
     // breaks that sends an event the traversal may already have passed: it is listed in its
@@ -315,15 +322,20 @@ export class SourceStream {
       const t = event.occurredAtMs;
       const misplaced = earlierFrontier !== null && (descending ? t > earlierFrontier : t < earlierFrontier) && !this.readBefore(event);
       if (this.frontierMs === null || (descending ? t < this.frontierMs : t > this.frontierMs)) this.frontierMs = t;
-      if (t > asOfMs) continue;
+      if (t > asOfMs) {
+        leftOut += 1;
+        continue;
+      }
       // A batch re-read from the cache holds what earlier pages listed: skip it before anything else.
       const passed = lastListed !== null && ((descending ? t > lastListed[0] : t < lastListed[0]) || (t === lastListed[0] && compareWithinSource([t, event.sourceEventId], lastListed, direction) <= 0));
       if (passed) {
         if (misplaced) this.unusableRecords += 1;
         continue;
       }
-      if (skipThrough && compareEventToKey(event, skipThrough, direction) <= 0) continue;
-      if (!matches(event)) continue;
+      if ((skipThrough && compareEventToKey(event, skipThrough, direction) <= 0) || !matches(event)) {
+        leftOut += 1;
+        continue;
+      }
       this.pending.push({ event, batch: seq });
       waiting += 1;
     }
@@ -332,6 +344,7 @@ export class SourceStream {
       this.batches.push({ seq, resume, waiting });
       this.pending.sort((a, b) => compareEvents(a.event, b.event, direction));
     }
+    return { listed: waiting, leftOut };
   }
 
   /** True when the batch before held `event` (searched only for the rare event out of order). */

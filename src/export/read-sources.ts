@@ -34,16 +34,9 @@ const CHUNK_EVENTS = 500;
 /** Events each source batch is sized for; vendors cap it at their largest page. */
 const BATCH_EVENTS = 250;
 /**
- * Events a source's stream lists before it is reopened from its own cursor state. Streams are
- * made for one page (what they keep, they keep for the page); an export reads in pages of this
- * size per source, as a client pages with cursors, so that nothing a stream keeps grows with the
- * export.
- */
-const PAGE_EVENTS = 1_000;
-/**
- * Events the export's own batch cache holds: a reopened stream's first batch and a read-ahead
- * batch of every source. Not the gateway's shared cache, which a million-event export would flush
- * for every other client.
+ * Events the export's own batch cache holds: the read-ahead batch of every source, and the batch a
+ * failed source's new stream starts by reading again. Not the gateway's shared cache, which a
+ * million-event export would flush for every other client.
  */
 const CACHE_EVENTS = 4_000;
 /** An export reads each source to its end: no per-page request budget applies. */
@@ -94,11 +87,11 @@ export async function mergeSources(run: SourceReading, writer: { write(event: Au
       }),
     ]),
   );
-  // Events each stream listed since it was opened.
-  const listed = new Map<string, number>();
-  const openStream = (sourceId: string, state: SourceCursorState | undefined) => {
-    listed.set(sourceId, 0);
-    return new SourceStream({
+  // One stream a source for the whole export: what a stream keeps is its current and next batch,
+  // whatever it has listed, and a new one would read again the batch the last one stopped in. A
+  // source is read again from its state only after it failed.
+  const openStream = (sourceId: string, state: SourceCursorState | undefined) =>
+    new SourceStream({
       dataSource: dataSources.get(sourceId)!,
       query: boundQuery(selection.queries.get(sourceId)!, asOfMs, null, direction),
       direction,
@@ -112,13 +105,11 @@ export async function mergeSources(run: SourceReading, writer: { write(event: Au
       cache: batches,
       signal,
     });
-  };
   const active = new Map(selection.sourceIds.map((sourceId) => [sourceId, openStream(sourceId, undefined)]));
   const attempts = new Map<string, number>();
   const onEvent = (event: AuditEventModel): boolean => {
     writer.write(event);
     records.get(event.sourceId)!.eventsWritten += 1;
-    listed.set(event.sourceId, listed.get(event.sourceId)! + 1);
     job.progress.eventsWritten += 1;
     return false;
   };
@@ -158,8 +149,6 @@ export async function mergeSources(run: SourceReading, writer: { write(event: Au
       } else {
         // A source that delivers again has recovered: later failures get retries of their own.
         if (record.eventsWritten > before.get(stream.sourceId)!) attempts.delete(stream.sourceId);
-        // Its page is done: the next one starts from its state, as a cursor would continue it.
-        if (listed.get(stream.sourceId)! >= PAGE_EVENTS) active.set(stream.sourceId, openStream(stream.sourceId, stream.state()));
       }
     }
     job.progress.sourcesDone = job.sources.filter((record) => record.status === 'COMPLETE' || record.status === 'INCOMPLETE').length;

@@ -1,7 +1,9 @@
 import { createGatewayCaches } from '../../src/connection/caches';
 import { CursorCodec } from '../../src/connection/cursor';
 import { loadEventConnection, type EventConnectionDeps } from '../../src/connection/events-connection';
-import type { SourceCapabilities } from '../../src/sources/data-source';
+import { mergePage } from '../../src/connection/merge';
+import { SourceStream } from '../../src/connection/source-stream';
+import { windowQuery, type SourceCapabilities } from '../../src/sources/data-source';
 import { FakeDataSource, fakeEvent, registryOf } from './fake-source';
 
 /** A source that takes pages of up to 1,000 events and filters nothing itself. */
@@ -120,5 +122,41 @@ describe('a page out of time for reading on', () => {
       after = page.pageInfo.endCursor!;
     }
     expect(listed).toEqual(events.filter((event) => event.action === 'wanted.action').map((event) => event.sourceEventId).reverse());
+  });
+});
+
+describe('a stream that goes on from where its traversal stopped', () => {
+  it('grows its batches from the one it reads again, which holds only listed events: it does not read the largest page as if scanning', async () => {
+    const events = Array.from({ length: 3000 }, (_, i) => fakeEvent('s0', `e${String(i).padStart(4, '0')}`, 1_000_000 + i * 10));
+    const newestFirst = [...events].reverse();
+    const source = new LargePageSource('s0', events, () => 10_000);
+    const limits: number[] = [];
+    const listEvents = source.listEvents.bind(source);
+    source.listEvents = (request) => {
+      limits.push(request.limit);
+      return listEvents(request);
+    };
+    // The traversal listed through offset 150 of a batch that started at offset 100, and that
+    // batch is no longer cached: the stream reads it again, small, and finds nothing new in it.
+    const lastListed = newestFirst[150]!;
+    const stream = new SourceStream({
+      dataSource: source,
+      query: windowQuery(null, null),
+      direction: 'DESC',
+      state: { r: 100, k: [lastListed.occurredAtMs, lastListed.sourceEventId] },
+      asOfMs: 2_000_000,
+      skipThrough: null,
+      matches: () => true,
+      requestBudget: 20,
+      alone: false,
+      cache: createGatewayCaches().batches,
+      signal: AbortSignal.timeout(10_000),
+    });
+    const page = await mergePage([stream], { limit: 20, fetchSize: 20, baseStates: {} });
+    expect(page.edges.map((edge) => edge.event.sourceEventId)).toEqual(newestFirst.slice(151, 171).map((event) => event.sourceEventId));
+    expect(limits[0]).toBe(20);
+    // A batch the filter had emptied would justify the largest page (1,000); one of repeats does not.
+    expect(limits.slice(1).every((limit) => limit < 1000)).toBe(true);
+    expect(limits[1]).toBe(40);
   });
 });

@@ -57,10 +57,22 @@ describe('an evidence export of 100,000 events over the five vendors', () => {
   });
 
   it('equals, event for event, a full auditEvents traversal of the same snapshot, and verifies', async () => {
+    const requestsBefore = new Map([...setup.simulators].map(([id, simulator]) => [id, simulator.control.stats.requests]));
     const started = await startExport(setup, {});
     const view = await waitForExport(setup, started.id, {}, (current) => current.status !== 'RUNNING', 600_000);
     expect(view).toMatchObject({ status: 'COMPLETED', complete: true, error: null });
     expect(view.progress).toEqual({ eventsWritten: 5 * PER_SOURCE, sourcesDone: 5, sourcesTotal: 5 });
+    // Each source is read once, in batches that grow to its largest page or 1,000 events: within
+    // the traversal bound of the performance targets, 3 x ceil(N / min(largest page, 1000)) + 2.
+    const { sources } = (await setup.query<{ sources: Array<{ sourceId: string; capabilities: { maxPageSize: number } }> }>('{ sources { sourceId capabilities { maxPageSize } } }')).data!;
+    const overBound = sources
+      .map(({ sourceId, capabilities }) => ({
+        sourceId,
+        requests: setup.simulators.get(sourceId)!.control.stats.requests - requestsBefore.get(sourceId)!,
+        bound: 3 * Math.ceil(PER_SOURCE / Math.min(capabilities.maxPageSize, 1000)) + 2,
+      }))
+      .filter(({ requests, bound }) => requests > bound);
+    expect(overBound).toEqual([]);
 
     const download = await fetchPath(setup, view.downloadUrl!);
     expect(download.status).toBe(200);

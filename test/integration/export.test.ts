@@ -20,7 +20,7 @@ const run = promisify(execFile);
 /** The bin `npx audit-gateway` runs: compiled by `npm test` before jest, as a user's `npm run build` does. */
 const CLI = path.resolve(__dirname, '../../dist/src/export/cli.js');
 const modules = Object.values(vendorModules).filter((module) => module !== undefined);
-/** Enough that every source's stream is reopened from its state at least once (a page of an export is 1,000 events a source). */
+/** More than the largest batch of every source, so that each is read in several batches that grow. */
 const PER_SOURCE = 1100;
 
 const TRAVERSAL = `query ($after: String, $filter: AuditEventFilter, $orderBy: AuditEventOrder) {
