@@ -3,12 +3,25 @@ import { CursorCodec } from '../../src/connection/cursor';
 import { loadEventConnection, type EventConnectionDeps } from '../../src/connection/events-connection';
 import { mergePage } from '../../src/connection/merge';
 import { SourceStream } from '../../src/connection/source-stream';
+import type { AuditEventModel } from '../../src/models/audit-event';
 import { windowQuery, type SourceCapabilities } from '../../src/sources/data-source';
 import { FakeDataSource, fakeEvent, registryOf } from './fake-source';
 
 /** A source that takes pages of up to 1,000 events and filters nothing itself. */
 class LargePageSource extends FakeDataSource {
   override readonly capabilities: SourceCapabilities = { ...new FakeDataSource('x', [], () => 1).capabilities, maxPageSize: 1000 };
+}
+
+/** A large-page source over `events` that records the limit of every request it gets. */
+function recordingLimits(events: AuditEventModel[]): { source: LargePageSource; limits: number[] } {
+  const source = new LargePageSource('s0', events, () => 10_000);
+  const limits: number[] = [];
+  const listEvents = source.listEvents.bind(source);
+  source.listEvents = (request) => {
+    limits.push(request.limit);
+    return listEvents(request);
+  };
+  return { source, limits };
 }
 
 function deps(source: FakeDataSource): EventConnectionDeps {
@@ -29,13 +42,7 @@ describe('batch growth within a page', () => {
 
   it('keeps the first batch sized for the page', async () => {
     const events = Array.from({ length: 5000 }, (_, i) => fakeEvent('s0', `e${i}`, 1_000_000 + i * 10));
-    const limits: number[] = [];
-    const source = new LargePageSource('s0', events, () => 10_000);
-    const listEvents = source.listEvents.bind(source);
-    source.listEvents = (request) => {
-      limits.push(request.limit);
-      return listEvents(request);
-    };
+    const { source, limits } = recordingLimits(events);
     await loadEventConnection({ first: 20 }, deps(source));
     // The page and the event that tells whether there is a next one (21), plus the margin of a source read alone.
     expect(limits).toEqual([24]);
@@ -63,13 +70,7 @@ describe('batch growth within a page', () => {
 describe('batch growth under cache pressure', () => {
   it('starts growing afresh when the batch a page left off in was evicted, and still lists every event once', async () => {
     const events = Array.from({ length: 3000 }, (_, i) => fakeEvent('s0', `e${String(i).padStart(4, '0')}`, 1_000_000 + i * 10));
-    const source = new LargePageSource('s0', events, () => 10_000);
-    const limits: number[] = [];
-    const listEvents = source.listEvents.bind(source);
-    source.listEvents = (request) => {
-      limits.push(request.limit);
-      return listEvents(request);
-    };
+    const { source, limits } = recordingLimits(events);
     const gateway = deps(source);
     const listed: string[] = [];
     let after: string | null = null;
@@ -129,13 +130,7 @@ describe('a stream that goes on from where its traversal stopped', () => {
   it('grows its batches from the one it reads again, which holds only listed events: it does not read the largest page as if scanning', async () => {
     const events = Array.from({ length: 3000 }, (_, i) => fakeEvent('s0', `e${String(i).padStart(4, '0')}`, 1_000_000 + i * 10));
     const newestFirst = [...events].reverse();
-    const source = new LargePageSource('s0', events, () => 10_000);
-    const limits: number[] = [];
-    const listEvents = source.listEvents.bind(source);
-    source.listEvents = (request) => {
-      limits.push(request.limit);
-      return listEvents(request);
-    };
+    const { source, limits } = recordingLimits(events);
     // The traversal listed through offset 150 of a batch that started at offset 100, and that
     // batch is no longer cached: the stream reads it again, small, and finds nothing new in it.
     const lastListed = newestFirst[150]!;
