@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import { createRemoteJWKSet, jwtVerify, type KeyLike, type JWTVerifyGetKey } from 'jose';
+import type { KeyLike, JWTVerifyGetKey } from 'jose';
 import type { Logger } from './logger';
 
 /** One API key of `server.auth.apiKeys`: the config holds its SHA-256, never the key. */
@@ -53,12 +53,15 @@ export const ANONYMOUS: Principal = { id: 'anonymous', sources: '*' };
  * key) or a JWT of the configured issuer and audience, whose sources claim scopes it. Logs name
  * the key id or token subject, never the credential.
  */
+/** jose, as loaded when tokens are verified. */
+type Jose = typeof import('jose');
+
 export class Authenticator {
   private readonly keys: ReadonlyArray<{ config: ApiKeyConfig; digest: Buffer }>;
 
   private constructor(
     private readonly config: AuthConfig,
-    private readonly jwtKey: KeyLike | JWTVerifyGetKey | null,
+    private readonly jwtKey: { key: KeyLike | JWTVerifyGetKey; jose: Jose } | null,
     private readonly logger: Logger,
   ) {
     this.keys = config.mode === 'required' ? config.apiKeys.map((key) => ({ config: key, digest: Buffer.from(key.sha256, 'hex') })) : [];
@@ -71,9 +74,13 @@ export class Authenticator {
    */
   static async create(config: AuthConfig, logger: Logger): Promise<Authenticator> {
     const jwt = config.mode === 'required' ? config.jwt : null;
-    let key: KeyLike | JWTVerifyGetKey | null = null;
-    if (jwt?.jwksUrl) key = createRemoteJWKSet(new URL(jwt.jwksUrl));
-    else if (jwt?.publicKey) {
+    // jose is loaded only by a gateway that verifies tokens.
+    if (jwt?.jwksUrl) {
+      const jose = await import('jose');
+      return new Authenticator(config, { key: jose.createRemoteJWKSet(new URL(jwt.jwksUrl)), jose }, logger);
+    }
+    if (jwt?.publicKey) {
+      let key: KeyLike;
       try {
         // A KeyObject serves every algorithm of its key type; jose still checks the token's alg
         // against `algorithms` and the key.
@@ -81,8 +88,9 @@ export class Authenticator {
       } catch {
         throw new Error('server.auth.jwt.publicKey: not a public key in PEM (SPKI)');
       }
+      return new Authenticator(config, { key, jose: await import('jose') }, logger);
     }
-    return new Authenticator(config, key, logger);
+    return new Authenticator(config, null, logger);
   }
 
   /** The caller of a request with this `Authorization` header, or why it may not call. */
@@ -99,16 +107,16 @@ export class Authenticator {
     if (matched) return { principal: { id: matched.id, sources: matched.sources === '*' ? '*' : new Set(matched.sources) } };
 
     if (this.config.jwt && this.jwtKey && credential.split('.').length === 3) {
-      const principal = await this.verifyJwt(credential, this.config.jwt, this.jwtKey);
+      const principal = await this.verifyJwt(credential, this.config.jwt, this.jwtKey.key, this.jwtKey.jose);
       if (principal) return { principal };
     }
     return { failure: invalid };
   }
 
-  private async verifyJwt(token: string, jwt: JwtConfig, key: KeyLike | JWTVerifyGetKey): Promise<Principal | null> {
+  private async verifyJwt(token: string, jwt: JwtConfig, key: KeyLike | JWTVerifyGetKey, jose: Jose): Promise<Principal | null> {
     try {
       const options = { issuer: jwt.issuer, audience: jwt.audience, algorithms: [...jwt.algorithms] };
-      const { payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+      const { payload } = typeof key === 'function' ? await jose.jwtVerify(token, key, options) : await jose.jwtVerify(token, key, options);
       const claim = payload[jwt.sourcesClaim];
       const sources = claim === '*' ? '*' : Array.isArray(claim) && claim.every((id) => typeof id === 'string') ? new Set(claim as string[]) : null;
       if (sources === null) {

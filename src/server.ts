@@ -103,7 +103,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const { logger } = options;
   // First: a replica that cannot reach the state its peers share must not serve as if alone.
   const shared = await connectSharedStore(config.server.cache.redisUrl, logger);
-  const tracing = GatewayTracing.create({ ...options.tracing, serviceVersion: gatewayVersion() }, logger);
+  const tracing = await GatewayTracing.create({ ...options.tracing, serviceVersion: gatewayVersion() }, logger);
   // The gauges are read at scrape time, once everything they read exists.
   const observability = new GatewayObservability({
     metrics: config.server.metrics,

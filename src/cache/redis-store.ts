@@ -1,4 +1,4 @@
-import KeyvRedis, { createClient, type RedisClientType } from '@keyv/redis';
+import type { RedisClientType } from '@keyv/redis';
 import { Keyv } from 'keyv';
 import type { Logger } from '../logger';
 
@@ -98,6 +98,9 @@ return 0
  * and each caller falls back to its in-process behaviour. The first failure of an outage is
  * logged as a warning, its end once.
  */
+/** @keyv/redis, as loaded when a store connects. */
+type RedisModule = typeof import('@keyv/redis');
+
 export class SharedStore {
   private degraded = false;
   private closed = false;
@@ -106,6 +109,7 @@ export class SharedStore {
 
   private constructor(
     private readonly client: RedisClientType,
+    private readonly redis: RedisModule,
     private readonly logger: Logger,
     /** The URL without credentials, for log lines and errors. */
     readonly location: string,
@@ -119,7 +123,10 @@ export class SharedStore {
   static async connect(options: SharedStoreOptions): Promise<SharedStore> {
     const location = redactedRedisUrl(options.url);
     let started = false;
-    const client = createClient({
+    // The Redis client is loaded only by a gateway that shares its state: one without Redis
+    // never carries it.
+    const redis = await import('@keyv/redis');
+    const client = redis.createClient({
       url: options.url,
       // A command while disconnected fails at once instead of waiting in memory for a reconnect.
       disableOfflineQueue: true,
@@ -143,7 +150,7 @@ export class SharedStore {
       throw new SharedStoreUnavailable(`cannot use Redis at ${location}: ${describe(error)}`, { cause: error });
     }
     started = true;
-    store = new SharedStore(client, options.logger, location, options);
+    store = new SharedStore(client, redis, options.logger, location, options);
     return store;
   }
 
@@ -154,7 +161,7 @@ export class SharedStore {
 
   /** A keyv cache in Redis under `namespace`, through @keyv/redis; see {@link SharedCacheLayer}. */
   cacheLayer<Value>(namespace: string): SharedCacheLayer<Value> {
-    const adapter = new KeyvRedis<Value>(this.client, { throwOnErrors: true, throwOnConnectError: true });
+    const adapter = new this.redis.default<Value>(this.client, { throwOnErrors: true, throwOnConnectError: true });
     // The adapter re-emits the client's errors; the client's own listener already reports them.
     adapter.on('error', () => undefined);
     const keyv = new Keyv<Value>({ store: adapter, namespace: `${this.prefix}${namespace}`, throwOnErrors: true });

@@ -1,7 +1,5 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, createTraceState, isSpanContextValid, trace, type Context, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { BasicTracerProvider, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_REQUEST_RESEND_COUNT,
@@ -83,21 +81,32 @@ export class GatewayTracing {
     private readonly tracer: Tracer,
   ) {}
 
-  /** A tracer when `options.exporter` is given or the environment turns tracing on; otherwise null, and no span is ever made. */
-  static create(options: TracingOptions, logger: Logger): GatewayTracing | null {
+  /**
+   * A tracer when `options.exporter` is given or the environment turns tracing on; otherwise null,
+   * and no span is ever made. The OpenTelemetry SDK and its exporter are loaded only then: a
+   * gateway without tracing never carries them.
+   */
+  static async create(options: TracingOptions, logger: Logger): Promise<GatewayTracing | null> {
+    const plan: TracingPlan = options.exporter ? { enabled: false } : tracingPlanFromEnv(options.env ?? process.env);
+    if (!options.exporter && !plan.enabled) return null;
+    const [{ BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor }, { resourceFromAttributes }] = await Promise.all([
+      import('@opentelemetry/sdk-trace-base'),
+      import('@opentelemetry/resources'),
+    ]);
     const processors: SpanProcessor[] = [];
     let serviceName = DEFAULT_SERVICE_NAME;
     let resourceAttributes: Record<string, string> = {};
     if (options.exporter) {
       processors.push(new SimpleSpanProcessor(options.exporter));
-    } else {
-      const plan = tracingPlanFromEnv(options.env ?? process.env);
-      if (!plan.enabled) return null;
+    } else if (plan.enabled) {
       for (const warning of plan.warnings) logger.warn(warning);
       serviceName = plan.serviceName;
       resourceAttributes = plan.resourceAttributes;
-      // Nothing connects before the first batch of spans is due.
-      if (plan.otlpUrl !== null) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: plan.otlpUrl })));
+      if (plan.otlpUrl !== null) {
+        const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+        // Nothing connects before the first batch of spans is due.
+        processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: plan.otlpUrl })));
+      }
       if (plan.console) processors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()));
       logger.info({ otlpUrl: plan.otlpUrl, console: plan.console, serviceName }, 'tracing on (OpenTelemetry)');
     }

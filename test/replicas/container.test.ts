@@ -29,8 +29,9 @@ describe('the container image', () => {
     const required = new Map<string, string>();
     // Compiled by `npm test` (tsc -p tsconfig.build.json) before jest runs: what the image runs.
     for (const file of scripts(path.join(ROOT, 'dist/src'))) {
-      for (const match of fs.readFileSync(file, 'utf8').matchAll(/\brequire\("([^"]+)"\)/g)) {
-        const specifier = match[1]!;
+      // Static imports compile to require("…"), dynamic ones (loaded only when configured) to require('…').
+      for (const match of fs.readFileSync(file, 'utf8').matchAll(/\brequire\((["'])([^"']+)\1\)/g)) {
+        const specifier = match[2]!;
         if (specifier.startsWith('.') || specifier.startsWith('node:') || builtins.has(specifier)) continue;
         required.set(packageOf(specifier), path.relative(ROOT, file));
       }
