@@ -87,8 +87,9 @@ export class GatewayTracing {
    * gateway without tracing never carries them.
    */
   static async create(options: TracingOptions, logger: Logger): Promise<GatewayTracing | null> {
-    const plan: TracingPlan = options.exporter ? { enabled: false } : tracingPlanFromEnv(options.env ?? process.env);
-    if (!options.exporter && !plan.enabled) return null;
+    // A given exporter is used whatever the environment says.
+    const plan = options.exporter ? null : tracingPlanFromEnv(options.env ?? process.env);
+    if (plan !== null && !plan.enabled) return null;
     const [{ BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor }, { resourceFromAttributes }] = await Promise.all([
       import('@opentelemetry/sdk-trace-base'),
       import('@opentelemetry/resources'),
@@ -98,7 +99,7 @@ export class GatewayTracing {
     let resourceAttributes: Record<string, string> = {};
     if (options.exporter) {
       processors.push(new SimpleSpanProcessor(options.exporter));
-    } else if (plan.enabled) {
+    } else if (plan?.enabled) {
       for (const warning of plan.warnings) logger.warn(warning);
       serviceName = plan.serviceName;
       resourceAttributes = plan.resourceAttributes;
