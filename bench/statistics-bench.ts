@@ -15,6 +15,19 @@ import { siblingExecArgv, siblingScript } from './sibling';
 const SOURCES = 5;
 /** The largest page of each vendor: a scan of N events costs about ceil(N / page) + 1 requests. */
 const MAX_PAGE: Record<string, number> = { nirvana: 100, complianceagent: 100, asana: 100, port: 1_000, agilicus: 5_000 };
+/**
+ * The upstream logs a vendor's events come from. Each log is read to its own end, and only a
+ * short page shows an end, so each costs ceil(N_log / page) + 1: Agilicus's audit and auth
+ * records, which its simulator splits evenly, are two such logs (10,000 each of 20,000 make
+ * 3 + 3 requests, where ceil(20,000 / 5,000) + 1 would be 5, fewer than any reader can make).
+ */
+const LOGS: Record<string, number> = { agilicus: 2 };
+
+/** The scan's bound for `events` of a vendor: ceil(N / page) + 1 for each of its logs. */
+function scanBound(vendor: string, events: number): number {
+  const logs = LOGS[vendor] ?? 1;
+  return logs * (Math.ceil(events / logs / MAX_PAGE[vendor]!) + 1);
+}
 
 const QUERY = `query ($filter: AuditEventFilter) {
   auditStatistics(filter: $filter) {
@@ -119,7 +132,7 @@ export async function runStatisticsBench(totalEvents = Number(process.env['BENCH
     const upstreamRequests = Object.fromEntries(
       Object.entries(requestsAfter).map(([vendor, count]) => {
         const counted = cold.answer.sourceStatuses.find((status) => status.source.sourceId === `${vendor}-bench`)?.eventsCounted ?? perSource;
-        return [vendor, { requests: count - (requestsBefore[vendor] ?? 0), bound: Math.ceil(counted / MAX_PAGE[vendor]!) + 1 }];
+        return [vendor, { requests: count - (requestsBefore[vendor] ?? 0), bound: scanBound(vendor, counted) }];
       }),
     );
     return {
@@ -150,6 +163,7 @@ export function reportStatisticsBench(result: StatisticsBenchResult): void {
   const targets: Array<[string, boolean]> = [
     [`statistics over ${result.events} events < 2 s (${result.seconds} s cold, ${result.warmSeconds} s warm)`, result.warmSeconds < 2],
     [`gateway peak RSS growth < 50 MB (${result.gatewayPeakRssGrowthMb} MB)`, result.gatewayPeakRssGrowthMb < 50],
+    [`upstream requests of each scanned source within ceil(N / largest page) + 1 a log (${requests})`, Object.values(result.upstreamRequests).every(({ requests: made, bound }) => made <= bound)],
   ];
   for (const [target, met] of targets) console.log(`${met ? 'met    ' : 'NOT MET'}  ${target}`);
   console.log(`BENCH_STATISTICS_JSON ${JSON.stringify(result)}`);
