@@ -1,9 +1,10 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
 import { badUserInput, ErrorCode, GatewayError } from '../errors';
 import type { JsonValue } from '../models/json';
 import type { Direction } from '../sources/data-source';
+import { HmacSha256 } from './hmac-sha256';
 import type { EventKey } from './order';
 
 /** Where one source stands in a traversal. */
@@ -163,14 +164,14 @@ export interface CursorCodecOptions {
  * bytes as sent, so nothing is inflated before it is verified.
  */
 export class CursorCodec {
-  private readonly signingKey: { id: Buffer; secret: Buffer };
+  private readonly signingKey: { id: Buffer; mac: HmacSha256 };
   /** Every key that verifies, by key id; the signing key never retires. */
-  private readonly keys: Map<string, { secret: Buffer; untilMs: number }>;
+  private readonly keys: Map<string, { mac: HmacSha256; untilMs: number }>;
 
   constructor(private readonly options: CursorCodecOptions) {
     const all = [...(options.previousSecrets ?? []), { secret: options.secret, untilMs: Number.POSITIVE_INFINITY }];
-    this.keys = new Map(all.map(({ secret, untilMs }) => [keyId(secret).toString('hex'), { secret: Buffer.from(secret, 'utf8'), untilMs }]));
-    this.signingKey = { id: keyId(options.secret), secret: Buffer.from(options.secret, 'utf8') };
+    this.keys = new Map(all.map(({ secret, untilMs }) => [keyId(secret).toString('hex'), { mac: new HmacSha256(Buffer.from(secret, 'utf8')), untilMs }]));
+    this.signingKey = { id: keyId(options.secret), mac: this.keys.get(keyId(options.secret).toString('hex'))!.mac };
   }
 
   /**
@@ -185,14 +186,18 @@ export class CursorCodec {
     const deflated = jsonBytes >= DEFLATE_FROM_BYTES ? deflateRawSync(json, DEFLATE_OPTIONS) : null;
     const bodyBytes = deflated ? deflated.length : jsonBytes;
     const signedBytes = 1 + KEY_ID_BYTES + bodyBytes;
-    const wire = Buffer.allocUnsafe(signedBytes + MAC_BYTES);
-    wire[0] = deflated ? VERSION_DEFLATED : VERSION_JSON;
-    this.signingKey.id.copy(wire, 1);
-    if (deflated) deflated.copy(wire, 1 + KEY_ID_BYTES);
-    else wire.write(json, 1 + KEY_ID_BYTES, 'utf8');
-    const signed = wire.subarray(0, signedBytes);
-    mac16(this.signingKey.secret, signed, scope).copy(wire, signedBytes, 0, MAC_BYTES);
-    return wire.toString('base64url');
+    // Before the cursor's bytes: the MAC's pad and the scope, which the MAC covers and the wire
+    // form leaves out.
+    const start = macRoom(scope);
+    const wire = Buffer.allocUnsafe(start + signedBytes + MAC_BYTES);
+    if (scope !== '') wire.write(scopeLine(scope), HmacSha256.PAD_BYTES, 'utf8');
+    wire[start] = deflated ? VERSION_DEFLATED : VERSION_JSON;
+    this.signingKey.id.copy(wire, start + 1);
+    if (deflated) deflated.copy(wire, start + 1 + KEY_ID_BYTES);
+    else wire.write(json, start + 1 + KEY_ID_BYTES, 'utf8');
+    const macAt = start + signedBytes;
+    wire.write(this.signingKey.mac.digestAfterPad(wire, macAt), macAt, MAC_BYTES, 'latin1');
+    return wire.toString('base64url', start);
   }
 
   /** Verifies and parses a cursor; throws BAD_USER_INPUT with reason CURSOR_INVALID or CURSOR_EXPIRED. */
@@ -206,7 +211,7 @@ export class CursorCodec {
     const signed = bytes.subarray(0, bytes.length - MAC_BYTES);
     const mac = bytes.subarray(bytes.length - MAC_BYTES);
     const key = this.keys.get(bytes.subarray(1, 1 + KEY_ID_BYTES).toString('hex'));
-    if (!key || !timingSafeEqual(mac, mac16(key.secret, signed, scope))) {
+    if (!key || !timingSafeEqual(mac, mac16(key.mac, signed, scope))) {
       throw badUserInput(`${argument}: cursor signature mismatch`, 'CURSOR_INVALID', argument);
     }
     if (key.untilMs < nowMs) {
@@ -243,9 +248,22 @@ function keyId(secret: string): Buffer {
   return createHash('sha256').update('audit-gateway cursor key id').update(secret).digest().subarray(0, KEY_ID_BYTES);
 }
 
-function mac16(secret: Buffer, data: Buffer, scope: string): Buffer {
-  const hmac = createHmac('sha256', secret);
+/** What the MAC covers before a cursor's bytes when it has a scope. */
+function scopeLine(scope: string): string {
+  return `audit-gateway cursor scope\u0000${scope}\u0000`;
+}
+
+/** Bytes before a cursor's own in the buffer it is signed in: the MAC's pad, then the scope line. */
+function macRoom(scope: string): number {
   // Unscoped cursors (a gateway without authentication) keep the plain MAC.
-  if (scope !== '') hmac.update(`audit-gateway cursor scope\u0000${scope}\u0000`);
-  return hmac.update(data).digest().subarray(0, MAC_BYTES);
+  return HmacSha256.PAD_BYTES + (scope === '' ? 0 : Buffer.byteLength(scopeLine(scope), 'utf8'));
+}
+
+/** The MAC of a received cursor's signed bytes under `scope`, as `encode` wrote it. */
+function mac16(mac: HmacSha256, signed: Buffer, scope: string): Buffer {
+  const start = macRoom(scope);
+  const message = Buffer.allocUnsafe(start + signed.length);
+  if (scope !== '') message.write(scopeLine(scope), HmacSha256.PAD_BYTES, 'utf8');
+  signed.copy(message, start);
+  return Buffer.from(mac.digestAfterPad(message, message.length).slice(0, MAC_BYTES), 'latin1');
 }

@@ -123,4 +123,18 @@ describe('the cursor wire format', () => {
     expect(codec.encode(cursor)).toBe(text);
     expect(codec.decode(text, 'after', 1_700_000_000_000)).toEqual(cursor);
   });
+
+  it('signs a scoped cursor, and one under a key longer than a block, as pinned', () => {
+    // Both made with `createHmac`: the MAC is HMAC-SHA256 whatever computes it.
+    const position: TraversalCursor = { ...base, traversal: 'DESC', resume: { kind: 'position' } };
+    const scoped = 'AXXsUNB7InEiOiJmaW5nZXJwcmludCIsImEiOjE3MDAwMDAwMDAwMDAsImkiOjE3MDAwMDAwMDAsImQiOiJERVNDIiwicCI6WzE3MDAwMDAwMDAwMDAsInNyYyIsImlkLTEiXSwicyI6e30sIm0iOjF9se8ejfIeUrlq6FEZ-9sKbQ';
+    expect(codec.encode(position, 'user:alice@example.com')).toBe(scoped);
+    expect(codec.decode(scoped, 'after', 1_700_000_000_000, 'user:alice@example.com')).toEqual(position);
+    expect(() => codec.decode(scoped, 'after', 1_700_000_000_000, 'user:bob@example.com')).toThrow('after: cursor signature mismatch');
+
+    const longKey = new CursorCodec({ secret: 'L'.repeat(100), ttlSeconds: 3600 });
+    const signed = 'AaLET997InEiOiJmaW5nZXJwcmludCIsImEiOjE3MDAwMDAwMDAwMDAsImkiOjE3MDAwMDAwMDAsImQiOiJERVNDIiwicCI6WzE3MDAwMDAwMDAwMDAsInNyYyIsImlkLTEiXSwicyI6e30sIm0iOjF9hmxz-4MrVD39yohdHgr_og';
+    expect(longKey.encode(position, 'tenant-ü')).toBe(signed);
+    expect(longKey.decode(signed, 'after', 1_700_000_000_000, 'tenant-ü')).toEqual(position);
+  });
 });
