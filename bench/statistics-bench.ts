@@ -23,10 +23,15 @@ const MAX_PAGE: Record<string, number> = { nirvana: 100, complianceagent: 100, a
  */
 const LOGS: Record<string, number> = { agilicus: 2 };
 
-/** The scan's bound for `events` of a vendor: ceil(N / page) + 1 for each of its logs. */
+/** The scan's bound for `events` of a vendor: ceil(N_log / page) + 1 for each of its logs, the events split as evenly as they go. */
 function scanBound(vendor: string, events: number): number {
   const logs = LOGS[vendor] ?? 1;
-  return logs * (Math.ceil(events / logs / MAX_PAGE[vendor]!) + 1);
+  let bound = 0;
+  for (let log = 0; log < logs; log += 1) {
+    const inLog = Math.floor(events / logs) + (log < events % logs ? 1 : 0);
+    bound += Math.ceil(inLog / MAX_PAGE[vendor]!) + 1;
+  }
+  return bound;
 }
 
 const QUERY = `query ($filter: AuditEventFilter) {

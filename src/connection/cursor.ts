@@ -171,7 +171,8 @@ export class CursorCodec {
   constructor(private readonly options: CursorCodecOptions) {
     const all = [...(options.previousSecrets ?? []), { secret: options.secret, untilMs: Number.POSITIVE_INFINITY }];
     this.keys = new Map(all.map(({ secret, untilMs }) => [keyId(secret).toString('hex'), { mac: new HmacSha256(Buffer.from(secret, 'utf8')), untilMs }]));
-    this.signingKey = { id: keyId(options.secret), mac: this.keys.get(keyId(options.secret).toString('hex'))!.mac };
+    const signingId = keyId(options.secret);
+    this.signingKey = { id: signingId, mac: this.keys.get(signingId.toString('hex'))!.mac };
   }
 
   /**
